@@ -1,0 +1,242 @@
+"""The declarative description of an assignment pack.
+
+An assignment is data plus checks (DESIGN.md, principle 2): which files students hand in,
+which names in each file are graded, their points and signatures, which imports are
+allowed, and for every graded name a :class:`Check` that knows how to exercise it.
+Nothing else in the grader knows about a particular assignment.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+
+# Hidden inputs are drawn from this seed; a course can change it per term (environment
+# variable GRADER_HIDDEN_SEED) without touching code. Visible inputs never change.
+HIDDEN_SEED = int(os.environ.get("GRADER_HIDDEN_SEED", "449"))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input a check feeds to the student's code.
+
+    ``inputs`` is plain data (numbers, numpy arrays, lists, dicts) that is sent to the
+    child process. ``visible`` cases are the ones self-check runs; the grader runs all.
+    ``parts`` names the rubric parts this case provides evidence for.
+    """
+
+    id: str
+    parts: tuple[str, ...]
+    visible: bool
+    inputs: Any
+    label: str
+
+
+class ProbeError(Exception):
+    """Raised by a probe (in the child) when student code returned something unusable.
+
+    Its message is shown as is, unlike an exception from student code, which is shown
+    as "raised ...".
+    """
+
+
+class Check:
+    """How one graded name is exercised (in the child) and judged (in the parent).
+
+    Subclasses set ``parts`` (an ordered mapping of rubric part -> points) and implement
+    the four methods. ``probe`` is the only one that runs next to student code; it must
+    return plain data (see :mod:`grader.wire`). ``reference`` and ``judge`` run in the
+    grader's own process, where the student cannot reach them.
+    """
+
+    parts: Mapping[str, float] = {}
+
+    def warm(self) -> None:
+        """Load what ``probe`` needs from disk; called in the forkserver before any child starts.
+
+        Children cannot open the solutions folder, so anything a probe uses from there
+        (e.g. a reference network to hand to a training function) must be loaded here.
+        """
+
+    def cases(self) -> list[Case]:
+        raise NotImplementedError
+
+    def probe(self, module: Any, inputs: Any) -> Any:
+        raise NotImplementedError
+
+    def reference(self, case: Case) -> Any:
+        """Expected result for ``case``; computed once per batch and cached by the runner."""
+        return None
+
+    def judge(self, case: Case, output: Any, reference: Any) -> Mapping[str, str | None]:
+        """Map each part of ``case.parts`` to ``None`` (pass) or a one-line reason."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A parameter list as the contract states it, e.g. ``(X, y, params, lr=0.1, epochs=100)``."""
+
+    text: str
+
+    @property
+    def params(self) -> tuple[tuple[str, str | None], ...]:
+        """((name, default source or None), ...) parsed from :attr:`text`."""
+        return parse_params(self.text)
+
+
+def parse_params(text: str) -> tuple[tuple[str, str | None], ...]:
+    tree = ast.parse(f"def _f{text}: pass")
+    return params_of(tree.body[0])  # type: ignore[arg-type]
+
+
+def params_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, str | None], ...]:
+    """The parameters of a ``def`` as ((name, default or None), ...); *args/**kwargs marked."""
+    args = node.args
+    positional = list(args.posonlyargs) + list(args.args)
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    result = [(a.arg, _unparse(d)) for a, d in zip(positional, defaults)]
+    if args.vararg:
+        result.append(("*" + args.vararg.arg, None))
+    elif args.kwonlyargs:
+        result.append(("*", None))
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        result.append((a.arg, _unparse(d)))
+    if args.kwarg:
+        result.append(("**" + args.kwarg.arg, None))
+    return tuple(result)
+
+
+def _unparse(node: ast.expr | None) -> str | None:
+    if node is None:
+        return None
+    try:
+        # Normalise literals so that 0.1 and .1, 'cpu' and "cpu" compare equal.
+        return repr(ast.literal_eval(node))
+    except (ValueError, SyntaxError):
+        return ast.unparse(node)
+
+
+@dataclass(frozen=True)
+class GradedName:
+    """One graded function, class or method.
+
+    ``path`` is the dotted name inside the file: ``relu``, ``Residual``,
+    ``Conv1D.forward``. ``signature`` is the parameter list of the function, of the
+    method, or of the class's ``__init__``. ``requires`` lists further definitions the
+    name depends on (e.g. the ``__init__`` of the class a graded method belongs to),
+    each as (path, signature text); a mismatch there costs this name too.
+    """
+
+    task: str
+    path: str
+    points: float
+    signature: Signature
+    check: Check
+    timeout: float = 20.0
+    requires: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.task}.{self.path}"
+
+    @property
+    def kind(self) -> str:
+        if "." in self.path:
+            return "method"
+        return "class" if self.path[:1].isupper() else "function"
+
+
+# Python's standard library, as far as the running interpreter knows it (3.10+).
+STDLIB = frozenset(sys.stdlib_module_names)
+
+
+@dataclass(frozen=True)
+class TaskFile:
+    """One file students hand in, e.g. ``task1_<id>.py``."""
+
+    task: str
+    template: str                     # file name in templates/, e.g. task1_template.py
+    solution: str                     # file name in solutions/, e.g. task1.py
+    names: tuple[GradedName, ...]
+    allowed_packages: frozenset[str]  # third-party top-level packages, e.g. {"numpy"}
+    allow_stdlib: bool = True
+    import_timeout: float = 20.0
+
+    @property
+    def points(self) -> float:
+        return sum(n.points for n in self.names)
+
+    def import_allowed(self, module: str) -> bool:
+        top = module.split(".")[0]
+        return top in self.allowed_packages or (self.allow_stdlib and top in STDLIB and top not in FORBIDDEN_STDLIB)
+
+
+# Standard-library modules that no task needs and whose only use in a task file would be
+# to escape the sandbox (processes, signals, raw memory, sockets, the garbage collector's
+# view of every object). Importing one costs the file its points like any other
+# disallowed import; the rest of the standard library stays allowed, as the contract says.
+FORBIDDEN_STDLIB = frozenset({
+    "ctypes", "subprocess", "multiprocessing", "socket", "ssl", "signal", "pty",
+    "resource", "gc", "mmap", "fcntl", "posix", "_thread", "_posixsubprocess",
+})
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A pack: its files and how submissions are named."""
+
+    name: str
+    title: str
+    files: tuple[TaskFile, ...]
+    solutions_dir: str
+    templates_dir: str
+    id_pattern: str = r"[A-Za-z0-9]+"
+    seed: int = 2026
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def points(self) -> float:
+        return sum(f.points for f in self.files)
+
+    @property
+    def names(self) -> tuple[GradedName, ...]:
+        return tuple(n for f in self.files for n in f.names)
+
+    def file(self, task: str) -> TaskFile:
+        for f in self.files:
+            if f.task == task:
+                return f
+        raise KeyError(task)
+
+    def graded(self, key: str) -> GradedName:
+        for n in self.names:
+            if n.key == key:
+                return n
+        raise KeyError(f"{key!r} is not a graded name of {self.name}; known: {', '.join(n.key for n in self.names)}")
+
+    @property
+    def zip_pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"^(?P<id>{self.id_pattern})_{re.escape(self.name)}\.zip$")
+
+    def file_pattern(self, task: TaskFile) -> re.Pattern[str]:
+        return re.compile(rf"^{re.escape(task.task)}_(?P<id>{self.id_pattern})\.py$")
+
+
+def check_points(assignment: Assignment) -> None:
+    """Raise if any graded name's parts do not add up to its points (a declaration bug)."""
+    for name in assignment.names:
+        total = sum(name.check.parts.values())
+        if abs(total - name.points) > 1e-9:
+            raise ValueError(f"{name.key}: parts add up to {total}, declared {name.points}")
+
+
+def names_by_task(names: Sequence[GradedName]) -> dict[str, list[GradedName]]:
+    out: dict[str, list[GradedName]] = {}
+    for n in names:
+        out.setdefault(n.task, []).append(n)
+    return out

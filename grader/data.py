@@ -1,0 +1,52 @@
+"""Offline access to the small datasets in ``data/``."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DIGITS_FILE = DATA_DIR / "digits.npz"
+DIGITS_SHA256 = "e0a90685e2fe8fc11803777ab881dbc2f5dda8fd3178c89547ddecedfe422252"
+
+
+@lru_cache(maxsize=1)
+def _raw_digits() -> dict[str, np.ndarray]:
+    if not DIGITS_FILE.exists():
+        raise FileNotFoundError(
+            f"{DIGITS_FILE} is missing; it ships with the repository (rebuild it with `make data`)"
+        )
+    with np.load(DIGITS_FILE) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def load_digits(split: str = "train", limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(images, labels)`` of the shipped MNIST sample.
+
+    ``images`` is float32 of shape (N, 1, 28, 28) scaled to [0, 1]; ``labels`` is int64 (N,).
+    ``split`` is "train" (4,000 digits) or "test" (1,000). ``limit`` keeps the first N,
+    which are spread over the classes because the split is stored class by class
+    interleaved (see :func:`balanced_order`).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    raw = _raw_digits()
+    images, labels = raw[f"{split}_images"], raw[f"{split}_labels"]
+    order = balanced_order(labels)
+    if limit is not None:
+        order = order[:limit]
+    x = images[order].astype(np.float32)[:, None] / np.float32(255.0)
+    return x, labels[order].astype(np.int64)
+
+
+def balanced_order(labels: np.ndarray) -> np.ndarray:
+    """Indices that visit the classes round-robin (0, 1, ..., 9, 0, 1, ...).
+
+    Taking any prefix of this order gives a nearly class-balanced subset, which keeps
+    small training checks meaningful.
+    """
+    per_class = [np.flatnonzero(labels == digit) for digit in range(10)]
+    depth = max(len(idx) for idx in per_class)
+    order = [idx[i] for i in range(depth) for idx in per_class if i < len(idx)]
+    return np.asarray(order, dtype=np.int64)

@@ -1,0 +1,221 @@
+"""Static checks on a student's file, before any of its code runs.
+
+Reads the source with :mod:`ast` only: is it valid Python, is every graded name defined,
+does each keep the contract's parameter list, and does the file import only what the
+assignment allows. Each problem becomes one readable line.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .assignment import GradedName, TaskFile, params_of, parse_params
+
+Params = tuple[tuple[str, "str | None"], ...]
+
+
+@dataclass
+class FileReport:
+    """What the static pass found in one file."""
+
+    fatal: str | None = None                         # the file cannot be used at all
+    import_problems: list[str] = field(default_factory=list)
+    name_problems: dict[str, str] = field(default_factory=dict)  # graded key -> reason
+
+    def problem_for(self, name: GradedName) -> str | None:
+        if self.fatal:
+            return self.fatal
+        if self.import_problems:
+            return "disallowed import: " + "; ".join(self.import_problems)
+        return self.name_problems.get(name.key)
+
+
+def decode_source(raw: bytes) -> tuple[str | None, str | None]:
+    """Return (text, None) or (None, reason) for a file's bytes."""
+    if not raw.strip():
+        return None, "the file is empty"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, f"the file is not valid UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); save it as UTF-8"
+
+
+def inspect_file(raw: bytes, task: TaskFile) -> FileReport:
+    report = FileReport()
+    text, problem = decode_source(raw)
+    if text is None:
+        report.fatal = problem
+        return report
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+        snippet = (exc.text or "").strip()
+        report.fatal = f"syntax error at {where}: {exc.msg}" + (f" -> {snippet[:80]}" if snippet else "")
+        return report
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        report.fatal = f"the file cannot be parsed: {type(exc).__name__}: {str(exc)[:120]}"
+        return report
+
+    report.import_problems = find_import_problems(tree, task)
+    definitions = top_level_definitions(tree)
+    for name in task.names:
+        reason = check_name(name, definitions)
+        if reason:
+            report.name_problems[name.key] = reason
+    return report
+
+
+def top_level_definitions(tree: ast.Module) -> dict[str, ast.AST]:
+    """Names bound at module level (last binding wins, as when Python runs the file)."""
+    found: dict[str, ast.AST] = {}
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name] = node
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+                found[node.target.id] = node.value
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, block, []) or [])
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+
+    visit(tree.body)
+    return found
+
+
+def _class_member(cls: ast.ClassDef, member: str) -> ast.AST | None:
+    found = None
+    for node in cls.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == member:
+            found = node
+    return found
+
+
+def resolve(path: str, definitions: dict[str, ast.AST]) -> tuple[ast.AST | None, str | None]:
+    """Find ``relu`` or ``Conv1D.forward``; return (node, None) or (None, reason)."""
+    head, _, member = path.partition(".")
+    node = definitions.get(head)
+    if node is None:
+        close = [n for n in definitions if n.lower() == head.lower()]
+        hint = f" (found {close[0]!r}: names are case-sensitive and must not be renamed)" if close else ""
+        return None, f"{head} is not defined at the top level of the file{hint}"
+    if not member:
+        return node, None
+    if not isinstance(node, ast.ClassDef):
+        return None, f"{head} must be a class (it is defined, but not with `class`)"
+    method = _class_member(node, member)
+    if method is None:
+        return None, f"class {head} has no method {member}()"
+    return method, None
+
+
+def signature_of(node: ast.AST, path: str) -> tuple[Params | None, str | None]:
+    """The parameter list of a def, a lambda, or a class's ``__init__``."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return params_of(node), None
+    if isinstance(node, ast.Lambda):
+        fake = ast.FunctionDef(name="_", args=node.args, body=[], decorator_list=[])
+        return params_of(fake), None
+    if isinstance(node, ast.ClassDef):
+        init = _class_member(node, "__init__")
+        if init is None:
+            return None, f"class {path} defines no __init__"
+        return params_of(init), None  # type: ignore[arg-type]
+    return None, f"{path} is bound to an expression, not defined with def/class; its parameters cannot be checked"
+
+
+def format_params(params: Params) -> str:
+    return "(" + ", ".join(n if d is None else f"{n}={d}" for n, d in params) + ")"
+
+
+def params_diff(expected: Params, found: Params) -> str | None:
+    """None if equal, else a short human description of the first differences."""
+    if expected == found:
+        return None
+    notes = []
+    exp_names = [n for n, _ in expected]
+    got_names = [n for n, _ in found]
+    missing = [n for n in exp_names if n not in got_names]
+    extra = [n for n in got_names if n not in exp_names]
+    if missing:
+        notes.append("missing " + ", ".join(missing))
+    if extra:
+        notes.append("added " + ", ".join(extra))
+    if not missing and not extra and exp_names != got_names:
+        notes.append("parameters reordered")
+    for name, default in expected:
+        for other, got_default in found:
+            if other == name and default != got_default:
+                if default is None:
+                    notes.append(f"{name} must not have a default (found {got_default})")
+                elif got_default is None:
+                    notes.append(f"{name} lost its default {default}")
+                else:
+                    notes.append(f"default of {name} is {got_default}, expected {default}")
+    return "; ".join(notes) or "parameter list differs"
+
+
+def check_name(name: GradedName, definitions: dict[str, ast.AST]) -> str | None:
+    checks = [(name.path, name.signature.text)] + list(name.requires)
+    for path, sig_text in checks:
+        node, reason = resolve(path, definitions)
+        if reason:
+            return reason
+        expected = parse_params(sig_text)
+        found, reason = signature_of(node, path)
+        if reason:
+            return reason
+        diff = params_diff(expected, found)
+        if diff:
+            shown = path if "." in path or path[:1].islower() else f"{path}.__init__"
+            return (f"the parameters of {shown} changed ({diff}): expected {format_params(expected)}, "
+                    f"found {format_params(found)}")
+    return None
+
+
+def find_import_problems(tree: ast.Module, task: TaskFile) -> list[str]:
+    """Every import the task does not allow, with its line number."""
+    problems: list[str] = []
+
+    def disallowed(module: str, line: int, how: str = "import") -> None:
+        problems.append(f"line {line}: {how} {module}")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if not task.import_allowed(alias.name):
+                    disallowed(alias.name, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                disallowed("." * node.level + (node.module or ""), node.lineno, "relative import")
+            elif node.module and not task.import_allowed(node.module):
+                disallowed(node.module, node.lineno, "from-import of")
+        elif isinstance(node, ast.Call):
+            target = _dynamic_import_target(node)
+            if target is None:
+                continue
+            if isinstance(target, str):
+                if not task.import_allowed(target):
+                    disallowed(target, node.lineno, "dynamic import of")
+            else:
+                problems.append(f"line {node.lineno}: import with a computed module name (cannot be checked)")
+    return problems
+
+
+def _dynamic_import_target(call: ast.Call) -> str | bool | None:
+    """For __import__(...) / import_module(...) calls: the literal name, False if computed."""
+    func = call.func
+    is_import = (isinstance(func, ast.Name) and func.id in ("__import__", "import_module")) or (
+        isinstance(func, ast.Attribute) and func.attr in ("__import__", "import_module"))
+    if not is_import:
+        return None
+    if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+        return call.args[0].value
+    return False

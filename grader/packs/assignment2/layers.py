@@ -1,0 +1,127 @@
+"""Checks for layers.Conv1D: forward and backward against torch.nn.functional.conv1d.
+
+Like the CMU 11-785 check this pack learned from, each trial draws random sizes
+(channels 5-14, kernel and stride 1-9, batch 1-3, width 20-299), copies the same W and b
+into the student's layer and into PyTorch (float64), and compares y, dx, dW and db.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...assignment import Check
+from ...compare import compare_arrays
+from .common import case, rng
+
+HIDDEN_TRIALS = 15
+
+
+def trial(r: np.random.Generator, batch: int, cin: int, cout: int, kernel: int, stride: int, width: int,
+          dtype=np.float64) -> dict:
+    return {
+        "sizes": (batch, cin, cout, kernel, stride, width),
+        "x": r.standard_normal((batch, cin, width)).astype(dtype),
+        "W": r.standard_normal((cout, cin, kernel)).astype(dtype),
+        "b": r.standard_normal(cout).astype(dtype),
+        "delta": r.standard_normal((batch, cout, (width - kernel) // stride + 1)).astype(dtype),
+    }
+
+
+def random_trial(r: np.random.Generator) -> dict:
+    kernel = int(r.integers(1, 10))
+    return trial(r, int(r.integers(1, 4)), int(r.integers(5, 15)), int(r.integers(5, 15)), kernel,
+                 int(r.integers(1, 10)), int(r.integers(max(20, kernel), 300)))
+
+
+def label(inputs: dict) -> str:
+    batch, cin, cout, kernel, stride, width = inputs["sizes"]
+    return (f"batch={batch}, in_channel={cin}, out_channel={cout}, kernel_size={kernel}, stride={stride}, "
+            f"in_width={width}, {inputs['x'].dtype}")
+
+
+VISIBLE_SIZES = [(2, 3, 4, 3, 1, 10), (1, 2, 3, 1, 1, 5), (2, 3, 2, 3, 2, 11), (3, 4, 5, 4, 3, 20)]
+
+
+def all_trials(key: str) -> list[tuple[bool, dict]]:
+    r = rng(key, True)
+    out = [(True, trial(r, *sizes)) for sizes in VISIBLE_SIZES]
+    r = rng(key, False)
+    out += [(False, random_trial(r)) for _ in range(HIDDEN_TRIALS)]
+    # Edge cases: kernel as wide as the input, stride larger than the kernel, float32.
+    out.append((False, trial(r, 2, 3, 4, 7, 1, 7)))
+    out.append((False, trial(r, 1, 6, 5, 2, 7, 40)))
+    out.append((False, trial(r, 2, 5, 6, 3, 2, 31, np.float32)))
+    return out
+
+
+def make_layer(module, inputs: dict):
+    _, cin, cout, kernel, stride, _ = inputs["sizes"]
+    layer = module.Conv1D(cin, cout, kernel, stride)
+    layer.W = inputs["W"].copy()
+    layer.b = inputs["b"].copy()
+    return layer
+
+
+def torch_reference(inputs: dict) -> dict:
+    stride = inputs["sizes"][4]
+    x = torch.tensor(inputs["x"], requires_grad=True)
+    W = torch.tensor(inputs["W"], requires_grad=True)
+    b = torch.tensor(inputs["b"], requires_grad=True)
+    y = F.conv1d(x, W, b, stride=stride)
+    y.backward(torch.from_numpy(inputs["delta"]))
+    return {"y": y.detach().numpy(), "dx": x.grad.numpy(), "dW": W.grad.numpy(), "db": b.grad.numpy()}
+
+
+class Forward(Check):
+    parts = {"stride 1": 2.0, "stride > 1": 3.0}
+
+    def cases(self):
+        out = []
+        for index, (visible, inputs) in enumerate(all_trials("layers.Conv1D.forward")):
+            part = "stride 1" if inputs["sizes"][4] == 1 else "stride > 1"
+            out.append(case("conv-fwd", index, visible, (part,), inputs, label(inputs)))
+        return out
+
+    def probe(self, module, inputs):
+        layer = make_layer(module, inputs)
+        return {"y": layer.forward(inputs["x"])}
+
+    def reference(self, case):
+        return torch_reference(case.inputs)["y"]
+
+    def judge(self, case, output, reference):
+        problem = compare_arrays(output["y"], reference, "forward(x)")
+        if problem and "shape" in problem and isinstance(output["y"], np.ndarray):
+            problem += f" (output width is (in_width - kernel_size) // stride + 1 = {reference.shape[-1]})"
+        return {part: problem for part in case.parts}
+
+
+class Backward(Check):
+    parts = {"dx": 4.0, "dW": 3.0, "db": 3.0}
+
+    def cases(self):
+        return [case("conv-bwd", i, visible, tuple(self.parts), inputs, label(inputs))
+                for i, (visible, inputs) in enumerate(all_trials("layers.Conv1D.backward"))]
+
+    def probe(self, module, inputs):
+        layer = make_layer(module, inputs)
+        layer.forward(inputs["x"])
+        dx = layer.backward(inputs["delta"])
+        return {"dx": dx, "dW": layer.dW, "db": layer.db}
+
+    def reference(self, case):
+        return torch_reference(case.inputs)
+
+    def judge(self, case, output, reference):
+        batch = case.inputs["sizes"][0]
+        verdicts = {}
+        for name in ("dx", "dW", "db"):
+            what = "backward(delta)" if name == "dx" else f"self.{name}"
+            problem = compare_arrays(output[name], reference[name], what)
+            got = output[name]
+            if problem and name != "dx" and batch > 1 and isinstance(got, np.ndarray) and got.shape == reference[name].shape \
+                    and np.allclose(got * batch, reference[name], rtol=1e-6, atol=1e-10):
+                problem = f"{what} is averaged over the batch; it should be the sum"
+            verdicts[name] = problem
+        return verdicts

@@ -1,0 +1,89 @@
+"""Checks for task4: the residual block and ResNet-18."""
+from __future__ import annotations
+
+import numpy as np
+
+from .common import case, rng
+from .nets import ArchitectureCheck
+
+SHAPE = "output shape in every configuration"
+IDENTITY = "identity shortcut: output values"
+PROJECTION = "1x1-convolution shortcut: output values"
+
+
+def shape_problem(output: dict, reference: dict, what: str) -> str | None:
+    if output["error"]:
+        return f"the forward pass failed: {output['error']}"
+    got = output["out"]
+    shape = tuple(got.shape) if isinstance(got, np.ndarray) else None
+    if shape != reference["out"].shape:
+        return f"{what} has shape {shape}, expected {reference['out'].shape}"
+    return None
+
+
+class Residual(ArchitectureCheck):
+    parts = {SHAPE: 1.0, IDENTITY: 2.0, PROJECTION: 2.0}
+    builder_name = "Residual(...)"
+    solution_file = "task4.py"
+    VISIBLE = [(3, 3, False, 1, (2, 3, 6, 6)), (3, 6, True, 2, (2, 3, 6, 6))]
+    HIDDEN = [(4, 4, False, 1, (1, 4, 5, 5)), (5, 8, True, 2, (3, 5, 7, 7)), (4, 4, True, 1, (2, 4, 6, 6)),
+              (2, 6, True, 3, (2, 2, 9, 8))]
+
+    def cases(self):
+        out = []
+        for visible, rows in ((True, self.VISIBLE), (False, self.HIDDEN)):
+            r = rng("task4.Residual", visible)
+            for i, (cin, cout, use, strides, shape) in enumerate(rows):
+                x = r.standard_normal(shape).astype(np.float32)
+                parts = (SHAPE, PROJECTION if use else IDENTITY)
+                label = f"Residual({cin}, {cout}, use_1x1conv={use}, strides={strides}) on input {shape}, training mode"
+                out.append(case("residual", i, visible, parts, {"config": (cin, cout, use, strides), "x": x}, label))
+        return out
+
+    def build(self, source, inputs):
+        cin, cout, use, strides = inputs["config"]
+        return source.Residual(cin, cout, use_1x1conv=use, strides=strides)
+
+    def judge(self, case, output, reference):
+        _, values = self.structure_and_values(output, reference, "the block's output")
+        return {SHAPE: shape_problem(output, reference, "the block's output"), case.parts[1]: values}
+
+
+PARAMS = "parameter count (11,178,378 for in_channels=1, num_classes=10)"
+SHAPES = "output shape at 32x32 and 96x96"
+VALUES = "output equals ResNet-18"
+
+
+class GetResnet(ArchitectureCheck):
+    parts = {PARAMS: 1.0, SHAPES: 1.0, VALUES: 3.0}
+    builder_name = "get_resnet"
+    solution_file = "task4.py"
+    # (in_channels, num_classes) or None for the defaults, input shape, training mode
+    VISIBLE = [(None, (2, 1, 32, 32), True), (None, (1, 1, 96, 96), False)]
+    HIDDEN = [((3, 7), (2, 3, 40, 40), True), ((2, 5), (1, 2, 96, 96), False), ((1, 10), (3, 1, 32, 32), False)]
+
+    def cases(self):
+        out = []
+        for visible, rows in ((True, self.VISIBLE), (False, self.HIDDEN)):
+            r = rng("task4.get_resnet", visible)
+            for i, (args, shape, train) in enumerate(rows):
+                x = r.standard_normal(shape).astype(np.float32)
+                call = "get_resnet()" if args is None else f"get_resnet{args}"
+                mode = "training mode" if train else "eval mode"
+                out.append(case("resnet", i, visible, tuple(self.parts), {"args": args, "x": x, "train": train},
+                                f"{call} on input {shape}, {mode}"))
+        return out
+
+    def build(self, source, inputs):
+        return source.get_resnet() if inputs["args"] is None else source.get_resnet(*inputs["args"])
+
+    def train_mode(self, inputs):
+        return inputs["train"]
+
+    def judge(self, case, output, reference):
+        _, values = self.structure_and_values(output, reference, "the network's output")
+        params = None
+        if output["parameters"] != reference["parameters"]:
+            params = f"the network has {output['parameters']:,} parameters, expected {reference['parameters']:,}"
+        return {PARAMS: params, SHAPES: shape_problem(output, reference, "the network's output"),
+                VALUES: values}

@@ -1,0 +1,199 @@
+"""Write what grading produced: per-student files, the gradebook and the batch summary.
+
+Every file is written atomically (a temporary file in the same folder, then a rename),
+so an interrupted run never leaves a half-written result behind.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .assignment import Assignment
+from .results import NameResult, StudentResult
+
+MARK = {True: "PASS", False: "FAIL"}
+
+
+@dataclass
+class Visibility:
+    """Gradescope visibility of tests (https://gradescope-autograders.readthedocs.io)."""
+
+    tests: str = "visible"               # the scored test of each rubric part
+    hidden_inputs: str = "after_published"  # details of failures on hidden inputs
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def fmt_points(x: float) -> str:
+    return f"{x:g}"
+
+
+# --- per student --------------------------------------------------------------------------
+
+def gradescope_json(result: StudentResult, grading_key: str, visibility: Visibility | None = None) -> dict:
+    visibility = visibility or Visibility()
+    tests = []
+    for name in result.names:
+        for part in name.parts:
+            output = part.message
+            if part.visible_passed is not False and part.hidden_passed is False:
+                output = "passes the example inputs but fails hidden inputs (details after grades are published)"
+            tests.append({"name": f"{name.key}: {part.label}", "score": part.earned, "max_score": part.points,
+                          "output": output, "visibility": visibility.tests})
+            if part.hidden_passed is not None:
+                detail = "passes the hidden inputs" if part.hidden_passed else part.hidden_message
+                tests.append({"name": f"{name.key}: {part.label} (hidden inputs)", "score": 0, "max_score": 0,
+                              "output": detail, "visibility": visibility.hidden_inputs})
+    summary = f"{fmt_points(result.score)} / {fmt_points(result.max_score)} points"
+    if result.problems:
+        summary += "\nProblems with the submission:\n" + "\n".join(f"- {p}" for p in result.problems)
+    return {
+        "score": result.score,
+        "execution_time": result.seconds,
+        "output": summary,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"grading_key": grading_key, "result": result.to_dict()},
+    }
+
+
+def feedback_markdown(result: StudentResult, assignment: Assignment) -> str:
+    out = io.StringIO()
+    w = out.write
+    w(f"# {assignment.title}\n\nStudent `{result.student_id}`: **{fmt_points(result.score)} / "
+      f"{fmt_points(result.max_score)} points**\n\n")
+    if result.problems:
+        w("## Problems with the submission\n\n")
+        for problem in result.problems:
+            w(f"- {problem}\n")
+        w("\n")
+    w("| graded name | points | status |\n|---|---|---|\n")
+    for name in result.names:
+        w(f"| `{name.key}` | {fmt_points(name.score)} / {fmt_points(name.points)} | {_status_text(name)} |\n")
+    w("\n")
+    for name in result.names:
+        w(f"## `{name.key}`: {fmt_points(name.score)} / {fmt_points(name.points)}\n\n")
+        for part in name.parts:
+            w(f"- {MARK[part.passed]} ({fmt_points(part.earned)}/{fmt_points(part.points)}) {part.label}")
+            w(f": {part.message}\n" if not part.passed else "\n")
+        if name.detail:
+            w("\nWhere it failed in your file:\n\n```\n" + name.detail.strip() + "\n```\n")
+        if name.output.strip():
+            w("\nWhat your code printed (first lines):\n\n```\n" + name.output.strip()[:2000] + "\n```\n")
+        w("\n")
+    v = result.versions
+    w(f"---\nGraded by grader {v.get('grader', '?')} (Python {v.get('python', '?')}, numpy {v.get('numpy', '?')}, "
+      f"torch {v.get('torch', '?')}).\n")
+    return out.getvalue()
+
+
+def _status_text(name: NameResult) -> str:
+    if name.status == "passed":
+        return "passed"
+    words = {"not_implemented": "not implemented", "missing": "missing", "interface": "not run",
+             "error": "grader error"}.get(name.status, name.status)
+    reason = name.reason.replace("|", "\\|")
+    if len(reason) > 140:
+        reason = reason[:137] + "..."
+    return f"{words}: {reason}"
+
+
+def write_student(out_dir: Path, result: StudentResult, assignment: Assignment, grading_key: str,
+                  visibility: Visibility | None = None) -> None:
+    folder = out_dir / result.student_id
+    write_atomic(folder / "feedback.md", feedback_markdown(result, assignment))
+    # results.json last: its presence (with a matching key) marks the student as done.
+    write_atomic(folder / "results.json", json.dumps(gradescope_json(result, grading_key, visibility), indent=1))
+
+
+def read_student(out_dir: Path, student_id: str) -> tuple[StudentResult | None, str | None]:
+    """The stored result and its grading key, or (None, None) when absent or unreadable."""
+    path = out_dir / student_id / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        extra = data["extra_data"]
+        return StudentResult.from_dict(extra["result"]), extra["grading_key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, None
+
+
+# --- the batch ----------------------------------------------------------------------------
+
+def gradebook_csv(results: Iterable[StudentResult], assignment: Assignment) -> str:
+    keys = [n.key for n in assignment.names]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student_id", *keys, "total"])
+    for result in sorted(results, key=lambda r: r.student_id):
+        scores = {n.key: n.score for n in result.names}
+        writer.writerow([result.student_id, *(fmt_points(scores.get(k, 0.0)) for k in keys), fmt_points(result.score)])
+    return out.getvalue()
+
+
+def summary_markdown(results: list[StudentResult], assignment: Assignment, folder_problems: list[str],
+                     stats: dict) -> str:
+    out = io.StringIO()
+    w = out.write
+    w(f"# Grading summary: {assignment.title}\n\n")
+    w(f"- students: {len(results)}\n")
+    if results:
+        totals = [r.score for r in results]
+        w(f"- total: mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g}, "
+          f"min {min(totals):g}, max {max(totals):g} (of {fmt_points(assignment.points)})\n")
+    for key, value in stats.items():
+        w(f"- {key}: {value}\n")
+    w("\n## Per graded name\n\n| graded name | points | mean | full marks | zero | most common reason |\n|---|---|---|---|---|---|\n")
+    for graded in assignment.names:
+        rows = [r.name(graded.key) for r in results if any(n.key == graded.key for n in r.names)]
+        if not rows:
+            continue
+        mean = statistics.mean(n.score for n in rows)
+        full = sum(1 for n in rows if n.score >= n.points)
+        zero = sum(1 for n in rows if n.score == 0)
+        reasons = [n.reason for n in rows if n.reason]
+        common = max(set(reasons), key=reasons.count) if reasons else ""
+        common = (common[:90] + "...") if len(common) > 90 else common
+        w(f"| `{graded.key}` | {fmt_points(graded.points)} | {mean:.2f} | {full} | {zero} | "
+          f"{common.replace('|', '/')} |\n")
+    w("\n## Problems found in the folder\n\n")
+    if folder_problems:
+        for problem in folder_problems:
+            w(f"- {problem}\n")
+    else:
+        w("None.\n")
+    with_problems = [r for r in results if r.problems]
+    w("\n## Students whose submission had problems\n\n")
+    if with_problems:
+        for r in with_problems:
+            w(f"- `{r.student_id}`: " + "; ".join(r.problems) + "\n")
+    else:
+        w("None.\n")
+    errors = [(r.student_id, e) for r in results for e in r.grader_errors]
+    if errors:
+        w("\n## Grader errors (please report)\n\n")
+        for sid, error in errors:
+            w(f"- `{sid}`: {error.splitlines()[0]}\n")
+    return out.getvalue()

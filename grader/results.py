@@ -1,0 +1,72 @@
+"""What grading produces: per part, per graded name, per student. Plain dataclasses."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class PartResult:
+    label: str
+    points: float
+    earned: float
+    message: str                      # one line: why it passed or failed
+    visible_passed: bool | None = None  # verdict on the visible inputs alone (None: none ran)
+    hidden_passed: bool | None = None   # verdict on the hidden inputs alone
+    hidden_message: str = ""          # why the hidden inputs failed, if they did
+
+    @property
+    def passed(self) -> bool:
+        return self.earned >= self.points
+
+
+@dataclass
+class NameResult:
+    key: str
+    points: float
+    score: float
+    status: str                       # passed | partial | failed | not_implemented | missing | interface | error
+    reason: str                       # one line for the gradebook/feedback; "" when full marks
+    parts: list[PartResult] = field(default_factory=list)
+    detail: str = ""                  # traceback lines from the student's file, if any
+    output: str = ""                  # what the student's code printed (bounded)
+    seconds: float = 0.0
+
+
+@dataclass
+class StudentResult:
+    student_id: str
+    assignment: str
+    names: list[NameResult]
+    problems: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)   # task -> where it came from
+    fingerprint: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    grader_errors: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(n.score for n in self.names), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.points for n in self.names)
+
+    def name(self, key: str) -> NameResult:
+        for n in self.names:
+            if n.key == key:
+                return n
+        raise KeyError(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = self.score
+        data["max_score"] = self.max_score
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StudentResult":
+        names = [NameResult(**{**n, "parts": [PartResult(**p) for p in n["parts"]]}) for n in data["names"]]
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "names"}
+        return cls(names=names, **fields)

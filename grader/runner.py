@@ -1,0 +1,368 @@
+"""Grade students: static checks, isolated runs in parallel, judging, one result per student.
+
+The main thread schedules children (at most ``jobs`` at once) and enforces deadlines; a
+judging thread turns finished runs into scores, so a slow reference computation never
+holds up reading a child's pipe (which would eat into that child's time limit).
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from . import __version__, kit
+from .assignment import Assignment, Case, GradedName, TaskFile
+from .child import JobSpec, Limits
+from .discovery import Student, SubmittedFile
+from .interface import FileReport, inspect_file
+from .judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
+from .results import NameResult, StudentResult
+from .sandbox import ChildRun, Sandbox
+
+STARTUP_ALLOWANCE = 10.0   # seconds for a fresh child to start, on top of the import timeout
+
+
+@dataclass
+class Options:
+    jobs: int = 2
+    timeout: float | None = None          # seconds per graded name; None: each name's default
+    memory_mb: int = 3072
+    visible_only: bool = False            # self-check: only the visible cases
+    only: tuple[str, ...] | None = None   # restrict to these graded keys
+    isolate_uid: bool | None = None       # None: when running as root
+    protected: tuple[Path, ...] = ()      # folders children may not open
+
+
+def versions() -> dict[str, str]:
+    import platform
+
+    import torch
+
+    return {"grader": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "torch": torch.__version__}
+
+
+@dataclass
+class FileJob:
+    """The graded names of one student's file, run in one child (or more after a failure)."""
+
+    student: str
+    task: TaskFile
+    submitted: SubmittedFile
+    keys: list[str]
+    outcomes: dict[str, NameOutcome] = field(default_factory=dict)
+    file_failure: str | None = None       # stops every name of the file
+    violations: list[str] = field(default_factory=list)
+    import_output: str = ""
+    native_output: str = ""
+    remaining: list[str] = field(default_factory=list)
+    current: str | None = None
+    attempts: int = 0
+    blocked: dict[str, str] = field(default_factory=dict)   # names stopped by static checks
+    progress: Any = None                                    # the student's _StudentProgress
+    fatal: str | None = None                                # the child harness itself failed
+
+    def __post_init__(self) -> None:
+        self.remaining = list(self.keys)
+        self.outcomes = {k: NameOutcome(k) for k in self.keys}
+
+
+class _StudentProgress:
+    def __init__(self, student: Student, expected: int) -> None:
+        self.student = student
+        self.expected = expected
+        self.names: dict[str, NameResult] = {}
+        self.started = time.monotonic()
+        self.internal: list[str] = []
+        self.files_done = 0
+
+
+class Runner:
+    def __init__(self, assignment: Assignment, options: Options | None = None) -> None:
+        self.assignment = assignment
+        self.options = options or Options()
+        if kit.solutions_available(assignment):
+            self.refs = ReferenceCache()
+        elif self.options.visible_only:
+            self.refs = ReferenceCache(kit.load(assignment))
+        else:
+            raise FileNotFoundError(f"grading needs the reference solutions in {assignment.solutions_dir} "
+                                    "(self-check works without them)")
+        self.cases: dict[str, list[Case]] = {}
+        for graded in assignment.names:
+            if self.options.only and graded.key not in self.options.only:
+                continue
+            cases = graded.check.cases()
+            if self.options.visible_only:
+                cases = [c for c in cases if c.visible]
+            self.cases[graded.key] = cases
+        self.sandbox: Sandbox | None = None
+        self.memory_text = f"{self.options.memory_mb / 1024:g} GiB"
+        self.versions = versions()
+
+    # --- public ---------------------------------------------------------------------------
+
+    def grade(self, students: Iterable[Student], on_result: Callable[[StudentResult], None],
+              on_progress: Callable[[str], None] | None = None) -> list[str]:
+        """Grade every student, calling ``on_result`` once per student (from a worker thread).
+
+        Returns internal grader errors (empty when the grader itself worked).
+        """
+        students = list(students)
+        internal: list[str] = []
+        if not students:
+            return internal
+        self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid)
+        self.sandbox.warm_up()
+        judge_queue: queue.Queue = queue.Queue()
+        worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
+        worker.start()
+        try:
+            jobs = self._plan(students, judge_queue)
+            self._run_jobs(jobs, judge_queue)
+        finally:
+            judge_queue.put(None)
+            worker.join()
+            self.sandbox.close()
+        return internal
+
+    # --- planning -------------------------------------------------------------------------
+
+    def _graded_names(self, task: TaskFile) -> list[GradedName]:
+        return [n for n in task.names if n.key in self.cases]
+
+    def _plan(self, students: list[Student], judge_queue: queue.Queue) -> list[FileJob]:
+        jobs: list[FileJob] = []
+        for student in students:
+            tasks = [t for t in self.assignment.files if self._graded_names(t)]
+            progress = _StudentProgress(student, len(tasks))
+            for task in tasks:
+                names = self._graded_names(task)
+                submitted = student.files.get(task.task)
+                if submitted is None:
+                    reason = (f"no file for {task.task}: expected {task.task}_{student.id}.py "
+                              f"or {task.task}_{student.id}.py inside {student.id}_{self.assignment.name}.zip")
+                    judge_queue.put((progress, task, None, {n.key: reason for n in names}))
+                    continue
+                report: FileReport = inspect_file(submitted.data, task)
+                blocked = {n.key: report.problem_for(n) for n in names if report.problem_for(n)}
+                if blocked:
+                    prefix = f"{submitted.origin}: "
+                    blocked = {k: (prefix + v if (report.fatal or report.import_problems) else v)
+                               for k, v in blocked.items()}
+                runnable = [n.key for n in names if n.key not in blocked]
+                if not runnable:
+                    judge_queue.put((progress, task, None, blocked))
+                    continue
+                jobs.append(FileJob(student.id, task, submitted, runnable, blocked=blocked, progress=progress))
+        return jobs
+
+    # --- running --------------------------------------------------------------------------
+
+    def _timeout(self, key: str) -> float:
+        if self.options.timeout is not None:
+            return self.options.timeout
+        return self.assignment.graded(key).timeout
+
+    def _spec(self, job: FileJob, slot: int) -> tuple[JobSpec, str]:
+        assert self.sandbox is not None
+        scratch, module_path = self.sandbox.prepare(job.submitted.data, job.task.task, slot)
+        names = list(job.remaining)
+        cpu = int(sum(self._timeout(k) for k in names) + job.task.import_timeout + 30)
+        spec = JobSpec(
+            assignment=self.assignment.name, task=job.task.task, module_path=module_path,
+            display_name=job.submitted.origin.split(":")[-1].split("/")[-1], names=names,
+            cases={k: [(c.id, c.inputs) for c in self.cases[k]] for k in names},
+            seed=self.assignment.seed, limits=Limits(memory=self.options.memory_mb * 1024**2),
+            scratch=scratch, cpu_seconds=cpu, uid=self.sandbox.uid_for(slot),
+            # Other children's scratch folders are off limits; the child's own is always allowed.
+            protected=[str(p) for p in self.options.protected] + [str(self.sandbox.scratch_root)],
+        )
+        return spec, scratch
+
+    def _run_jobs(self, jobs: list[FileJob], judge_queue: queue.Queue) -> None:
+        assert self.sandbox is not None
+        pending = deque(jobs)
+        running: dict[object, tuple[ChildRun, FileJob, str]] = {}
+        free_slots = list(range(max(1, self.options.jobs)))
+        while pending or running:
+            while pending and free_slots:
+                job = pending.popleft()
+                slot = free_slots.pop(0)
+                spec, scratch = self._spec(job, slot)
+                job.attempts += 1
+                job.current = None
+                child = self.sandbox.start(spec, slot)
+                child.set_deadline(STARTUP_ALLOWANCE + job.task.import_timeout)
+                running[child.conn] = (child, job, scratch)
+            now = time.monotonic()
+            nearest = min(c.deadline for c, _, _ in running.values())
+            ready = wait(list(running), timeout=max(0.0, min(nearest - now, 1.0)))
+            for conn in ready:
+                child, job, scratch = running[conn]
+                finished = self._drain(child, job)
+                if finished is not None:
+                    del running[conn]
+                    free_slots.append(child.slot)
+                    free_slots.sort()
+                    self._after_child(child, job, scratch, finished, pending, judge_queue)
+            now = time.monotonic()
+            for conn, (child, job, scratch) in list(running.items()):
+                if now > child.deadline and conn in running:
+                    # Read anything already sent before declaring a timeout.
+                    finished = self._drain(child, job) if conn.poll() else None
+                    if finished is None:
+                        finished = "timeout"
+                    del running[conn]
+                    free_slots.append(child.slot)
+                    free_slots.sort()
+                    self._after_child(child, job, scratch, finished, pending, judge_queue)
+
+    def _drain(self, child: ChildRun, job: FileJob) -> str | None:
+        """Handle every message waiting; return "end"/"eof" when the child is done, else None."""
+        while child.conn.poll():
+            message = child.receive()
+            if message is None:
+                return "eof"
+            verdict = self._handle(child, job, message)
+            if verdict:
+                return verdict
+        return None
+
+    def _handle(self, child: ChildRun, job: FileJob, message: tuple) -> str | None:
+        kind = message[0]
+        if kind == "imported":
+            _, error, stdout, violations = message
+            job.import_output += stdout or ""
+            job.violations += violations
+            if error is not None:
+                job.file_failure = _import_failure(job, error)
+            return None
+        if kind == "start":
+            job.current = message[1]
+            child.set_deadline(self._timeout(job.current))
+            return None
+        if kind == "case":
+            _, key, case_id, output, error, stdout, seconds, violations = message
+            job.outcomes[key].cases[case_id] = CaseOutcome(case_id, output, error, stdout, seconds)
+            job.violations += violations
+            return None
+        if kind == "end":
+            return "end"
+        if kind == "fatal":
+            job.fatal = message[1]
+            return "eof"
+        return None
+
+    def _after_child(self, child: ChildRun, job: FileJob, scratch: str, how: str,
+                     pending: deque, judge_queue: queue.Queue) -> None:
+        exit_info = child.finish(timed_out=(how == "timeout"))
+        assert self.sandbox is not None
+        job.native_output += self.sandbox.release(scratch)
+        if how == "end":
+            job.remaining = []
+        else:
+            if how == "timeout":
+                limit = self._timeout(job.current) if job.current else job.task.import_timeout
+                what = f"timed out after {limit:g} s (wall clock)"
+            else:
+                what = f"stopped: the process {exit_info.describe()}"
+            if job.fatal:
+                job.file_failure = "the grader's child process failed; staff have been told"
+                job.progress.internal.append(f"child harness error in {job.task.task}: {job.fatal}")
+                job.remaining = []
+            elif job.current is None:
+                if job.file_failure is None:
+                    job.file_failure = (f"{job.submitted.origin}: importing the file {what}"
+                                        + (" (does it run code at the top level?)" if how == "timeout" else ""))
+                job.remaining = []
+            else:
+                job.outcomes[job.current].failure = {
+                    "kind": "timeout" if how == "timeout" else "crash",
+                    "message": what}
+                index = job.remaining.index(job.current)
+                job.remaining = job.remaining[index + 1:]
+        if job.remaining and job.file_failure is None:
+            pending.appendleft(job)      # resume with the names after the one that failed
+        else:
+            judge_queue.put((job.progress, job.task, job, job.blocked))
+
+    # --- judging --------------------------------------------------------------------------
+
+    def _judge_loop(self, judge_queue: queue.Queue, on_result: Callable[[StudentResult], None],
+                    internal: list[str]) -> None:
+        while True:
+            item = judge_queue.get()
+            if item is None:
+                return
+            progress, task, job, blocked = item
+            try:
+                self._judge_file(progress, task, job, blocked)
+            except Exception as exc:  # noqa: BLE001 - keep grading the others
+                import traceback
+                progress.internal.append(f"judging {task.task}: {exc}\n{traceback.format_exc(limit=5)}")
+                for graded in self._graded_names(task):
+                    progress.names.setdefault(graded.key, NameResult(
+                        graded.key, graded.points, 0.0, "error",
+                        "the grader hit an internal error on this file; staff have been told"))
+            progress.files_done += 1
+            if progress.files_done == progress.expected:
+                result = self._student_result(progress)
+                internal.extend(f"{progress.student.id}: {e}" for e in progress.internal)
+                try:
+                    on_result(result)
+                except Exception as exc:  # noqa: BLE001
+                    internal.append(f"{progress.student.id}: writing results failed: {exc}")
+
+    def _judge_file(self, progress: _StudentProgress, task: TaskFile, job: FileJob | None,
+                    blocked: dict[str, str]) -> None:
+        runtime_block = None
+        if job is not None:
+            imports = [v for v in job.violations if v.startswith("import of ")]
+            if imports:
+                runtime_block = (f"{job.submitted.origin}: disallowed import at run time: "
+                                 + ", ".join(sorted(set(imports))))
+            elif job.file_failure:
+                runtime_block = job.file_failure
+        for graded in self._graded_names(task):
+            reason = blocked.get(graded.key) or runtime_block
+            outcome = job.outcomes.get(graded.key) if job else None
+            result = judge_name(graded, self.cases[graded.key], outcome, self.refs, reason,
+                                self.memory_text, progress.internal)
+            if job is not None and graded.key == (job.keys[0] if job.keys else None):
+                extra = (job.import_output + job.native_output).strip()
+                if extra:
+                    result.output = (extra + "\n" + result.output)[:4096]
+            progress.names[graded.key] = result
+
+    def _student_result(self, progress: _StudentProgress) -> StudentResult:
+        student = progress.student
+        order = [n.key for n in self.assignment.names if n.key in self.cases]
+        return StudentResult(
+            student_id=student.id,
+            assignment=self.assignment.name,
+            names=[progress.names[k] for k in order],
+            problems=list(student.problems),
+            files={t: f.origin for t, f in sorted(student.files.items())},
+            fingerprint=student.fingerprint(),
+            versions=self.versions,
+            seconds=round(time.monotonic() - progress.started, 3),
+            grader_errors=list(progress.internal),
+        )
+
+
+def _import_failure(job: FileJob, error: dict) -> str:
+    from .judge import describe_error
+
+    origin = job.submitted.origin
+    if error.get("kind") == "not_implemented":
+        return f"{origin}: importing the file raised NotImplementedError"
+    return f"{origin}: importing the file failed: {describe_error(error)}"

@@ -1,0 +1,131 @@
+"""Self-check for students: the grader's visible checks, on your own file, before you submit.
+
+In a notebook::
+
+    from grader.selfcheck import check, check_all
+    check("task1.relu")          # one graded name
+    check_all("task1")           # every graded name of task1
+
+In a terminal::
+
+    python -m grader check templates/task1_template.py
+
+Your code runs in a separate process with the grader's time and memory limits, exactly
+as when it is graded, so an infinite loop or a crash cannot take your notebook down. The
+verdicts and messages are the grader's own; the grader also runs hidden inputs, so
+passing here is necessary, not sufficient.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assignment import Assignment
+from .discovery import Student, SubmittedFile
+from .packs import DEFAULT, load_pack
+from .reference import TEMPLATES
+from .results import NameResult, StudentResult
+from .runner import Options, Runner
+
+
+@dataclass
+class SelfCheck:
+    """The outcome of a self-check: one :class:`NameResult` per graded name checked."""
+
+    path: Path
+    names: list[NameResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(n.score for n in self.names)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.points for n in self.names)
+
+    def text(self, details: bool = True) -> str:
+        lines = [f"Self-check of {self.path} (visible checks; the grader also tries hidden inputs)"]
+        width = max((len(n.key) for n in self.names), default=10)
+        for name in self.names:
+            lines.append(f"  {name.key:<{width}}  {name.score:>4g}/{name.points:<3g} {_verdict(name)}")
+            if details and name.status not in ("passed", "not_implemented"):
+                for part in name.parts:
+                    if not part.passed:
+                        lines.append(f"      - {part.label}: {part.message}")
+                if name.detail:
+                    lines.extend("      " + line.strip() for line in name.detail.strip().splitlines())
+        lines.append(f"Visible checks: {self.score:g}/{self.max_score:g} points")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for name in self.names:
+            colour = {"passed": "#e6f4ea", "partial": "#fff4e5"}.get(name.status, "#fdecea")
+            parts = "".join(f"<li>{'&#10003;' if p.passed else '&#10007;'} {html.escape(p.label)}"
+                            + ("" if p.passed else f": {html.escape(p.message)}") + "</li>" for p in name.parts)
+            detail = f"<pre>{html.escape(name.detail)}</pre>" if name.detail else ""
+            rows.append(f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
+                        f"<td>{name.score:g}/{name.points:g}</td><td>{html.escape(_verdict(name))}"
+                        f"<ul style='margin:0'>{parts}</ul>{detail}</td></tr>")
+        return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (visible checks)</p>"
+                "<table><tr><th>graded name</th><th>points</th><th>result</th></tr>" + "".join(rows) +
+                f"</table><p><b>Visible checks: {self.score:g}/{self.max_score:g} points</b></p>")
+
+
+def _verdict(name: NameResult) -> str:
+    if name.status == "passed":
+        return "passed"
+    if name.status == "not_implemented":
+        return "not implemented yet (it raises NotImplementedError)"
+    return f"{name.status}: {name.reason}" if name.reason else name.status
+
+
+def task_of(path: Path, assignment: Assignment) -> str:
+    """Which task a file is, from names like task1_template.py, task1_3180100111.py or task1.py."""
+    stem = Path(path).stem
+    for task in assignment.files:
+        if re.fullmatch(rf"{re.escape(task.task)}(_\w+)?", stem):
+            return task.task
+    raise ValueError(f"cannot tell which task {Path(path).name} is; pass task=... "
+                     f"(one of {', '.join(f.task for f in assignment.files)})")
+
+
+def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
+               task: str | None = None) -> SelfCheck:
+    pack = load_pack(assignment)
+    path = Path(path)
+    task = task or task_of(path, pack)
+    keys = [n.key for n in pack.file(task).names]
+    if name is not None:
+        if name not in keys:
+            raise KeyError(f"{name!r} is not graded in {task}; choose from {', '.join(keys)}")
+        keys = [name]
+    data = path.read_bytes()
+    student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
+    results: list[StudentResult] = []
+    options = Options(jobs=1, visible_only=True, only=tuple(keys),
+                      protected=(Path(pack.solutions_dir), TEMPLATES.parent / "tests"))
+    Runner(pack, options).grade([student], results.append)
+    return SelfCheck(path, results[0].names if results else [])
+
+
+def default_path(task: str, assignment: str = DEFAULT) -> Path:
+    return TEMPLATES / load_pack(assignment).file(task).template
+
+
+def check(name: str, path: str | Path | None = None, assignment: str = DEFAULT) -> SelfCheck:
+    """Run the visible checks of one graded name, e.g. ``check("task1.relu")``."""
+    task = name.split(".")[0]
+    return check_file(path or default_path(task, assignment), assignment, name=name, task=task)
+
+
+def check_all(task: str, path: str | Path | None = None, assignment: str = DEFAULT) -> SelfCheck:
+    """Run the visible checks of every graded name of a task file, e.g. ``check_all("task1")``."""
+    return check_file(path or default_path(task, assignment), assignment, task=task)
