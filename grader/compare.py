@@ -18,6 +18,19 @@ TOLERANCES = {
 }
 
 
+# Outputs of deep float32 networks (ResNet with batch norm) carry rounding noise of the
+# order of 1e-5 of their largest value even for equivalent architectures; entries are
+# compared with this much absolute slack, relative to the output's scale.
+NETWORK_SCALE_ATOL = 1e-4
+
+
+def network_tolerance(expected: np.ndarray) -> tuple[float, float]:
+    """(rtol, atol) for comparing a network's output with the reference network's."""
+    scale = float(np.max(np.abs(expected))) if np.size(expected) else 1.0
+    rtol, atol = tolerance(expected)
+    return rtol, max(atol, NETWORK_SCALE_ATOL * scale)
+
+
 def tolerance(*arrays: Any) -> tuple[float, float]:
     """(rtol, atol) for the least precise floating dtype among ``arrays`` (float64 if none)."""
     worst = (1e-7, 1e-9)

@@ -172,14 +172,15 @@ def _part_result(label: str, points: float, failures: list[tuple[Case, str]],
         return PartResult(label, points, points, f"passes all {total} inputs", visible_passed, hidden_passed)
     visible_failures = [f for f in failures if f[0].visible]
     hidden_failures = [f for f in failures if not f[0].visible]
-    message = _failure_line(visible_failures or hidden_failures, total)
-    hidden_message = _failure_line(hidden_failures, ran[1]) if hidden_failures else ""
+    # Lead with a visible input when one fails: the student can reproduce it in self-check.
+    message = _failure_line((visible_failures or hidden_failures)[0], len(failures), total)
+    hidden_message = _failure_line(hidden_failures[0], len(hidden_failures), ran[1]) if hidden_failures else ""
     return PartResult(label, points, 0.0, message, visible_passed, hidden_passed, hidden_message)
 
 
-def _failure_line(failures: list[tuple[Case, str]], total: int) -> str:
-    case, reason = failures[0]
-    count = f"; fails {len(failures)} of {total} inputs" if len(failures) > 1 else ""
+def _failure_line(first: tuple[Case, str], failed: int, total: int) -> str:
+    case, reason = first
+    count = f"; fails {failed} of {total} inputs" if failed > 1 else ""
     return f"{reason} (input: {case.label}){count}"
 
 

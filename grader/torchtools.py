@@ -355,7 +355,7 @@ class Replayer:
             loss = nn.functional.cross_entropy(self.model(x), y)
             loss.backward()
             grad = torch.cat([p.grad.reshape(-1) for p in self.params]).numpy().copy()
-            cached = self._remember(key, (float(loss), grad))
+            cached = self._remember(key, (loss.item(), grad))
         return cached
 
     def accuracy(self, flat: np.ndarray, loader: str) -> float:
@@ -408,9 +408,16 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
             evaluation += segment
     result.steps = steps
 
-    expected = [(train_loader, e, i) for e in range(epochs) for i in range(batches)]
-    sources = [s.source for s in steps]
-    result.step_problem = _check_sources(sources, expected, train_loader)
+    # Epochs as the student ran them: consecutive steps drawn from one pass over a loader.
+    # (A loader's pass counter also counts evaluation passes, so it is not the epoch number.)
+    epochs_run: list[list[Step]] = []
+    for step in steps:
+        if step.source is None:
+            continue
+        if not epochs_run or epochs_run[-1][-1].source[:2] != step.source[:2]:
+            epochs_run.append([])
+        epochs_run[-1].append(step)
+    result.step_problem = _check_sources(steps, epochs_run, epochs, batches, train_loader)
     if result.step_problem is None:
         accumulated = None
         for number, step in enumerate(steps):
@@ -419,21 +426,17 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
             accumulated = grad if accumulated is None else accumulated + grad
             problem = _check_update(theta, after, grad, accumulated, lr, replay.batch_size, number)
             if problem:
-                epoch, index = step.source[1], step.source[2]
+                epoch, index = number // batches, step.source[2]
                 result.step_problem = f"step {number + 1} (epoch {epoch + 1}, batch {index + 1}): {problem}"
                 break
-    # Losses at the student's own parameters, whatever their updates did.
-    per_epoch: dict[int, list[float]] = {}
-    for step in steps:
-        if step.source and step.source[0] == train_loader:
-            loss, _ = replay.loss_and_grad(snapshots[step.before], train_loader, step.source[2])
-            per_epoch.setdefault(step.source[1], []).append(loss)
-    result.batch_losses = [per_epoch[e] for e in sorted(per_epoch)]
+    # Losses at the student's own parameters on the batches they used, whatever their updates did.
+    result.batch_losses = [[replay.loss_and_grad(snapshots[s.before], s.source[0], s.source[2])[0] for s in epoch]
+                           for epoch in epochs_run]
     result.epoch_losses = [float(np.mean(losses)) for losses in result.batch_losses]
 
     if eval_loaders:
-        result.eval_problem, result.eval_snapshots = _check_evaluation(evaluation, steps, eval_loaders, epochs,
-                                                                       batches, replay, last)
+        result.eval_problem, result.eval_snapshots = _check_evaluation(evaluation, epochs_run, eval_loaders, epochs,
+                                                                       replay)
     elif evaluation:
         extra = [e for e in evaluation if e[1] and e[2]]
         if extra:
@@ -441,21 +444,23 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
     return result
 
 
-def _check_sources(sources: list, expected: list, train_loader: str) -> str | None:
-    unknown = sum(1 for s in sources if s is None)
+def _check_sources(steps: list[Step], epochs_run: list[list[Step]], epochs: int, batches: int,
+                   train_loader: str) -> str | None:
+    """One step per batch of train_loader, in the loader's order, num_epochs passes."""
+    unknown = sum(1 for s in steps if s.source is None)
     if unknown:
         return f"{unknown} update(s) came from inputs that were not batches of train_loader"
-    wrong = [s for s in sources if s[0] != train_loader]
+    wrong = [s.source for s in steps if s.source[0] != train_loader]
     if wrong:
         return f"{len(wrong)} update(s) used batches from {wrong[0][0]}_loader; train only on train_loader"
-    if len(sources) != len(expected):
-        per_epoch = len({s[1] for s in sources})
-        return (f"made {len(sources)} update(s) over {per_epoch} pass(es) of train_loader; expected "
-                f"{len(expected)} (one per batch, num_epochs passes)")
-    for got, want in zip(sources, expected):
-        if got != want:
-            return (f"updates did not follow the loader's batches in order (epoch {want[1] + 1}, "
-                    f"batch {want[2] + 1} expected, got epoch {got[1] + 1}, batch {got[2] + 1})")
+    if len(epochs_run) != epochs or len(steps) != epochs * batches:
+        return (f"made {len(steps)} update(s) in {len(epochs_run)} pass(es) over train_loader; expected "
+                f"{epochs * batches}: one per batch, num_epochs={epochs} passes")
+    for number, epoch in enumerate(epochs_run, start=1):
+        order = [s.source[2] for s in epoch]
+        if order != list(range(batches)):
+            return (f"epoch {number} updated on batches {[i + 1 for i in order]}; expected each batch of "
+                    f"train_loader once, in order")
     return None
 
 
@@ -484,22 +489,23 @@ def _check_update(theta: np.ndarray, after: np.ndarray, grad: np.ndarray, accumu
             "(another optimizer, momentum, weight decay, or another loss?)")
 
 
-def _check_evaluation(evaluation: list[tuple], steps: list[Step], loaders: tuple[str, ...], epochs: int,
-                      batches: int, replay: Replayer, last: int) -> tuple[str | None, list[int]]:
-    """Evaluation after each epoch: every batch of each loader, eval mode, no gradients."""
+def _check_evaluation(evaluation: list[tuple], epochs_run: list[list[Step]], loaders: tuple[str, ...], epochs: int,
+                      replay: Replayer) -> tuple[str | None, list[int]]:
+    """Evaluation after each epoch: every batch of each loader, eval mode, no gradients.
+
+    Returns the problem (or None) and, per epoch, the parameter snapshot it ended with.
+    """
+    end_of_epoch = [epoch[-1].after for epoch in epochs_run]
+    if len(end_of_epoch) != epochs:
+        return f"the training ran {len(end_of_epoch)} epoch(s), expected {epochs}", end_of_epoch[:epochs]
     if any(e[1] for e in evaluation):
-        return "evaluation forward passes ran in training mode: call net.eval() before evaluating", []
+        return "evaluation forward passes ran in training mode: call net.eval() before evaluating", end_of_epoch
     if any(e[2] for e in evaluation):
-        return "evaluation ran with gradients enabled: wrap it in torch.no_grad()", []
-    # The parameters at the end of each epoch are the snapshot after its last step.
-    end_of_epoch = [steps[(e + 1) * batches - 1].after for e in range(epochs) if (e + 1) * batches - 1 < len(steps)]
-    if len(end_of_epoch) < epochs:
-        return "not every epoch finished, so its evaluation cannot be checked", []
+        return "evaluation ran with gradients enabled: wrap it in torch.no_grad()", end_of_epoch
     for epoch, snapshot in enumerate(end_of_epoch):
         seen = {(e[3], e[5]) for e in evaluation if e[0] == snapshot and e[3] is not None}
         for loader in loaders:
-            size = len(replay.data[loader][1])
-            count = math.ceil(size / replay.batch_size)
+            count = math.ceil(len(replay.data[loader][1]) / replay.batch_size)
             missing = [i for i in range(count) if (loader, i) not in seen]
             if missing:
                 return (f"after epoch {epoch + 1}, {len(missing)} of {count} batches of {loader}_loader were not "

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ...assignment import Check, ProbeError
-from ...compare import as_float, compare_arrays
+from ...compare import as_float, compare_arrays, network_tolerance
 from ...data import load_digits
 from ...torchtools import (Replayer, RecordingLoader, TrainingLog, build_chain, canonical_forward,
                            structure_problems, watch)
@@ -72,7 +72,8 @@ class ArchitectureCheck(Check):
             return structure, f"the forward pass failed: {output['error']}"
         if reference["error"]:
             raise RuntimeError(f"the reference network failed: {reference['error']}")
-        values = compare_arrays(output["out"], reference["out"], what)
+        rtol, atol = network_tolerance(reference["out"])
+        values = compare_arrays(output["out"], reference["out"], what, rtol=rtol, atol=atol)
         if values and structure:
             values = f"{values} (structure: {problems[0]})"
         return structure, values

@@ -1,6 +1,7 @@
 """Checks for task1: a two-layer perceptron in NumPy."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,28 @@ def torch_forward(X: np.ndarray, params: dict, requires_grad: bool = False):
     t = {k: torch.tensor(v, requires_grad=requires_grad) for k, v in params.items()}
     hidden = torch.relu(torch.from_numpy(X) @ t["W1"] + t["b1"])
     return hidden @ t["W2"] + t["b2"], t
+
+
+def oracle_relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0)
+
+
+@contextmanager
+def substituted(module, **replacements):
+    """Temporarily replace module-level names of the student's file with reference versions.
+
+    Graded functions that call other graded functions (DNNforward calls relu, train calls
+    DNNforward and DNNbackward) are exercised with correct versions of those, so that one
+    bug costs only the points of the function that has it.
+    """
+    saved = {name: module.__dict__.get(name) for name in replacements}
+    for name, value in replacements.items():
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
 
 
 def oracle_forward(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
@@ -173,7 +196,8 @@ class DNNForward(Check):
 
     def probe(self, module, inputs):
         X, params = inputs["X"], inputs["params"]
-        result = module.DNNforward(X, params)
+        with substituted(module, relu=oracle_relu):
+            result = module.DNNforward(X, params)
         is_pair = isinstance(result, (tuple, list)) and len(result) == 2
         return {"logits": result[0] if is_pair else result, "pair": is_pair, "X_after": X, "params_after": params}
 
@@ -217,10 +241,11 @@ class DNNBackward(Check):
 
     def probe(self, module, inputs):
         X, y, params = inputs["X"], inputs["y"], inputs["params"]
-        forward = module.DNNforward(X, params)
-        if not (isinstance(forward, (tuple, list)) and len(forward) == 2):
-            raise ProbeError("DNNforward must return (logits, cache); DNNbackward cannot be called without its cache")
-        result = module.DNNbackward(y, params, forward[1])
+        with substituted(module, relu=oracle_relu):
+            forward = module.DNNforward(X, params)
+            if not (isinstance(forward, (tuple, list)) and len(forward) == 2):
+                raise ProbeError("DNNforward must return (logits, cache); DNNbackward cannot be called without its cache")
+            result = module.DNNbackward(y, params, forward[1])
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise ProbeError(f"DNNbackward must return a pair (loss, grads), got {type(result).__name__}")
         return {"loss": result[0], "grads": result[1]}
@@ -266,16 +291,11 @@ class Train(Check):
 
     def probe(self, module, inputs):
         X, y, params = inputs["X"], inputs["y"], inputs["params"]
-        saved = {name: module.__dict__.get(name) for name in ("DNNforward", "DNNbackward")}
-        module.DNNforward, module.DNNbackward = oracle_forward, oracle_backward
-        try:
+        with substituted(module, relu=oracle_relu, DNNforward=oracle_forward, DNNbackward=oracle_backward):
             if inputs["lr"] is None:
                 result = module.train(X, y, params)
             else:
                 result = module.train(X, y, params, lr=inputs["lr"], epochs=inputs["epochs"])
-        finally:
-            for name, value in saved.items():
-                setattr(module, name, value)
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise ProbeError(f"train must return (params, losses), got {type(result).__name__}")
         return {"params": result[0], "losses": result[1], "X_after": X, "y_after": y, "params_after": params}

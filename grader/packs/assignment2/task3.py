@@ -94,8 +94,8 @@ class TrainCnn(TrainingCheck):
         verdicts[EVAL] = analysis.eval_problem
         if shape_problem:
             verdicts[ACCURACY] = shape_problem
-        elif analysis.eval_problem and not analysis.eval_snapshots:
-            verdicts[ACCURACY] = f"cannot be checked: {analysis.eval_problem}"
+        elif len(analysis.eval_snapshots) != inputs["epochs"]:
+            verdicts[ACCURACY] = f"cannot be checked: {analysis.eval_problem or analysis.step_problem}"
         else:
             verdicts[ACCURACY] = self._accuracies(result, analysis.eval_snapshots, log["snapshots"], replay)
         return verdicts
