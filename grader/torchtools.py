@@ -78,13 +78,12 @@ def _fill_canonical(module: nn.Module, group: str, index: int, seed: int) -> Non
         for name, tensor in named:
             if not tensor.is_floating_point():
                 continue
-            values = torch.rand(tensor.shape, generator=generator, dtype=torch.float64)
             if is_norm:
                 low, high = {"weight": (0.5, 1.5), "bias": (-0.5, 0.5), "running_mean": (-0.2, 0.2),
                              "running_var": (0.5, 1.5)}.get(name, (0.0, 1.0))
             else:
                 low, high = -bound, bound
-            tensor.copy_((low + (high - low) * values).to(tensor.dtype))
+            tensor.uniform_(low, high, generator=generator)
 
 
 def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0) -> dict:
