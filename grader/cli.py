@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--task", help="which task the file is (default: from its name)")
     _add_common(check)
 
-    templates = commands.add_parser("templates", help="regenerate templates/ from solutions/")
+    templates = commands.add_parser("templates", help="regenerate templates/ and the self-check references from solutions/")
     templates.add_argument("--check", action="store_true", help="only report stale templates (exit 1 if any)")
     _add_common(templates)
 
@@ -56,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         print(report.text())
         return 0
     if args.command == "templates":
+        from . import kit
         from .templates import generate
         stale = generate(assignment, check_only=args.check)
+        if kit.refresh(assignment, check_only=args.check):
+            stale.append(kit.kit_path(assignment))
         for path in stale:
             print(("stale: " if args.check else "wrote ") + str(path))
         if not stale:

@@ -43,6 +43,20 @@ def write(assignment: Assignment) -> Path:
     return path
 
 
+def refresh(assignment: Assignment, check_only: bool = False) -> bool:
+    """Rewrite the stored references when they no longer match the solutions.
+
+    Returns True when they were stale. Float noise within :func:`same`'s tolerance does not
+    count, so rebuilding on another CPU does not churn the committed file.
+    """
+    path = kit_path(assignment)
+    encoded = wire.dumps(wire.to_plain(build(assignment)))
+    stale = not path.exists() or not same(wire.loads(path.read_bytes()), wire.loads(encoded))
+    if stale and not check_only:
+        path.write_bytes(encoded)
+    return stale
+
+
 def load(assignment: Assignment) -> dict[str, dict[str, Any]]:
     path = kit_path(assignment)
     if not path.exists():

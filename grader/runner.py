@@ -148,8 +148,8 @@ class Runner:
                 names = self._graded_names(task)
                 submitted = student.files.get(task.task)
                 if submitted is None:
-                    reason = (f"no file for {task.task}: expected {task.task}_{student.id}.py "
-                              f"or {task.task}_{student.id}.py inside {student.id}_{self.assignment.name}.zip")
+                    reason = (f"no file for {task.task}: expected {task.task}_{student.id}.py, on its own "
+                              f"or inside {student.id}_{self.assignment.name}.zip")
                     judge_queue.put((progress, task, None, {n.key: reason for n in names}))
                     continue
                 report: FileReport = inspect_file(submitted.data, task)
