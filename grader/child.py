@@ -187,6 +187,7 @@ def _lock_down(job: JobSpec) -> None:
         os.setgid(job.uid)
         os.setuid(job.uid)
         _limit(resource.RLIMIT_NPROC, job.limits.processes)
+    _die_with_parent()
     _limit(resource.RLIMIT_AS, _address_space_now() + job.limits.memory)
     _limit(resource.RLIMIT_FSIZE, job.limits.file_size)
     _limit(resource.RLIMIT_CORE, 0)
@@ -195,6 +196,25 @@ def _lock_down(job: JobSpec) -> None:
     sys.dont_write_bytecode = True
     import torch
     torch.set_num_threads(1)
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to kill this child when the forkserver that forked it exits.
+
+    The forkserver exits when the grader does, even after a SIGKILL, so a child
+    that sleeps forever cannot outlive an interrupted grade. Set after the uid change,
+    which would clear it.
+    """
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:   # the parent died before the request took effect
+        os._exit(1)
 
 
 def _limit(which: int, value: int) -> None:
@@ -212,6 +232,9 @@ def _address_space_now() -> int:
     return 0
 
 
+_ORIGINAL_STREAMS: list[Any] = []
+
+
 def _redirect_output(job: JobSpec, capture: _BoundedText) -> None:
     """Python-level prints go to ``capture``; C-level writes to fd 1/2 go to a capped file."""
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -219,6 +242,9 @@ def _redirect_output(job: JobSpec, capture: _BoundedText) -> None:
     log = os.open(os.path.join(job.scratch, "native-output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
+    # Keep the original stream objects alive: if they were garbage-collected they would
+    # close fds 0-2, and the next file the student opens could land on fd 1.
+    _ORIGINAL_STREAMS.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
     sys.stdin = io.StringIO("")
     sys.stdout = sys.stderr = capture
     sys.__stdout__ = sys.__stderr__ = capture  # type: ignore[misc]

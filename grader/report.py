@@ -102,7 +102,7 @@ def feedback_markdown(result: StudentResult, assignment: Assignment) -> str:
         if name.detail:
             w("\nWhere it failed in your file:\n\n```\n" + name.detail.strip() + "\n```\n")
         if name.output.strip():
-            w("\nWhat your code printed (first lines):\n\n```\n" + name.output.strip()[:2000] + "\n```\n")
+            w("\nWhat your code printed (first lines):\n\n```\n" + _shorten(name.output.strip(), 2000) + "\n```\n")
         w("\n")
     v = result.versions
     w(f"---\nGraded by grader {v.get('grader', '?')} (Python {v.get('python', '?')}, numpy {v.get('numpy', '?')}, "
@@ -197,3 +197,10 @@ def summary_markdown(results: list[StudentResult], assignment: Assignment, folde
         for sid, error in errors:
             w(f"- `{sid}`: {error.splitlines()[0]}\n")
     return out.getvalue()
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... output cut here: {len(text) - limit} more characters of output not kept]"

@@ -82,6 +82,7 @@ class _StudentProgress:
         self.names: dict[str, NameResult] = {}
         self.started = time.monotonic()
         self.internal: list[str] = []
+        self.refused: list[str] = []      # what the sandbox stopped the student's code from doing
         self.files_done = 0
 
 
@@ -332,6 +333,9 @@ class Runner:
                                  + ", ".join(sorted(set(imports))))
             elif job.file_failure:
                 runtime_block = job.file_failure
+            others = sorted(set(v for v in job.violations if not v.startswith("import of ")))
+            if others:
+                progress.refused.append(f"{job.submitted.origin}: refused while grading: " + "; ".join(others[:5]))
         for graded in self._graded_names(task):
             reason = blocked.get(graded.key) or runtime_block
             outcome = job.outcomes.get(graded.key) if job else None
@@ -350,7 +354,7 @@ class Runner:
             student_id=student.id,
             assignment=self.assignment.name,
             names=[progress.names[k] for k in order],
-            problems=list(student.problems),
+            problems=list(student.problems) + progress.refused,
             files={t: f.origin for t, f in sorted(student.files.items())},
             fingerprint=student.fingerprint(),
             versions=self.versions,
