@@ -201,11 +201,21 @@ def _lock_down(job: JobSpec) -> None:
 def _die_with_parent() -> None:
     """Ask the kernel to kill this child when the forkserver that forked it exits.
 
-    The forkserver exits when the grader does, even after a SIGKILL, so a child
-    that sleeps forever cannot outlive an interrupted grade. Set after the uid change,
-    which would clear it.
+    The forkserver exits once every holder of its "alive" pipe is gone. Python hands
+    that pipe to each forked child too, so the child closes its copy first: then the
+    forkserver goes when the grader goes (even after a SIGKILL), and takes this child
+    with it. Set after the uid change, which would clear it.
     """
     import ctypes
+    from multiprocessing import forkserver
+
+    alive_fd = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)  # private, stable since 3.4
+    if alive_fd is not None:
+        try:
+            os.close(alive_fd)
+        except OSError:
+            pass
+        forkserver._forkserver._forkserver_alive_fd = None
 
     PR_SET_PDEATHSIG = 1
     parent = os.getppid()
