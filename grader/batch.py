@@ -11,6 +11,7 @@ from pathlib import Path
 from . import __version__
 from .assignment import HIDDEN_SEED, Assignment
 from .discovery import discover
+from .htmlreport import write_report
 from .reference import REPO
 from .report import (Visibility, gradebook_csv, read_student, summary_markdown, write_atomic,
                      write_student)
@@ -82,10 +83,10 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))
     write_atomic(out / "summary.md", summary_markdown(results, assignment, found.problems, stats))
     try:
-        from .htmlreport import write_report
         write_report(out, results, assignment, found.problems)
-    except ImportError:
-        pass
+    except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
+        import traceback
+        internal.append(f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}")
     return BatchResult(results, len(todo), reused, seconds, found.problems, internal)
 
 
