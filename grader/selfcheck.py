@@ -110,10 +110,19 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
     data = path.read_bytes()
     student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
     results: list[StudentResult] = []
-    options = Options(jobs=1, visible_only=True, only=tuple(keys),
-                      protected=(Path(pack.solutions_dir), TEMPLATES.parent / "tests"))
-    Runner(pack, options).grade([student], results.append)
+    Runner(pack, runner_options(pack, keys)).grade([student], results.append)
     return SelfCheck(path, results[0].names if results else [])
+
+
+def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,
+                   jobs: int = 1) -> Options:
+    """How self-check runs the grader: visible cases only, solutions and tests off limits.
+
+    ``keys`` restricts the graded names (None: all). Tests grade many files at once with
+    these same options, so that what they prove holds for :func:`check_file`.
+    """
+    return Options(jobs=jobs, visible_only=True, only=tuple(keys) if keys is not None else None,
+                   protected=(Path(assignment.solutions_dir), TEMPLATES.parent / "tests"))
 
 
 def default_path(task: str, assignment: str = DEFAULT) -> Path:

@@ -1,0 +1,303 @@
+"""The student self-check notebooks, and self-check's agreement with the grader.
+
+* The committed notebooks are exactly what ``notebooks/build.py`` writes.
+* Every notebook runs end to end, in a kernel of this very interpreter, against the
+  reference solutions (full marks), against the blank templates (0, "not implemented"
+  per name, no tracebacks), and task1 against a template with only ``relu`` written (3).
+  The runs share one event loop, two kernels at a time; their durations are printed
+  (``pytest -s``) and bounded.
+* Self-check never passes a graded name whose visible inputs fail when graded: all
+  fixtures of ``tests/fixtures/students.py`` are graded once as the grader does and once
+  with the options of :func:`grader.selfcheck.check_file`.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+
+from grader import selfcheck
+from grader.discovery import Student, SubmittedFile
+from grader.packs import load_pack
+from grader.runner import Options, Runner
+
+from fixtures.students import RIGHT, WRONG
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+PACK = load_pack("assignment2")
+TASKS = [f.task for f in PACK.files]
+CONCURRENT_KERNELS = 2
+SECONDS_PER_RUN = 90       # generous for a loaded 2-core machine; alone each run takes a few seconds
+NOT_YET = "first, then run this cell again"     # what an experiment prints when code is missing
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+BUILD = _load_build()
+
+
+def points(task: str) -> int:
+    return int(sum(n.points for n in PACK.file(task).names))
+
+
+# --- the committed notebooks are build.py's output ------------------------------------------
+
+def test_committed_notebooks_are_what_build_py_writes():
+    # One notebook per task file of the pack (other packs' notebooks have their own build scripts).
+    assert sorted(BUILD.NOTEBOOKS) == sorted(f"{task}_run.ipynb" for task in TASKS)
+    for filename, built in BUILD.NOTEBOOKS.items():
+        committed = nbformat.read(NOTEBOOKS / filename, as_version=4)
+        nbformat.validate(committed)
+        assert [(c.cell_type, c.source) for c in committed.cells] == \
+            [(c.cell_type, c.source) for c in built.cells], f"{filename} is stale: run `make notebooks`"
+        for cell in committed.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, f"{filename} was committed with outputs"
+
+
+def test_every_graded_name_has_an_explanation_and_a_check_cell():
+    for task in TASKS:
+        cells = BUILD.NOTEBOOKS[f"{task}_run.ipynb"].cells
+        sources = [c.source for c in cells]
+        for graded in PACK.file(task).names:
+            index = sources.index(f'check("{graded.key}", STUDENT_FILE)')
+            explanation = cells[index - 1]
+            assert explanation.cell_type == "markdown"
+            assert f"({graded.points:g} points" in explanation.source, f"{graded.key}: points differ from the pack"
+        assert any(f'check_all("{task}", STUDENT_FILE)' in s for s in sources)
+        assert f"templates/{PACK.file(task).template}" in sources[1]
+
+
+# --- running the notebooks --------------------------------------------------------------------
+
+def kernel_manager() -> AsyncKernelManager:
+    """A manager for the kernel of this interpreter (the venv's), whatever other specs exist.
+
+    With no kernel folders to search, jupyter_client falls back to ipykernel's built-in
+    spec, which launches ``sys.executable``; a user-wide "python3" spec cannot take over.
+    """
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+
+
+def test_the_kernel_is_this_interpreter():
+    assert kernel_manager().kernel_spec.argv[0] == sys.executable
+
+
+def relu_only(tmp: Path) -> Path:
+    """The task1 template with the solution's body of relu, and nothing else, filled in."""
+    solution = (REPO / "solutions" / "task1.py").read_text(encoding="utf-8")
+    body = re.search(r"def relu\(x\):.*?# BEGIN SOLUTION\n(.*?)\n\s*# END SOLUTION", solution, re.S).group(1)
+    template = (REPO / "templates" / "task1_template.py").read_text(encoding="utf-8")
+    stub = '    raise NotImplementedError("relu: not implemented yet (see the docstring)")'
+    assert template.count(stub) == 1
+    path = tmp / "task1_relu_only.py"
+    path.write_text(template.replace(stub, body), encoding="utf-8")
+    return path
+
+
+@dataclasses.dataclass
+class Run:
+    notebook: str
+    student_file: Path
+    nb: nbformat.NotebookNode | None = None
+    seconds: float = 0.0
+
+    @property
+    def code_cells(self):
+        return [c for c in self.nb.cells if c.cell_type == "code"]
+
+    def check_cells(self):
+        return [c for c in self.code_cells if c.source.startswith("check(")]
+
+    def errors(self) -> list[str]:
+        return [f"cell {c.id}: {o.ename}: {o.evalue}" for c in self.code_cells for o in c.outputs
+                if o.output_type == "error"]
+
+    def text(self, cell) -> str:
+        """Everything a cell showed, as text (streams, plain text and HTML of results)."""
+        parts = []
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                parts.append(out.text)
+            elif out.output_type in ("execute_result", "display_data"):
+                parts += [out.data.get("text/plain", ""), out.data.get("text/html", "")]
+        return "\n".join(parts)
+
+    def all_text(self) -> str:
+        return "\n".join(self.text(c) for c in self.code_cells)
+
+    def total(self) -> str:
+        lines = [line for line in self.text(self.code_cells[-1]).splitlines() if line.startswith(BUILD.TOTAL_LINE)]
+        assert len(lines) == 1, f"{self.notebook}: no total printed; errors: {self.errors()}"
+        return lines[0]
+
+
+async def _execute(run: Run, slots: asyncio.Semaphore) -> None:
+    async with slots:
+        nb = nbformat.read(NOTEBOOKS / run.notebook, as_version=4)
+        client = NotebookClient(nb, km=kernel_manager(), timeout=300, allow_errors=True,
+                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+        started = time.monotonic()
+        await client.async_execute(env={**os.environ, "STUDENT_FILE": str(run.student_file)})
+        run.seconds = time.monotonic() - started
+        run.nb = nb
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every execution the tests look at, run up front, two kernels at a time."""
+    tmp = tmp_path_factory.mktemp("students")
+    plan = {}
+    for task in TASKS:
+        plan[task, "solution"] = Run(f"{task}_run.ipynb", REPO / "solutions" / f"{task}.py")
+        plan[task, "template"] = Run(f"{task}_run.ipynb", REPO / "templates" / PACK.file(task).template)
+    plan["task1", "relu only"] = Run("task1_run.ipynb", relu_only(tmp))
+
+    async def execute_all():
+        slots = asyncio.Semaphore(CONCURRENT_KERNELS)
+        await asyncio.gather(*(_execute(run, slots) for run in plan.values()))
+
+    started = time.monotonic()
+    asyncio.run(execute_all())
+    print(f"\nnotebook executions ({CONCURRENT_KERNELS} at a time, {time.monotonic() - started:.1f} s in all):")
+    for (task, variant), run in plan.items():
+        print(f"  {run.notebook:<18} {variant:<10} {run.seconds:5.1f} s")
+    return plan
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_notebook_gives_the_solution_full_marks(runs, task):
+    run = runs[task, "solution"]
+    assert run.errors() == []
+    assert run.total() == f"{BUILD.TOTAL_LINE} {points(task)}/{points(task)} points"
+    for cell in run.check_cells():
+        shown = run.text(cell)
+        assert "<table" in shown, "the check should display as an HTML table"
+        assert re.search(r"Visible checks: (\d+)/\1 points", shown), shown
+    # Every experiment ran: none stopped at a missing function.
+    assert NOT_YET not in run.all_text()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_notebook_reports_blank_template_as_not_implemented(runs, task):
+    run = runs[task, "template"]
+    assert run.errors() == []
+    assert "Traceback" not in run.all_text()
+    assert run.total() == f"{BUILD.TOTAL_LINE} 0/{points(task)} points"
+    checks = run.check_cells()
+    assert len(checks) == len(PACK.file(task).names)
+    for cell in checks:
+        assert "not implemented yet" in run.text(cell), cell.source
+    experiments = [c for c in run.code_cells if re.search(r"^\s*with needs\(", c.source, re.M)]
+    assert experiments, "each notebook has at least one experiment"
+    for cell in experiments:
+        assert NOT_YET in run.text(cell), cell.source
+
+
+def test_task1_notebook_with_only_relu_written_scores_3(runs):
+    run = runs["task1", "relu only"]
+    assert run.errors() == []
+    assert run.total() == f"{BUILD.TOTAL_LINE} 3/20 points"
+    relu_check = next(c for c in run.check_cells() if '"task1.relu"' in c.source)
+    assert "passed" in run.text(relu_check)
+    texts = [run.text(c) for c in run.code_cells]
+    assert any("relu(x) = [0.  0.  0.  0.5 1. ]" in t for t in texts)       # the relu experiment ran
+    assert sum(NOT_YET in t for t in texts) == 4                            # the other four did not
+
+
+def test_notebooks_run_in_seconds(runs):
+    slow = {f"{task} {variant}": round(run.seconds, 1) for (task, variant), run in runs.items()
+            if run.seconds > SECONDS_PER_RUN}
+    assert slow == {}
+
+
+# --- self-check agrees with the grader ----------------------------------------------------------
+
+FIXTURES = WRONG + RIGHT
+
+
+def _students():
+    return [Student(f.id, {f.task: SubmittedFile(f.task, f"{f.task}_{f.id}.py", f.source().encode())})
+            for f in FIXTURES]
+
+
+def _grade(options: Options) -> dict:
+    results = {}
+    errors = Runner(PACK, options).grade(_students(), lambda r: results.__setitem__(r.student_id, r))
+    assert errors == []
+    return results
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """Each fixture graded as the grader does (hidden inputs too) and as self-check does."""
+    protected = selfcheck.runner_options(PACK).protected
+    return _grade(Options(jobs=2, protected=protected)), _grade(selfcheck.runner_options(PACK, jobs=2))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.id for f in FIXTURES])
+def test_selfcheck_never_passes_what_the_grader_fails_on_visible_inputs(graded, fixture):
+    grader_results, selfcheck_results = graded
+    for graded_name in PACK.file(fixture.task).names:
+        full = grader_results[fixture.id].name(graded_name.key)
+        mine = selfcheck_results[fixture.id].name(graded_name.key)
+        if full.status in ("missing", "interface"):
+            # Stopped before running (static problem): self-check must stop it the same way.
+            assert (mine.status, mine.score) == (full.status, 0.0), graded_name.key
+            continue
+        assert [p.label for p in mine.parts] == [p.label for p in full.parts]
+        for own, theirs in zip(mine.parts, full.parts):
+            assert theirs.visible_passed is not None, f"{graded_name.key} / {theirs.label}: no visible input"
+            # The same verdict on the same visible inputs, in both directions.
+            assert own.passed == theirs.visible_passed, \
+                f"{graded_name.key} / {own.label}: self-check {own.message!r}; grader {theirs.message!r}"
+        if mine.status == "passed":
+            assert all(p.visible_passed for p in full.parts)
+
+
+def test_the_agreement_is_not_vacuous(graded):
+    """Some fixtures fail on visible inputs, and some fail only on hidden ones."""
+    grader_results, selfcheck_results = graded
+    visible_failures = hidden_only_failures = 0
+    for fixture in FIXTURES:
+        for graded_name in PACK.file(fixture.task).names:
+            full = grader_results[fixture.id].name(graded_name.key)
+            mine = selfcheck_results[fixture.id].name(graded_name.key)
+            if any(p.visible_passed is False for p in full.parts):
+                visible_failures += 1
+                assert mine.status != "passed"
+            elif full.status != "passed" and full.status not in ("missing", "interface"):
+                hidden_only_failures += 1
+                assert mine.status == "passed"      # what "passing here is not sufficient" means
+    assert visible_failures >= 10 and hidden_only_failures >= 1
+
+
+def test_check_file_gives_the_same_verdicts_as_the_batch(graded, tmp_path):
+    """check_file itself, on one fixture per task, agrees with the batch run of the same options."""
+    _, selfcheck_results = graded
+    for task in TASKS:
+        fixture = next(f for f in WRONG if f.task == task)
+        path = tmp_path / f"{task}_{fixture.id}.py"
+        path.write_text(fixture.source(), encoding="utf-8")
+        mine = selfcheck.check_file(path)
+        batch = selfcheck_results[fixture.id]
+        assert [(n.key, n.score, n.status, [p.passed for p in n.parts]) for n in mine.names] == \
+            [(n.key, n.score, n.status, [p.passed for p in n.parts])
+             for n in batch.names if n.key.startswith(task + ".")]
