@@ -1,0 +1,273 @@
+"""BENCHMARKS.md: the figures of one run, each next to its target."""
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .breakdown import TRAINING_NAMES, ReportWriting, Startup, mean_per_student
+from .kernels import Comparison
+from .selfcheck_latency import Latency
+from .throughput import Throughput
+
+# Targets (issue 6).
+SECONDS_PER_STUDENT = 1.5      # grading with --jobs 2
+NAIVE_RATIO = 5.0              # the grader at least this many times faster than the naive harness
+SPEEDUP = 1.8                  # "near-linear" from 1 to 2 jobs: at least 90% of 2x
+KERNEL_RATIO = 2.0             # reference Conv1D at most this many times slower than torch
+SELFCHECK_SECONDS = 5.0        # check_all of one task
+
+
+@dataclass
+class Run:
+    """Everything one benchmark run measured (sections that did not run are None)."""
+
+    command: str
+    machine: dict[str, str]
+    single_threaded: bool
+    loads: list[tuple[float, float, float]] = field(default_factory=list)
+    throughput: Throughput | None = None
+    startup: Startup | None = None
+    interface_s: float | None = None
+    writing: ReportWriting | None = None
+    kernels: list[Comparison] | None = None
+    selfcheck: list[Latency] | None = None
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render(run: Run) -> str:
+    out = io.StringIO()
+    w = out.write
+    w("# Benchmarks\n\n")
+    w("Figures of the latest `make bench` run, written by `bench/run.py` (do not edit by hand). "
+      "The machine is shared, so absolute seconds drift from run to run; every comparison below is a "
+      "ratio of runs made side by side in the same benchmark run.\n\n")
+    w(f"Reproduce: `{run.command}` (options: `make bench STUDENTS=40 NAIVE=10`; more in "
+      "`.venv/bin/python bench/run.py --help`).\n\n")
+    w(table(["", ""], [[k, f"`{v}`" if k in ("python", "numpy", "torch") else v] for k, v in run.machine.items()]))
+    if run.loads:
+        w("\nLoad average (1 min) while measuring: "
+          + ", ".join(f"{load[0]:.1f}" for load in run.loads)
+          + f" (on {run.machine.get('cores', '?').split()[0]} cores). Other work on the machine slows whichever mode is "
+            "running at the time; the *free cores* column below says how much CPU each grader run had.\n")
+    w("\n## Summary\n\n")
+    w(table(["figure", "measured", "target", "met"], summary_rows(run)))
+    if run.throughput is not None:
+        w("\n" + throughput_section(run))
+    if run.kernels is not None:
+        w("\n" + kernels_section(run))
+    if run.selfcheck is not None:
+        w("\n" + selfcheck_section(run.selfcheck))
+    return out.getvalue()
+
+
+def summary_rows(run: Run) -> list[list[str]]:
+    rows = []
+    t = run.throughput
+    if t is not None:
+        top = max(t.grader)
+        per = t.grader[top].per_student
+        rows.append([f"grading, `--jobs {top}`", f"{per:.2f} s per student",
+                     f"< {SECONDS_PER_STUDENT:g} s", verdict(per < SECONDS_PER_STUDENT)])
+        naive = t.naive.per_student / per
+        rows.append([f"naive harness / grader `--jobs {top}`", f"{naive:.1f}x",
+                     f">= {NAIVE_RATIO:g}x", verdict(naive >= NAIVE_RATIO)])
+        if 1 in t.grader and top != 1:
+            speedup = t.grader[1].per_student / per
+            rows.append([f"speed-up `--jobs 1` -> `--jobs {top}`",
+                         f"{speedup:.2f}x (ceiling {speedup_ceiling(t):.2f}x; {t.grader[top].free_cores:.1f} free cores)",
+                         f">= {SPEEDUP:g}x (near-linear)", verdict(speedup >= SPEEDUP)])
+        rows.append(["scores: naive harness and every grader run agree",
+                     "yes" if not t.disagreements else f"{len(t.disagreements)} differences", "all agree",
+                     verdict(not t.disagreements)])
+    if run.kernels:
+        convs = [c for c in run.kernels if c.what.startswith("Conv1D")]
+        for dtype in sorted({c.dtype for c in convs}, reverse=True):
+            worst = max((c for c in convs if c.dtype == dtype), key=lambda c: c.ratio)
+            rows.append([f"Conv1D / torch, {dtype}, worst shape ({worst.what.split(':')[0][7:]})",
+                         f"{worst.ratio:.2f}x", f"<= {KERNEL_RATIO:g}x", verdict(worst.ratio <= KERNEL_RATIO)])
+        for c in run.kernels:
+            if c.what.startswith("task1"):
+                rows.append([f"task1 forward+backward / torch, {c.dtype}", f"{c.ratio:.2f}x", "(none)", ""])
+    if run.selfcheck:
+        first = max(run.selfcheck, key=lambda s: s.first_s)
+        later = max(run.selfcheck, key=lambda s: s.second_s)
+        rows.append([f"`check_all`, first call in a fresh kernel, slowest task ({first.task})",
+                     f"{first.first_s:.1f} s", f"< {SELFCHECK_SECONDS:g} s", verdict(first.first_s < SELFCHECK_SECONDS)])
+        rows.append([f"`check_all`, later calls, slowest task ({later.task})",
+                     f"{later.second_s:.1f} s", f"< {SELFCHECK_SECONDS:g} s", verdict(later.second_s < SELFCHECK_SECONDS)])
+    return rows
+
+
+def throughput_section(run: Run) -> str:
+    t = run.throughput
+    assert t is not None
+    out = io.StringIO()
+    w = out.write
+    kinds = Counter(m.kind for m in t.members)
+    w("## 1. Grading throughput\n\n")
+    w(f"A class of {len(t.members)} students ({kinds['correct']} correct, {kinds['wrong']} with one classic bug, "
+      f"{kinds['alternative']} with a correct alternative in another style; the bugs and alternatives are the "
+      "fixtures of `tests/fixtures/students.py`, one file replaced per student). The grader runs as "
+      "`python -m grader grade FOLDER --out OUT --jobs N --no-resume --quiet`; the naive harness starts one "
+      "fresh interpreter per student file (`bench/naive_one.py`), one after another, and runs the same checks "
+      f"in it, on {len(t.naive_members)} students spread evenly over the class (its cost per student does not "
+      "depend on the class size). Wall time is the whole command, start-up included; CPU time adds up the "
+      "process and every process it started.\n\n")
+    rows = []
+    top = max(t.grader)
+    for jobs in sorted(t.grader, reverse=True):
+        g = t.grader[jobs]
+        rows.append([f"grader `--jobs {jobs}`", str(g.students), f"{g.wall:.1f}", f"**{g.per_student:.2f}**",
+                     f"{g.cpu / g.students:.2f}",
+                     f"{g.parent_cpu / g.students:.2f} / {(g.cpu - g.parent_cpu) / g.students:.2f}",
+                     f"{g.free_cores:.2f}", f"{g.per_student / t.grader[top].per_student:.2f}"])
+    n = t.naive
+    rows.append(["naive harness", str(n.students), f"{n.wall:.1f}", f"**{n.per_student:.2f}**",
+                 f"{n.cpu / n.students:.2f}", "", "", f"{n.per_student / t.grader[top].per_student:.2f}"])
+    w(table(["mode", "students", "wall s", "s per student", "CPU s per student",
+             "of which grader process / forkserver + children", "free cores", f"/ `--jobs {top}`"], rows))
+    w("\n*Free cores*: how many cores two CPU-bound processes got together, measured just before and after each "
+      "grader run (2.00 on an idle two-core machine). A speed-up from 1 to 2 jobs cannot exceed it.\n")
+    if 1 in t.grader and top != 1:
+        one, many = t.grader[1], t.grader[top]
+        speedup = one.per_student / many.per_student
+        ceiling = speedup_ceiling(t)
+        w(f"\nSpeed-up from 1 to {top} jobs: {speedup:.2f}x with {many.free_cores:.2f} free cores. `--jobs 1` is not "
+          f"a one-core baseline: the grader's own process judges while the child runs, so it already kept "
+          f"{one.cpu / one.wall:.2f} cores busy; with the CPU time the `--jobs {top}` run needed, "
+          f"{min(top, many.free_cores):.2f} cores could at best have made it {ceiling:.2f}x faster, and it reached "
+          f"{speedup / ceiling:.0%} of that. "
+          f"CPU per student: {one.cpu / one.students:.2f} s with 1 job, {many.cpu / many.students:.2f} s with {top}, "
+          f"so on {top} free cores the wall time per student could not go below "
+          f"{many.cpu / many.students / top:.2f} s. ")
+        w("Inside `grade_folder` (without the grader's own interpreter start-up and imports): "
+          + ", ".join(f"`--jobs {j}` {g.inside:.1f} s" for j, g in sorted(t.grader.items())) + ".\n")
+    if t.disagreements:
+        w("\nScores that differ between runs (should not happen):\n\n")
+        w("".join(f"- {d}\n" for d in t.disagreements[:20]))
+    else:
+        names = sum(len(v) for v in n.scores.values())
+        w(f"\nThe naive harness gave the same score as the grader on all {names} graded names it ran, and "
+          "every grader run gave the same scores.\n")
+    w("\n" + where_time_goes(run) + "\n" + per_name_table(t))
+    return out.getvalue()
+
+
+def speedup_ceiling(t: Throughput) -> float:
+    """The largest speed-up the CPU time allows: the --jobs N run cannot take less wall time than
+    its CPU seconds spread over min(N, free cores) cores."""
+    top = max(t.grader)
+    many, one = t.grader[top], t.grader[1]
+    return one.wall / (many.cpu / max(1.0, min(top, many.free_cores)))
+
+
+def where_time_goes(run: Run) -> str:
+    t = run.throughput
+    assert t is not None
+    top = max(t.grader)
+    g = t.grader[top]
+    students = len(t.members)
+    child = {key: mean_per_student(v) for key, v in g.child_seconds.items()}
+    naive = t.naive
+    per_naive_student = {what: sum(mean_per_student(v[what]) for v in naive.names.values())
+                         for what in ("probe_s", "reference_s", "judge_s")}
+    training = sum(child.get(k, 0.0) for k in TRAINING_NAMES)
+    training_judge = sum(mean_per_student(naive.names[k]["judge_s"]) for k in TRAINING_NAMES if k in naive.names)
+    files = max(1, round(naive.files / max(1, naive.students)))
+    rows = []
+    s = run.startup
+    if s is not None:
+        rows.append(["interpreter start-up (`python -c pass`)", f"{s.python_s:.2f}", "per process"])
+        rows.append(["interpreter + torch import (`python -c \"import torch\"`)", f"{s.torch_s:.2f}",
+                     f"per process: the naive harness pays it {files}x per student, the grader twice per run "
+                     "(its own process and the forkserver)"])
+        rows.append(["forkserver preload (`python -c \"import grader.preload\"`)", f"{s.preload_s:.2f}",
+                     f"once per run: {s.preload_s / students:.3f} s per student here"])
+    if run.interface_s is not None:
+        rows.append(["static interface checks (`inspect_file`, all files)", f"{run.interface_s / students:.4f}",
+                     "per student"])
+    rows.append([f"CPU of the grader's own process (`--jobs {top}`)", f"{g.parent_cpu / students:.2f}",
+                 "per student: its start-up and imports, scheduling, references, judging, reports"])
+    rows.append([f"CPU of the forkserver and the children (`--jobs {top}`)", f"{(g.cpu - g.parent_cpu) / students:.2f}",
+                 "per student: preload, forks, student code under the checks, sending results"])
+    rows.append(["student code under the checks (child seconds, all names)", f"{sum(child.values()):.2f}",
+                 f"per student, mean over the class, `--jobs {top}` run"])
+    rows.append(["... of which training checks (" + ", ".join(f"`{k}`" for k in TRAINING_NAMES) + ")",
+                 f"{training:.2f}", "per student"])
+    rows.append(["references (naive harness: every process computes them again)",
+                 f"{per_naive_student['reference_s']:.2f}",
+                 "per student in the naive harness; the grader computes them once per run"])
+    rows.append(["judging in the parent (naive harness figure)", f"{per_naive_student['judge_s']:.2f}",
+                 f"per student, of which training replays {training_judge:.2f}"])
+    if run.writing is not None:
+        html = " + report.html" if run.writing.html else ""
+        rows.append(["report writing: feedback.md + results.json", f"{run.writing.per_student_s:.4f}", "per student"])
+        rows.append([f"report writing: gradebook.csv + summary.md{html}", f"{run.writing.batch_s:.2f}",
+                     f"once per run: {run.writing.batch_s / students:.3f} s per student here"])
+    inside_naive = mean_per_student(naive.in_process) * files
+    rows.append(["naive harness, inside its processes", f"{inside_naive:.2f}",
+                 f"per student ({files} processes); the rest of its {naive.per_student:.2f} s is interpreter start-up"])
+    rows.append([f"grader `--jobs {top}`, wall", f"{g.per_student:.2f}", "per student, everything included"])
+    out = "### Where the time goes\n\nSeconds; each row says what it is per.\n\n"
+    return out + table(["what", "seconds", "per"], rows)
+
+
+def per_name_table(t: Throughput) -> str:
+    tasks = {task for member in t.members for task in member.files}
+    top = t.grader[max(t.grader)]
+    keys = [key for key in top.child_seconds if key.split(".")[0] in tasks]
+    rows = []
+    for key in keys:
+        row = [f"`{key}`"]
+        for jobs in sorted(t.grader, reverse=True):
+            row.append(f"{mean_per_student(t.grader[jobs].child_seconds.get(key, [])):.3f}")
+        figures = t.naive.names.get(key, {})
+        row += [f"{mean_per_student(figures.get(what, [])):.3f}" for what in ("probe_s", "reference_s", "judge_s")]
+        rows.append(row)
+    header = ["graded name"] + [f"child s, `--jobs {j}`" for j in sorted(t.grader, reverse=True)]
+    header += ["naive: student code s", "naive: references s", "naive: judging s"]
+    return ("### Per graded name\n\nMean seconds per student. Child seconds are the `seconds` of each name in "
+            "`results.json` (the student's code running under the checks, in the child). The naive columns are "
+            "the same work done in one fresh process per file, plus the references and judging it repeats for "
+            "every student.\n\n" + table(header, rows))
+
+
+def kernels_section(run: Run) -> str:
+    kernels = run.kernels or []
+    rows = []
+    for c in kernels:
+        is_conv = c.what.startswith("Conv1D")
+        met = verdict(c.ratio <= KERNEL_RATIO) if is_conv else ""
+        rows.append([c.what, c.dtype, f"{c.ours.best * 1e3:.2f}", f"{c.torch.best * 1e3:.2f}", f"**{c.ratio:.2f}**",
+                     f"{c.median_ratio:.2f}", met])
+    repeats = len(kernels[0].ours.times) if kernels else 0
+    threads = ("NumPy's BLAS and torch both on one thread" if run.single_threaded else
+               "torch on one thread; NumPy's BLAS threads could not be pinned (NumPy was imported first)")
+    return ("## 2. Kernels: reference solutions against PyTorch\n\n"
+            f"Forward + backward of `solutions/layers.py` Conv1D against `torch.nn.Conv1d` (autograd), and of "
+            "`solutions/task1.py` DNNforward + DNNbackward against the same network in PyTorch (forward, mean "
+            f"cross-entropy, autograd backward); {threads}. Each pair is checked to agree, then timed {repeats} "
+            "times, taking turns; the ratio is ours / torch on the best time of each (the median ratio is beside "
+            "it). Milliseconds.\n\n"
+            + table(["what", "dtype", "ours ms", "torch ms", "ratio", "median ratio", f"<= {KERNEL_RATIO:g}x"], rows))
+
+
+def selfcheck_section(latencies: list[Latency]) -> str:
+    rows = [[f"`{s.task}`", f"{s.import_s:.2f}", f"**{s.first_s:.2f}**", f"**{s.second_s:.2f}**",
+             f"{s.score:g}/{s.max_score:g}", verdict(s.first_s < SELFCHECK_SECONDS and s.second_s < SELFCHECK_SECONDS)]
+            for s in latencies]
+    return ("## 3. Self-check latency\n\n"
+            "`grader.selfcheck.check_all(task, path=solutions/<task>.py)` in a fresh interpreter per task, as in a new "
+            "notebook kernel: the import, the first call (which starts the forkserver and imports torch), and a "
+            "second call in the same kernel. Seconds.\n\n"
+            + table(["task", "import s", "first call s", "second call s", "score", f"< {SELFCHECK_SECONDS:g} s"], rows))

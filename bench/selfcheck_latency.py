@@ -1,0 +1,56 @@
+"""How long a student waits for ``check_all(task)`` (grader.selfcheck).
+
+Each task runs in a fresh interpreter, as in a new notebook kernel: the import of
+``grader.selfcheck``, a first ``check_all`` (which starts the warm forkserver), and a
+second one (what every later check in the same kernel costs).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import timing
+from .classgen import TASKS
+from .env import PYTHON, REPO, child_env
+
+SCRIPT = """
+import json, sys, time
+started = time.perf_counter()
+from grader.selfcheck import check_all
+imported = time.perf_counter()
+first = check_all(sys.argv[1], path=sys.argv[2])
+after_first = time.perf_counter()
+second = check_all(sys.argv[1], path=sys.argv[2])
+after_second = time.perf_counter()
+print("SELFCHECK " + json.dumps({"import_s": imported - started, "first_s": after_first - imported,
+      "second_s": after_second - after_first, "score": first.score, "max_score": first.max_score,
+      "same": first.score == second.score}))
+"""
+
+
+@dataclass
+class Latency:
+    task: str
+    import_s: float
+    first_s: float          # first check_all in a fresh kernel (starts the forkserver)
+    second_s: float         # the next one in the same kernel
+    process_s: float        # the whole interpreter, start to exit
+    score: float
+    max_score: float
+
+
+def measure(tasks: tuple[str, ...] = TASKS, log=print) -> list[Latency]:
+    results = []
+    for task in tasks:
+        log(f"check_all({task!r}) ...")
+        path = REPO / "solutions" / f"{task}.py"
+        done = timing.run([PYTHON, "-c", SCRIPT, task, str(path)], env=child_env(), cwd=REPO)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("SELFCHECK ")]
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"check_all({task!r}) failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+        data = json.loads(lines[-1].split(" ", 1)[1])
+        if not data["same"]:
+            raise RuntimeError(f"check_all({task!r}) gave different scores on two calls")
+        results.append(Latency(task, data["import_s"], data["first_s"], data["second_s"], done.wall,
+                               data["score"], data["max_score"]))
+    return results
