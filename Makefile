@@ -53,6 +53,7 @@ demo: install
 # --- notebooks (issue 4) ---
 notebooks: install
 	$(PY) notebooks/build.py
+	$(PY) notebooks/build_assignment3.py
 
 # --- bench (issue 6) ---
 # Grading throughput, reference kernels against torch, self-check latency -> BENCHMARKS.md.

@@ -123,19 +123,21 @@ def _unparse(node: ast.expr | None) -> str | None:
 
 @dataclass(frozen=True)
 class GradedName:
-    """One graded function, class or method.
+    """One graded function, class, method or module-level value.
 
     ``path`` is the dotted name inside the file: ``relu``, ``Residual``,
-    ``Conv1D.forward``. ``signature`` is the parameter list of the function, of the
-    method, or of the class's ``__init__``. ``requires`` lists further definitions the
-    name depends on (e.g. the ``__init__`` of the class a graded method belongs to),
-    each as (path, signature text); a mismatch there costs this name too.
+    ``Conv1D.forward``, ``Q1``. ``signature`` is the parameter list of the function, of
+    the method, or of the class's ``__init__``; ``None`` means the name is a value bound
+    at the top level of the file (a numeric answer, say), which has no parameters.
+    ``requires`` lists further definitions the name depends on (e.g. the ``__init__`` of
+    the class a graded method belongs to), each as (path, signature text); a mismatch
+    there costs this name too.
     """
 
     task: str
     path: str
     points: float
-    signature: Signature
+    signature: Signature | None
     check: Check
     timeout: float = 20.0
     requires: tuple[tuple[str, str], ...] = ()
@@ -146,6 +148,8 @@ class GradedName:
 
     @property
     def kind(self) -> str:
+        if self.signature is None:
+            return "value"
         if "." in self.path:
             return "method"
         return "class" if self.path[:1].isupper() else "function"

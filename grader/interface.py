@@ -76,8 +76,8 @@ def top_level_definitions(tree: ast.Module) -> dict[str, ast.AST]:
                 found[node.name] = node
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        found[target.id] = node.value
+                    for name in _bound_names(target):
+                        found[name] = node.value
             elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
                 found[node.target.id] = node.value
             elif isinstance(node, (ast.If, ast.Try, ast.With)):
@@ -88,6 +88,15 @@ def top_level_definitions(tree: ast.Module) -> dict[str, ast.AST]:
 
     visit(tree.body)
     return found
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """Names an assignment target binds: ``a`` in ``a = ...``, ``a`` and ``b`` in ``a, b = ...``."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _bound_names(element)]
+    return []
 
 
 def _class_member(cls: ast.ClassDef, member: str) -> ast.AST | None:
@@ -163,11 +172,17 @@ def params_diff(expected: Params, found: Params) -> str | None:
 
 
 def check_name(name: GradedName, definitions: dict[str, ast.AST]) -> str | None:
-    checks = [(name.path, name.signature.text)] + list(name.requires)
+    checks = [(name.path, name.signature.text if name.signature is not None else None)] + list(name.requires)
     for path, sig_text in checks:
         node, reason = resolve(path, definitions)
         if reason:
             return reason
+        if sig_text is None:
+            # A module-level value: no parameters to compare, but it must not be a def or class.
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                what = "a class" if isinstance(node, ast.ClassDef) else "a function"
+                return f"{path} must be a value assigned at the top level of the file (e.g. {path} = 1.5), not {what}"
+            continue
         expected = parse_params(sig_text)
         found, reason = signature_of(node, path)
         if reason:

@@ -5,6 +5,11 @@ In ``solutions/*.py`` every graded body sits between a ``# BEGIN SOLUTION`` line
 replaces each block with ``raise NotImplementedError(...)`` at the block's indentation.
 Comment lines inside a block that start with ``# HINT:`` are kept, so a solution can
 leave a pointer for students. A block at the top level of the file is removed.
+
+A block may say what replaces it instead: its ``# TEMPLATE: <line>`` comment lines are
+written in its place, at the block's indentation and in order (text after the marker,
+less one space, so relative indentation survives). A top-level ``Q1 = compute()`` block
+can thus become ``Q1 = None  # your answer`` in the template.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from pathlib import Path
 
 from .assignment import Assignment
 
-BEGIN, END, HINT = "# BEGIN SOLUTION", "# END SOLUTION", "# HINT:"
+BEGIN, END, HINT, REPLACEMENT = "# BEGIN SOLUTION", "# END SOLUTION", "# HINT:", "# TEMPLATE:"
 DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
 CLASS = re.compile(r"^class\s+(\w+)")
 
@@ -29,25 +34,32 @@ def make_template(source: str, filename: str = "<solution>") -> str:
     current_class = current_def = ""
     def_is_method = False
     hints: list[str] = []
+    replacement: list[str] = []
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         stripped = line.strip()
         if stripped == BEGIN:
             if inside:
                 raise MarkerError(f"{filename}:{number}: {BEGIN} inside another block")
-            inside, indent, hints = True, line[: len(line) - len(line.lstrip())], []
+            inside, indent, hints, replacement = True, line[: len(line) - len(line.lstrip())], [], []
             continue
         if stripped == END:
             if not inside:
                 raise MarkerError(f"{filename}:{number}: {END} without {BEGIN}")
             inside = False
-            if indent:
-                where = f"{current_class}.{current_def}" if def_is_method else current_def
+            if indent or replacement:
                 out.extend(f"{indent}# Hint:{h}\n" for h in hints)
+            if replacement:
+                out.extend(f"{indent}{text}\n" if text.strip() else "\n" for text in replacement)
+            elif indent:
+                where = f"{current_class}.{current_def}" if def_is_method else current_def
                 out.append(f'{indent}raise NotImplementedError("{where}: not implemented yet (see the docstring)")\n')
             continue
         if inside:
             if stripped.startswith(HINT):
                 hints.append(stripped[len(HINT):])
+            elif stripped.startswith(REPLACEMENT):
+                text = line.lstrip()[len(REPLACEMENT):].rstrip("\r\n")
+                replacement.append(text[1:] if text.startswith(" ") else text)
             continue
         if (m := CLASS.match(line)):
             current_class = m.group(1)

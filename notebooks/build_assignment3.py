@@ -1,0 +1,307 @@
+"""Write the self-check notebooks of assignment 3: ``notebooks/answers_run.ipynb`` and
+``notebooks/convmat_run.ipynb``.
+
+This script is their source, built the same way as ``build.py`` builds the notebooks of
+assignment 2: edit the text or code here, then run ``python notebooks/build_assignment3.py``.
+The ``.ipynb`` files are committed without outputs; ``tests/test_assignment3.py`` fails
+while they differ from what this script writes, and runs them against the solutions and
+the templates.
+
+Each notebook: a title and an introduction, a setup cell that finds the repository and
+the file to check (``STUDENT_FILE``), then per graded name an explanation, its self-check
+and a small experiment, and finally the self-check of the whole file with its total.
+Every self-check call names the pack (``assignment="assignment3"``).
+"""
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+ASSIGNMENT = "assignment3"
+TOTAL_LINE = "Total of visible checks:"     # the final cell prints "<TOTAL_LINE> 10/10 points"
+
+
+INTRO = """\
+This notebook runs the grader's **visible checks** on your file and lets you try your
+code on small examples. Your code runs in a separate process with the grader's time and
+memory limits, so a crash or an endless loop cannot take the notebook down.
+
+{hidden}
+
+How to use it:
+
+1. Run the setup cell below. It checks `{template}` unless you say
+   otherwise: edit the `STUDENT_FILE` line, or set the environment variable
+   `STUDENT_FILE` before starting Jupyter (a relative path starts at the repository root).
+2. Edit your file in an editor, save it, and re-run the cells you care about. Each check
+   and each experiment reads the file again; there is no need to restart the kernel.
+3. The last cell checks the whole file and prints your total.
+"""
+
+SETUP = '''\
+import contextlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+
+def find_repo(start=None):
+    """The nearest folder, from here upwards, that holds both grader/ and templates/."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "grader").is_dir() and (folder / "templates").is_dir():
+            return folder
+    raise FileNotFoundError(f"no folder with grader/ and templates/ at or above {{here}}: "
+                            "open this notebook from inside the course repository")
+
+
+REPO = find_repo()
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from grader.selfcheck import check, check_all
+
+# The file to check. Change the default here, or set the environment variable STUDENT_FILE.
+STUDENT_FILE = Path(os.environ.get("STUDENT_FILE", "templates/{template}"))
+if not STUDENT_FILE.is_absolute():
+    STUDENT_FILE = REPO / STUDENT_FILE
+if not STUDENT_FILE.is_file():
+    raise FileNotFoundError(f"{{STUDENT_FILE}} does not exist; fix STUDENT_FILE in this cell")
+print("Checking", STUDENT_FILE)
+
+
+def student():
+    """Import STUDENT_FILE afresh, so that the experiments always run your latest version."""
+    spec = importlib.util.spec_from_file_location("student_{task}", STUDENT_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def needs(*names):
+    """Run an experiment; if it reaches code that is not written yet, say so instead of failing."""
+    try:
+        yield
+    except NotImplementedError as exc:
+        what = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        print(f"Implement {{what}} first, then run this cell again. [{{exc}}]")
+'''
+
+FINAL_MD = """\
+## Everything at once
+
+The self-check of every graded name of your file, and the total of the visible checks.
+Hand in the file checked here, renamed `{task}_<studentID>.py` (or inside
+`<studentID>_assignment3.zip`, at the zip's top level).
+"""
+
+FINAL = '''\
+result = check_all("{task}", STUDENT_FILE, assignment="{assignment}")
+display(result)
+print(f"{total} {{result.score:g}}/{{result.max_score:g}} points")
+'''
+
+
+def _text(source: str) -> str:
+    return textwrap.dedent(source).strip("\n")
+
+
+def check_call(key: str) -> str:
+    return f'check("{key}", STUDENT_FILE, assignment="{ASSIGNMENT}")'
+
+
+def notebook(task: str, title: str, intro: str, hidden_note: str,
+             sections: list[tuple[str | None, str | None, str | None]]) -> nbformat.NotebookNode:
+    """One notebook; ``sections`` are (explanation, graded key, experiment code), each one optional."""
+    template = f"{task}_template.py"
+    cells: list[tuple[str, str]] = [
+        ("markdown", f"# {title}\n\n" + _text(intro) + "\n\n" + INTRO.format(template=template, hidden=hidden_note)),
+        ("code", SETUP.format(template=template, task=task)),
+    ]
+    for explanation, key, experiment in sections:
+        if explanation:
+            cells.append(("markdown", _text(explanation)))
+        if key:
+            cells.append(("code", check_call(key)))
+        if experiment:
+            cells.append(("code", _text(experiment)))
+    cells.append(("markdown", FINAL_MD.format(task=task)))
+    cells.append(("code", FINAL.format(task=task, assignment=ASSIGNMENT, total=TOTAL_LINE)))
+
+    nb = new_notebook()
+    for index, (kind, source) in enumerate(cells):
+        make = new_markdown_cell if kind == "markdown" else new_code_cell
+        # Fixed ids keep rebuilding from rewriting unchanged files with fresh random ids.
+        nb.cells.append(make(_text(source), id=f"{task}-{index:02d}"))
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    return nb
+
+
+# --- answers -----------------------------------------------------------------------------
+
+ANSWERS = notebook("answers", "Assignment 3 self-check: the momentum questions", """
+    Two questions, two numbers: `Q1` and `Q2` in `answers_template.py`. Each asks for the
+    weight `w(167)` of a one-weight model trained with momentum, truncated to three
+    decimals. The checks below tell you whether your number is right and, when it is not,
+    whether it matches a common slip (one update too few or too many, the wrong sign,
+    momentum left out, ...).
+""", hidden_note="The answers have no hidden checks: what passes here passes when graded.", sections=[
+    ("""
+    ## The update rule, and what "truncate" means
+
+    With momentum, every step keeps a fraction `beta` of the previous step and adds a
+    plain gradient step, evaluated at the current weight:
+
+    `Delta_w(k) = beta * Delta_w(k-1) - eta * dL/dw(w(k-1))`, then `w(k) = w(k-1) + Delta_w(k)`.
+
+    You start at `w(1)`, and `Delta_w(1)` is the step that got you there, so `w(167)` is
+    166 updates away. Count carefully: one update too many or too few is the most common
+    slip.
+
+    Truncating keeps three decimals and drops the rest, toward zero: it is not rounding,
+    as the cell below shows. (The grader also accepts the correctly rounded value, and an
+    unshortened one.)
+    """, None, """
+    import math
+
+
+    def truncate(value, decimals=3):
+        scale = 10 ** decimals
+        return math.trunc(value * scale) / scale
+
+
+    for value in (3.14159, -3.14159):
+        print(f"{value:>9}: truncated {truncate(value):>7}, rounded {round(value, 3):>7}")
+    """),
+    ("""
+    ## `Q1` (5 points): a ReLU unit with the L2 divergence
+
+    `y = max(0, w * x)`, one example `(x, d) = (0.5, 1.0)`, loss `L = 1/2 * (y - d)**2`,
+    `w(1) = 1.0`, `Delta_w(1) = 0.5`, `beta = 0.9`, `eta = 0.1`. Remember that the
+    ReLU passes no gradient while `w * x <= 0`.
+    """, "answers.Q1", None),
+    ("""
+    ## `Q2` (5 points): a logistic unit with cross-entropy
+
+    `y = 1 / (1 + exp(-w * x))`, one example `(x, d) = (-0.5, 1.0)`, loss
+    `L = -d * log(y) - (1 - d) * log(1 - y)`, `w(1) = 0.0`, `Delta_w(1) = 0.5`,
+    `beta = 0.9`, `eta = 0.1`.
+    """, "answers.Q2", None),
+    ("""
+    ## What your file holds
+
+    Once your file has run, `Q1` and `Q2` should be plain numbers (a Python `float` or
+    `int`, or a NumPy number), not text and not `None`.
+    """, None, """
+    answers = student()
+    for name in ("Q1", "Q2"):
+        value = getattr(answers, name, None)
+        if value is None:
+            print(f"{name}: no answer yet (still None)")
+        else:
+            print(f"{name} = {value!r}  ({type(value).__name__})")
+    """),
+])
+
+
+# --- convmat -------------------------------------------------------------------------------
+
+CONVMAT = notebook("convmat", "Assignment 3 self-check: convolution as a matrix", """
+    A 1-D convolution of one sample is linear in its input, so it can be written as a
+    matrix: `Y.flatten() == A @ X.flatten()` for `W` of shape
+    `(out_channels, in_channels, kernel)`, `X` of shape `(in_channels, in_width)` and `Y`
+    of shape `(out_channels, out_width)`. Backpropagation through it is a matrix too:
+    `dL/dX.flatten() == B @ dL/dY.flatten()`. You build both with NumPy; the checks
+    compare them with PyTorch's `conv1d` and its autograd.
+""", hidden_note=("Passing here is necessary, not sufficient: the grader also tries hidden inputs "
+                  "(more sizes, strides and channel counts)."), sections=[
+    ("""
+    ## `conv1d_matrix(W, in_width, stride=1)` (8 points: shape 2, values with stride 1: 3, with a larger stride: 3)
+
+    Row `o * out_width + j` of `A` is output channel `o` at position `j`; column
+    `c * in_width + i` is input channel `c` at position `i` (the order of `flatten()`).
+    The window of output position `j` starts at input position `j * stride`, and the
+    kernel is not reversed (as in `torch.nn.functional.conv1d`). With
+    `out_width = (in_width - kernel) // stride + 1`, some inputs at the end may never be
+    read when the stride does not divide `in_width - kernel`.
+
+    The first experiment prints `A` for a small example of two input and two output
+    channels, width 4 and kernel 3, with easy-to-read weights (`W[o, c, t] = 100 o + 10 c + t`,
+    plus one so that no weight is 0): each row should show the kernels of its output
+    channel, shifted by one column per position. The second compares `A @ X.flatten()`
+    with PyTorch on a random example with stride 3.
+    """, "convmat.conv1d_matrix", """
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    np.set_printoptions(linewidth=120)
+    W_small = (100 * np.arange(2)[:, None, None] + 10 * np.arange(2)[None, :, None]
+               + np.arange(3)[None, None, :] + 1).astype(float)
+    with needs("conv1d_matrix"):
+        print(student().conv1d_matrix(W_small, 4))
+    """),
+    (None, None, """
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((4, 3, 5))
+    X = rng.standard_normal((3, 23))
+    with needs("conv1d_matrix"):
+        A = student().conv1d_matrix(W, 23, stride=3)
+        Y = F.conv1d(torch.from_numpy(X)[None], torch.from_numpy(W), stride=3)[0].numpy()
+        print("A has shape", np.shape(A), "| expected", (Y.size, X.size))
+        print("largest difference from torch:", np.abs(A @ X.flatten() - Y.flatten()).max())
+    """),
+    ("""
+    ## `conv1d_backward_matrix(W, in_width, stride=1)` (7 points: shape 2, values 5)
+
+    Given the gradient of the loss with respect to the output, `B` maps it to the gradient
+    with respect to the input. Start from `Y.flatten() = A @ X.flatten()` and apply the
+    chain rule entry by entry. The grader checks `B` on its own: if your `B` calls your
+    `conv1d_matrix`, the grader's correct version is used there, so a mistake in one
+    function costs only that function.
+
+    The experiment sends a random gradient back through PyTorch's autograd and compares
+    the result with `B @ dL/dY.flatten()`.
+    """, "convmat.conv1d_backward_matrix", """
+    with needs("conv1d_backward_matrix"):
+        B = student().conv1d_backward_matrix(W, 23, stride=3)
+        X_torch = torch.from_numpy(X).requires_grad_()
+        Y_torch = F.conv1d(X_torch[None], torch.from_numpy(W), stride=3)[0]
+        dY = rng.standard_normal(tuple(Y_torch.shape))
+        Y_torch.backward(torch.from_numpy(dY))
+        print("B has shape", np.shape(B), "| expected", (X.size, dY.size))
+        print("largest difference from autograd:", np.abs(B @ dY.flatten() - X_torch.grad.numpy().flatten()).max())
+    """),
+])
+
+
+NOTEBOOKS = {
+    "answers_run.ipynb": ANSWERS,
+    "convmat_run.ipynb": CONVMAT,
+}
+
+
+def main() -> int:
+    for filename, nb in NOTEBOOKS.items():
+        path = HERE / filename
+        text = nbformat.writes(nb) + "\n"
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            print(f"unchanged {path.relative_to(HERE.parent)}")
+            continue
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
