@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     _add_common(templates)
 
     args = parser.parse_args(argv)
+    if args.command in ("grade", "check"):
+        from .sandbox import start_forkserver
+        start_forkserver()    # its imports run while this process loads the pack (both import torch)
     assignment = load_pack(args.assignment)
     if args.command == "grade":
         return _grade(args, assignment)

@@ -31,6 +31,23 @@ ISOLATION_UID_BASE = 64_000      # uids used for children when the grader runs a
 PR_SET_CHILD_SUBREAPER = 36
 
 
+def start_forkserver() -> None:
+    """Start the forkserver (if it is not running yet) and return without waiting for it.
+
+    Its preload (numpy, torch, every check) takes seconds; it runs in the server's own
+    process while this one goes on. Callers that are about to import torch themselves
+    (loading a pack does) should call this first, so both imports run at the same time
+    on two cores. Idempotent: later calls find the server running.
+    """
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    with main_module_hidden():
+        forkserver.ensure_running()
+
+
 @dataclass
 class Exit:
     """How a child ended, for messages."""
@@ -121,12 +138,7 @@ class Sandbox:
 
     def warm_up(self) -> None:
         """Start the forkserver now, so its imports overlap with the parent's own work."""
-        from multiprocessing import forkserver
-
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
-        os.environ.setdefault("MKL_NUM_THREADS", "1")
-        with main_module_hidden():
-            forkserver.ensure_running()
+        start_forkserver()
 
     def uid_for(self, slot: int) -> int | None:
         if not self.use_uids:

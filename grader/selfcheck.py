@@ -28,6 +28,7 @@ from .packs import DEFAULT, load_pack
 from .reference import TEMPLATES
 from .results import NameResult, StudentResult
 from .runner import Options, Runner
+from .sandbox import start_forkserver
 
 
 @dataclass
@@ -99,6 +100,7 @@ def task_of(path: Path, assignment: Assignment) -> str:
 
 def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
                task: str | None = None) -> SelfCheck:
+    start_forkserver()    # its start-up overlaps with loading the pack (both import torch)
     pack = load_pack(assignment)
     path = Path(path)
     task = task or task_of(path, pack)
