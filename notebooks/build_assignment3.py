@@ -15,15 +15,15 @@ Every self-check call names the pack (``assignment="assignment3"``).
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from nbframe import SETUP, TOTAL_LINE, assemble, text as _text, write  # noqa: E402
+
 ASSIGNMENT = "assignment3"
-TOTAL_LINE = "Total of visible checks:"     # the final cell prints "<TOTAL_LINE> 10/10 points"
 
 
 INTRO = """\
@@ -43,57 +43,6 @@ How to use it:
 3. The last cell checks the whole file and prints your total.
 """
 
-SETUP = '''\
-import contextlib
-import importlib.util
-import os
-import sys
-from pathlib import Path
-
-
-def find_repo(start=None):
-    """The nearest folder, from here upwards, that holds both grader/ and templates/."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "grader").is_dir() and (folder / "templates").is_dir():
-            return folder
-    raise FileNotFoundError(f"no folder with grader/ and templates/ at or above {{here}}: "
-                            "open this notebook from inside the course repository")
-
-
-REPO = find_repo()
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from grader.selfcheck import check, check_all
-
-# The file to check. Change the default here, or set the environment variable STUDENT_FILE.
-STUDENT_FILE = Path(os.environ.get("STUDENT_FILE", "templates/{template}"))
-if not STUDENT_FILE.is_absolute():
-    STUDENT_FILE = REPO / STUDENT_FILE
-if not STUDENT_FILE.is_file():
-    raise FileNotFoundError(f"{{STUDENT_FILE}} does not exist; fix STUDENT_FILE in this cell")
-print("Checking", STUDENT_FILE)
-
-
-def student():
-    """Import STUDENT_FILE afresh, so that the experiments always run your latest version."""
-    spec = importlib.util.spec_from_file_location("student_{task}", STUDENT_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
-def needs(*names):
-    """Run an experiment; if it reaches code that is not written yet, say so instead of failing."""
-    try:
-        yield
-    except NotImplementedError as exc:
-        what = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-        print(f"Implement {{what}} first, then run this cell again. [{{exc}}]")
-'''
-
 FINAL_MD = """\
 ## Everything at once
 
@@ -107,10 +56,6 @@ result = check_all("{task}", STUDENT_FILE, assignment="{assignment}")
 display(result)
 print(f"{total} {{result.score:g}}/{{result.max_score:g}} points")
 '''
-
-
-def _text(source: str) -> str:
-    return textwrap.dedent(source).strip("\n")
 
 
 def check_call(key: str) -> str:
@@ -135,16 +80,7 @@ def notebook(task: str, title: str, intro: str, hidden_note: str,
     cells.append(("markdown", FINAL_MD.format(task=task)))
     cells.append(("code", FINAL.format(task=task, assignment=ASSIGNMENT, total=TOTAL_LINE)))
 
-    nb = new_notebook()
-    for index, (kind, source) in enumerate(cells):
-        make = new_markdown_cell if kind == "markdown" else new_code_cell
-        # Fixed ids keep rebuilding from rewriting unchanged files with fresh random ids.
-        nb.cells.append(make(_text(source), id=f"{task}-{index:02d}"))
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    return nb
+    return assemble(task, cells)
 
 
 # --- answers -----------------------------------------------------------------------------
@@ -292,15 +228,7 @@ NOTEBOOKS = {
 
 
 def main() -> int:
-    for filename, nb in NOTEBOOKS.items():
-        path = HERE / filename
-        text = nbformat.writes(nb) + "\n"
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            print(f"unchanged {path.relative_to(HERE.parent)}")
-            continue
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(HERE.parent)}")
-    return 0
+    return write(NOTEBOOKS, HERE)
 
 
 if __name__ == "__main__":

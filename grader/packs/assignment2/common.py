@@ -1,21 +1,20 @@
 """Helpers shared by this pack's checks."""
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import numpy as np
 
-from ...assignment import HIDDEN_SEED, Case
+from ...assignment import Case
 from ...wire import Opaque, Tensor, describe_type
+from ..toolkit import case_rng
 
 VISIBLE_SEED = 2021
 
 
 def rng(key: str, visible: bool) -> np.random.Generator:
     """A generator per check and visibility, stable across runs and machines."""
-    base = VISIBLE_SEED if visible else HIDDEN_SEED
-    return np.random.default_rng([base, zlib.crc32(key.encode())])
+    return case_rng(VISIBLE_SEED, key, visible)
 
 
 def case(key: str, index: int, visible: bool, parts: tuple[str, ...], inputs: Any, label: str) -> Case:

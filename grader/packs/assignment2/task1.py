@@ -1,7 +1,6 @@
 """Checks for task1: a two-layer perceptron in NumPy."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -12,6 +11,7 @@ from ...assignment import Check, ProbeError
 from ...compare import as_float, compare_arrays, compare_float, unchanged
 from ...reference import solution
 from ...wire import describe_type
+from ..toolkit import substituted
 from .common import case, rng
 
 SOLUTION = "task1.py"
@@ -38,23 +38,6 @@ def torch_forward(X: np.ndarray, params: dict, requires_grad: bool = False):
 def oracle_relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
-
-@contextmanager
-def substituted(module, **replacements):
-    """Temporarily replace module-level names of the student's file with reference versions.
-
-    Graded functions that call other graded functions (DNNforward calls relu, train calls
-    DNNforward and DNNbackward) are exercised with correct versions of those, so that one
-    bug costs only the points of the function that has it.
-    """
-    saved = {name: module.__dict__.get(name) for name in replacements}
-    for name, value in replacements.items():
-        setattr(module, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(module, name, value)
 
 
 def oracle_forward(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:

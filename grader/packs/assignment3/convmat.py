@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from ...assignment import Check
 from ...compare import compare_arrays
-from .common import case, rng, substituted
+from ..toolkit import substituted
+from .common import case, rng
 
 # (out_channels, in_channels, kernel, stride, in_width)
 VISIBLE_SIZES = [
