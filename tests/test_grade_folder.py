@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.procs import alive, descendants
 from grader.packs import load_pack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,30 +168,6 @@ def test_the_demo_class_is_what_its_script_builds_and_grades_as_documented(tmp_p
     assert "task2_template.py" in summary and "hw2/" in summary
 
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_no_child_outlives_a_killed_grader(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
@@ -200,19 +177,19 @@ def test_no_child_outlives_a_killed_grader(tmp_path):
     deadline = time.monotonic() + 120
     family: set[int] = set()
     while time.monotonic() < deadline:      # wait for the student's child to be running
-        family |= _descendants(process.pid)
+        family |= descendants(process.pid)
         if len(family) >= 3:                # forkserver, resource tracker, the child
             break
         time.sleep(0.1)
     time.sleep(1)
-    family |= _descendants(process.pid)
+    family |= descendants(process.pid)
     assert len(family) >= 3, "the student's child never started"
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in family) and time.monotonic() < deadline:
+    while any(alive(p) for p in family) and time.monotonic() < deadline:
         time.sleep(0.1)
-    survivors = [p for p in family if _alive(p)]
+    survivors = [p for p in family if alive(p)]
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
     assert survivors == []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.procs import descendants, ppid
 from grader.batch import grade_folder
 from grader.packs import load_pack
 from grader.runner import Options
@@ -160,32 +161,6 @@ def tree_digest(folder: Path) -> str:
         if path.is_file():
             h.update(path.read_bytes())
     return h.hexdigest()
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (zombies included)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def ppid(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return 0
 
 
 @pytest.fixture(scope="module")
