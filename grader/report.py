@@ -118,6 +118,8 @@ def _status_text(name: NameResult) -> str:
     reason = name.reason.replace("|", "\\|")
     if len(reason) > 140:
         reason = reason[:137] + "..."
+    if reason.startswith(words):     # "not implemented yet ..." says it already
+        return reason
     return f"{words}: {reason}"
 
 
