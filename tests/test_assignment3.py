@@ -18,7 +18,6 @@ import csv
 import dataclasses
 import importlib.util
 import io
-import os
 import subprocess
 import sys
 import zipfile
@@ -35,6 +34,7 @@ from grader.runner import Options, Runner
 from grader.templates import generate, make_template
 
 from fixtures.assignment3 import RIGHT, WRONG
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment3")
@@ -303,31 +303,16 @@ def test_values_as_graded_names(source, problem):
 
 # --- the notebooks ----------------------------------------------------------------------------------------------
 
-NOTEBOOKS = REPO / "notebooks"
 TOTAL_LINE = "Total of visible checks:"
 
 
-def _load_build():
-    spec = importlib.util.spec_from_file_location("notebooks_build_assignment3", NOTEBOOKS / "build_assignment3.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-BUILD = _load_build()
+BUILD = load_builder("build_assignment3.py")
 
 
 def test_committed_notebooks_are_what_the_builder_writes():
     assert sorted(BUILD.NOTEBOOKS) == sorted(f"{task}_run.ipynb" for task in TASKS)
     assert BUILD.TOTAL_LINE == TOTAL_LINE
-    for filename, built in BUILD.NOTEBOOKS.items():
-        committed = nbformat.read(NOTEBOOKS / filename, as_version=4)
-        nbformat.validate(committed)
-        assert [(c.cell_type, c.source) for c in committed.cells] == \
-            [(c.cell_type, c.source) for c in built.cells], f"{filename} is stale: run notebooks/build_assignment3.py"
-        for cell in committed.cells:
-            if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, f"{filename} was committed with outputs"
+    assert_committed_as_built(BUILD, "run `make notebooks`")
 
 
 def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell():
@@ -343,17 +328,8 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
 
 
 async def _execute(notebook: str, student_file: Path, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-
     async with slots:
-        nb = nbformat.read(NOTEBOOKS / notebook, as_version=4)
-        # No kernel folders to search: the kernel is this very interpreter (ipykernel's built-in spec).
-        manager = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
-        client = NotebookClient(nb, km=manager, timeout=300, allow_errors=True,
-                                resources={"metadata": {"path": str(NOTEBOOKS)}})
-        await client.async_execute(env={**os.environ, "STUDENT_FILE": str(student_file)})
+        nb, _ = await execute(notebook, student_file)
         return nb
 
 
@@ -372,20 +348,7 @@ def notebook_runs():
 
 
 def _texts(nb) -> list[str]:
-    texts = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        parts = []
-        for out in cell.outputs:
-            if out.output_type == "stream":
-                parts.append(out.text)
-            elif out.output_type in ("execute_result", "display_data"):
-                parts += [out.data.get("text/plain", ""), out.data.get("text/html", "")]
-            elif out.output_type == "error":
-                parts.append(f"ERROR {out.ename}: {out.evalue}")
-        texts.append("\n".join(parts))
-    return texts
+    return [cell_text(cell) for cell in nb.cells if cell.cell_type == "code"]
 
 
 @pytest.mark.parametrize("task", TASKS)

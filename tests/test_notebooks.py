@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
-import os
 import re
 import sys
 import time
@@ -23,19 +21,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 
 from grader import selfcheck
 from grader.discovery import Student, SubmittedFile
 from grader.packs import load_pack
 from grader.runner import Options, Runner
 
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute, kernel_manager, load_builder
 from fixtures.students import RIGHT, WRONG
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = REPO / "notebooks"
 PACK = load_pack("assignment2")
 TASKS = [f.task for f in PACK.files]
 CONCURRENT_KERNELS = 2
@@ -43,14 +38,7 @@ SECONDS_PER_RUN = 90       # generous for a loaded 2-core machine; alone each ru
 NOT_YET = "first, then run this cell again"     # what an experiment prints when code is missing
 
 
-def _load_build():
-    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-BUILD = _load_build()
+BUILD = load_builder("build.py")
 
 
 def points(task: str) -> int:
@@ -62,14 +50,7 @@ def points(task: str) -> int:
 def test_committed_notebooks_are_what_build_py_writes():
     # One notebook per task file of the pack (other packs' notebooks have their own build scripts).
     assert sorted(BUILD.NOTEBOOKS) == sorted(f"{task}_run.ipynb" for task in TASKS)
-    for filename, built in BUILD.NOTEBOOKS.items():
-        committed = nbformat.read(NOTEBOOKS / filename, as_version=4)
-        nbformat.validate(committed)
-        assert [(c.cell_type, c.source) for c in committed.cells] == \
-            [(c.cell_type, c.source) for c in built.cells], f"{filename} is stale: run `make notebooks`"
-        for cell in committed.cells:
-            if cell.cell_type == "code":
-                assert cell.outputs == [] and cell.execution_count is None, f"{filename} was committed with outputs"
+    assert_committed_as_built(BUILD, "run `make notebooks`")
 
 
 def test_every_graded_name_has_an_explanation_and_a_check_cell():
@@ -86,15 +67,6 @@ def test_every_graded_name_has_an_explanation_and_a_check_cell():
 
 
 # --- running the notebooks --------------------------------------------------------------------
-
-def kernel_manager() -> AsyncKernelManager:
-    """A manager for the kernel of this interpreter (the venv's), whatever other specs exist.
-
-    With no kernel folders to search, jupyter_client falls back to ipykernel's built-in
-    spec, which launches ``sys.executable``; a user-wide "python3" spec cannot take over.
-    """
-    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
-
 
 def test_the_kernel_is_this_interpreter():
     assert kernel_manager().kernel_spec.argv[0] == sys.executable
@@ -132,13 +104,7 @@ class Run:
 
     def text(self, cell) -> str:
         """Everything a cell showed, as text (streams, plain text and HTML of results)."""
-        parts = []
-        for out in cell.outputs:
-            if out.output_type == "stream":
-                parts.append(out.text)
-            elif out.output_type in ("execute_result", "display_data"):
-                parts += [out.data.get("text/plain", ""), out.data.get("text/html", "")]
-        return "\n".join(parts)
+        return cell_text(cell, errors=False)
 
     def all_text(self) -> str:
         return "\n".join(self.text(c) for c in self.code_cells)
@@ -151,13 +117,7 @@ class Run:
 
 async def _execute(run: Run, slots: asyncio.Semaphore) -> None:
     async with slots:
-        nb = nbformat.read(NOTEBOOKS / run.notebook, as_version=4)
-        client = NotebookClient(nb, km=kernel_manager(), timeout=300, allow_errors=True,
-                                resources={"metadata": {"path": str(NOTEBOOKS)}})
-        started = time.monotonic()
-        await client.async_execute(env={**os.environ, "STUDENT_FILE": str(run.student_file)})
-        run.seconds = time.monotonic() - started
-        run.nb = nb
+        run.nb, run.seconds = await execute(run.notebook, run.student_file)
 
 
 @pytest.fixture(scope="module")
