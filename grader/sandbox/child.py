@@ -1,0 +1,304 @@
+"""What runs inside a child process, next to student code.
+
+The child is forked from a warm forkserver that has already imported numpy, torch and
+the assignment packs. Before it touches a byte of the student's file it puts up the
+sandbox (:mod:`.enter`: nothing inherited, its own scratch copy, filesystem, network,
+signals, system calls, limits); then it captures output, seeds the generators, arms the
+audit hook (:mod:`.audit`), imports the student's file, calls each check's ``probe`` on
+the cases it was given, and streams plain-data messages back.
+
+Nothing here decides a score. The parent judges; the worst a student can do by
+tampering with this process is to misreport their own outputs.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import os
+import random
+import sys
+import time
+import traceback
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import wire
+from .audit import AuditPolicy, SandboxViolation
+from .enter import enter
+from .layers import LayerReport
+from .limits import Limits
+
+# Messages are tuples whose first item names them:
+#   ("sandbox", layer report dict)               the kernel layers this child got
+#   ("refused", missing layer names)             a required layer is missing: no student code ran
+#   ("imported", error | None, stdout, violations)
+#   ("start", key)
+#   ("case", key, case_id, output | None, error | None, stdout, seconds, violations)
+#   ("end",)
+# where error is a dict with "kind", "message" and "trace".
+
+
+@dataclass
+class JobSpec:
+    """Everything a child needs; built by the parent, pickled to the child."""
+
+    assignment: str
+    task: str
+    module_path: str                  # the student's file, staged in the scratch dir
+    display_name: str                 # the file's name as the student knows it
+    names: list[str]                  # graded keys to run, in order
+    cases: dict[str, list[tuple[str, Any]]]  # key -> [(case_id, inputs)]
+    seed: int
+    limits: Limits
+    scratch: str
+    cpu_seconds: int
+    uid: int | None = None            # drop to this uid (only when started as root)
+    protected: list[str] = field(default_factory=list)  # folders the child may not open
+    required: tuple[str, ...] = ()    # kernel layers without which no student code may run
+    kernel_layers: bool = True        # False only with --sandbox off (benchmarks)
+
+
+class _BoundedText(io.TextIOBase):
+    """A stdout replacement that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._parts: list[str] = []
+        self._kept = 0
+        self._dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        room = self.limit - self._kept
+        if room > 0:
+            piece = text[:room]
+            self._parts.append(piece)
+            self._kept += len(piece)
+        self._dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> str:
+        text = "".join(self._parts)
+        if self._dropped:
+            text += f"\n[... {self._dropped} more characters of output not kept]"
+        self._parts, self._kept, self._dropped = [], 0, 0
+        return text
+
+
+def child_main(conn: Any, job: JobSpec) -> None:
+    """Entry point of the child process (a multiprocessing target)."""
+    try:
+        _run(conn, job)
+    except BaseException:  # noqa: BLE001 - last resort: report and die
+        try:
+            conn.send_bytes(wire.dumps(("fatal", traceback.format_exc()[-2000:])))
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(0)
+
+
+def _run(conn: Any, job: JobSpec) -> None:
+    from ..packs import load_pack   # already imported in the forkserver
+
+    pack = load_pack(job.assignment)
+    task = pack.file(job.task)
+    checks = {key: pack.graded(key).check for key in job.names}
+
+    report = enter(job.scratch, conn.fileno(), job.protected, job.uid, job.limits, job.cpu_seconds,
+                   kernel_layers=job.kernel_layers)
+    send = _sender(conn)
+    send(("sandbox", report.to_dict()))
+    refused = [name for name in job.required if name in report.missing]
+    if refused:
+        send(("refused", refused))
+        return
+
+    capture = _BoundedText(job.limits.output_per_case)
+    violations: list[str] = []
+    _capture_output(capture)
+    _seed(job.seed)
+    sys.dont_write_bytecode = True
+    import torch
+    torch.set_num_threads(1)
+
+    hook = AuditPolicy(job, task.import_allowed, violations)
+    sys.addaudithook(hook)
+    _hide_grader_modules()
+    hook.armed = True
+
+    module, error, exc = _import_student(job)
+    _note_kernel_refusal(exc, error, violations)
+    send(("imported", error, capture.take(), _drain(violations)))
+    if module is None:
+        send(("end",))
+        return
+
+    for key in job.names:
+        send(("start", key))
+        check = checks[key]
+        for case_id, inputs in job.cases[key]:
+            _seed(job.seed + zlib.crc32(f"{key}/{case_id}".encode()))
+            started = time.perf_counter()
+            output, error = None, None
+            try:
+                raw = check.probe(module, inputs)
+                output = wire.to_plain(raw)
+            except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+                error = describe_exception(exc, job)
+                _note_kernel_refusal(exc, error, violations)
+            seconds = time.perf_counter() - started
+            send(("case", key, case_id, output, error, capture.take(), seconds, _drain(violations)))
+    send(("end",))
+
+
+def _drain(items: list[str]) -> list[str]:
+    out = list(items)
+    items.clear()
+    return out
+
+
+def _sender(conn: Any):
+    def send(message: tuple) -> None:
+        try:
+            blob = wire.dumps(message)
+        except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError while pickling a huge result
+            head = list(message[:3]) + [None] * max(0, 3 - len(message[:3]))
+            if message[0] == "case":
+                err = {"kind": "output", "message": f"the result could not be sent back ({type(exc).__name__})", "trace": ""}
+                blob = wire.dumps(("case", message[1], message[2], None, err, "", message[6], []))
+            else:
+                blob = wire.dumps(tuple(head))
+        conn.send_bytes(blob)
+    return send
+
+
+def _seed(seed: int) -> None:
+    import torch
+
+    seed %= 2**32
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _hide_grader_modules() -> None:
+    """Drop the grader's modules from ``sys.modules`` so student code cannot import them.
+
+    The functions already loaded keep working (they hold their own globals); an
+    ``import grader`` from student code would have to load from disk, which the audit
+    hook refuses.
+    """
+    for name in list(sys.modules):
+        if name == "grader" or name.startswith("grader.") or name.startswith("solutions"):
+            del sys.modules[name]
+
+
+def _import_student(job: JobSpec) -> tuple[Any, dict | None, BaseException | None]:
+    import importlib.util
+
+    try:
+        spec = importlib.util.spec_from_file_location(job.task, job.module_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[job.task] = module
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module, None, None
+    except BaseException as exc:  # noqa: BLE001
+        return None, describe_exception(exc, job), exc
+
+
+_ORIGINAL_STREAMS: list[Any] = []
+
+
+def _capture_output(capture: _BoundedText) -> None:
+    """Python-level prints go to ``capture`` (C-level writes already go to a capped file)."""
+    # Keep the original stream objects alive: if they were garbage-collected they would
+    # close fds 0-2, and the next file the student opens could land on fd 1.
+    _ORIGINAL_STREAMS.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
+    sys.stdin = io.StringIO("")
+    sys.stdout = sys.stderr = capture
+    sys.__stdout__ = sys.__stderr__ = capture  # type: ignore[misc]
+
+
+def _note_kernel_refusal(exc: BaseException | None, error: dict | None, violations: list[str]) -> None:
+    """List a refusal by the kernel layers with the audit hook's, for the student's feedback."""
+    if exc is not None and error and error["kind"] == "forbidden" and not isinstance(exc, SandboxViolation):
+        if len(violations) < 20:
+            violations.append(error["message"].removeprefix(REFUSED))
+
+
+# --- error descriptions -------------------------------------------------------------------
+
+def describe_exception(exc: BaseException, job: JobSpec) -> dict:
+    """A student-facing description: kind, one-line message, and the frames in their file."""
+    kind = classify(exc)
+    text = _exception_text(exc)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.realpath(f.filename) == os.path.realpath(job.module_path)]
+    trace = "\n".join(f"  {job.display_name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+                      for f in frames[-6:])
+    return {"kind": kind, "message": text, "trace": trace}
+
+
+def classify(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        return "not_implemented"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, RuntimeError) and ("can't allocate memory" in str(exc) or "DefaultCPUAllocator" in str(exc)):
+        return "memory"
+    if isinstance(exc, RecursionError):
+        return "recursion"
+    if isinstance(exc, SystemExit):
+        return "exit"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupt"
+    if isinstance(exc, SandboxViolation) or _kernel_refusal(exc):
+        return "forbidden"
+    if isinstance(exc, wire.TooLarge):
+        return "output"
+    if type(exc).__name__ == "ProbeError" and type(exc).__module__ == "grader.assignment":
+        return "probe"
+    return "exception"
+
+
+REFUSED = "not allowed while grading: "
+_REFUSAL_WORDS = ("Operation not permitted", "Permission denied")
+
+
+def _kernel_refusal(exc: BaseException) -> bool:
+    """An error that can only mean a sandbox layer said no (EPERM/EACCES, from Python or C++)."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EPERM, errno.EACCES)
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001
+        return False
+    return isinstance(exc, (RuntimeError, ValueError)) and any(word in text for word in _REFUSAL_WORDS)
+
+
+def _exception_text(exc: BaseException) -> str:
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001
+        message = "<str() of the exception failed>"
+    name = type(exc).__name__
+    if classify(exc) == "probe":
+        return message
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r}): the code called sys.exit() or exit()"
+    message = message.strip().splitlines()[0][:300] if message.strip() else ""
+    if isinstance(exc, SandboxViolation):
+        return message
+    text = f"{name}: {message}" if message else name
+    return REFUSED + text if _kernel_refusal(exc) else text

@@ -1,0 +1,380 @@
+"""Parent side of isolation: start children from a warm forkserver, watch them, kill them.
+
+One :class:`Sandbox` per grading run owns the forkserver, a scratch folder per child
+and, when the grader runs as root, a small range of unprivileged uids (one per
+concurrent child). Each child puts up the kernel layers itself (:mod:`.enter`); the
+parent runs the start-up self-test (:mod:`.probe`), tells every child which layers it
+must have, and never follows a link or trusts a file it finds in a child's scratch
+folder. A child that finishes, hangs past its deadline or crashes is killed with its
+whole process group, and anything it left behind is found and killed too.
+
+Where the platform has no forkserver (Windows), children are started with "spawn":
+slower, and without the kernel layers, but self-check still works there.
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import wire
+from .child import JobSpec, child_main
+from .inherited import NATIVE_OUTPUT
+from .layers import MODES, LayerReport
+from .native import PR_SET_CHILD_SUBREAPER, prctl
+
+PRELOAD = ["grader.sandbox.preload"]
+MAX_MESSAGE = 1024**3            # a single message larger than this is refused
+MAX_NATIVE_OUTPUT = 4096         # bytes of a child's C-level output the parent reads back
+ISOLATION_UID_BASE = 64_000      # uids used for children when the grader runs as root
+
+
+def start_method() -> str:
+    """"forkserver" where the platform has it (Linux, macOS), else "spawn" (Windows).
+
+    ``GRADER_START_METHOD=spawn`` forces the slow path, so it can be tested on Linux.
+    """
+    wanted = os.environ.get("GRADER_START_METHOD", "forkserver")
+    return wanted if wanted in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def start_forkserver() -> None:
+    """Start the forkserver (if it is not running yet) and return without waiting for it.
+
+    Its preload (numpy, torch, every check) takes seconds; it runs in the server's own
+    process while this one goes on. Callers that are about to import torch themselves
+    (loading a pack does) should call this first, so both imports run at the same time
+    on two cores. Idempotent: later calls find the server running.
+    """
+    from multiprocessing import forkserver
+
+    if start_method() != "forkserver":
+        return
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    with main_module_hidden():
+        forkserver.ensure_running()
+
+
+@dataclass
+class Exit:
+    """How a child ended, for messages."""
+
+    code: int | None
+    timed_out: bool = False
+
+    def describe(self) -> str:
+        if self.timed_out:
+            return "timed out"
+        if self.code is None:
+            return "was stopped"
+        if self.code < 0:
+            try:
+                name = signal.Signals(-self.code).name
+            except ValueError:
+                name = f"signal {-self.code}"
+            hint = {"SIGKILL": " (often: the memory limit, or a kill from outside)",
+                    "SIGSEGV": " (often: unbounded recursion or running out of memory)",
+                    "SIGABRT": " (often: running out of memory inside a library)",
+                    "SIGXCPU": " (the CPU-time limit)"}.get(name, "")
+            return f"crashed with {name}{hint}"
+        return f"exited with status {self.code}"
+
+
+class ChildRun:
+    """One child process working through one :class:`JobSpec`."""
+
+    def __init__(self, sandbox: "Sandbox", job: JobSpec, slot: int) -> None:
+        self.job = job
+        self.slot = slot
+        self.sandbox = sandbox
+        self.process, self.conn = sandbox._start_process(child_main, (job,))
+        self.started = time.monotonic()
+        self.deadline = float("inf")
+        self.closed = False
+
+    def set_deadline(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def receive(self) -> Any | None:
+        """The next message, or None when the child has gone (EOF or unreadable output)."""
+        try:
+            return wire.loads(self.conn.recv_bytes(MAX_MESSAGE))
+        except (EOFError, OSError, ValueError, wire.pickle.UnpicklingError, MemoryError):
+            return None
+
+    def kill(self) -> None:
+        if hasattr(os, "killpg"):
+            self.sandbox.kill_group(self.process.pid)
+        else:                     # Windows: no process groups
+            self.process.kill()
+
+    def finish(self, timed_out: bool = False) -> Exit:
+        """Kill what is left of the child and its group, collect its exit status."""
+        if not self.closed:
+            self.closed = True
+            self.kill()
+            self.process.join(5)
+            self.conn.close()
+            self.sandbox.reap_strays(self.job.uid)
+        return Exit(self.process.exitcode if not timed_out else None, timed_out)
+
+
+class Sandbox:
+    """Forkserver, scratch space and process hygiene for one grading run."""
+
+    def __init__(self, protected: list[Path], isolate_uid: bool | None = None, mode: str = "best") -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown sandbox mode {mode!r}; use one of {', '.join(MODES)}")
+        self.mode = mode
+        self.ctx = multiprocessing.get_context(start_method())
+        if start_method() == "forkserver":
+            self.ctx.set_forkserver_preload(PRELOAD)
+        self.layers: LayerReport | None = None   # what the self-test (or the first child) found
+        self.scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
+        self.protected = [str(Path(p).resolve()) for p in protected if p]
+        wanted = (os.getuid() == 0) if isolate_uid is None else isolate_uid and os.getuid() == 0
+        # An unprivileged uid is only usable if it can read the Python installation
+        # (a pyenv under /root, for instance, is private to root).
+        self.use_uids = wanted and python_world_readable()
+        self.isolation = ("separate unprivileged uid per child" if self.use_uids else
+                          "same uid as the grader (run as root with a world-readable Python to isolate by uid)")
+        self._counter = 0
+        self._strays_killed = 0
+        self._slots_used: set[int] = set()
+        if self.use_uids:
+            os.chmod(self.scratch_root, 0o711)
+        else:
+            _become_subreaper()
+
+    def warm_up(self) -> None:
+        """Start the forkserver now, so its imports overlap with the parent's own work."""
+        start_forkserver()
+
+    def self_test(self) -> LayerReport:
+        """Fork the probe child and settle which layers this run has (see :mod:`.probe`).
+
+        Raises :class:`~.layers.SandboxError` when a layer lies, or when ``require`` mode
+        finds one missing. Every later child must then get every layer the probe got.
+        """
+        from .layers import KERNEL_LAYERS, OFF
+        from .probe import self_test
+
+        if self.mode == "off":
+            self.layers = LayerReport(missing={name: OFF for name in KERNEL_LAYERS})
+            return self.layers
+        uid = self.uid_for(0)
+        self.layers = self_test(self._start_process, self.scratch_root, self.protected, uid, self.mode)
+        return self.layers
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Kernel layers a child must have before it may run student code."""
+        if self.mode == "require":
+            from .layers import KERNEL_LAYERS
+            return KERNEL_LAYERS
+        return tuple(sorted(self.layers.on)) if self.layers is not None else ()
+
+    def note_layers(self, report: LayerReport) -> None:
+        """Without a self-test (self-check), the first child's report is the run's."""
+        if self.layers is None:
+            self.layers = report
+
+    def _start_process(self, target, args: tuple):
+        receiver, sender = self.ctx.Pipe(duplex=False)
+        process = self.ctx.Process(target=target, args=(sender, *args), daemon=True)
+        with main_module_hidden():
+            process.start()
+        sender.close()
+        return process, receiver
+
+    def uid_for(self, slot: int) -> int | None:
+        if not self.use_uids:
+            return None
+        self._slots_used.add(slot)
+        return ISOLATION_UID_BASE + slot
+
+    def prepare(self, source: bytes, task: str, slot: int) -> tuple[str, str]:
+        """Stage a student's file in a fresh scratch folder; return (folder, module path)."""
+        self._counter += 1
+        folder = self.scratch_root / f"job{self._counter:05d}"
+        folder.mkdir(mode=0o700)
+        module = folder / f"{task}.py"
+        module.write_bytes(source)
+        uid = self.uid_for(slot)
+        if uid is not None:
+            os.chown(folder, uid, uid)
+            os.chmod(module, 0o444)
+        return str(folder.resolve()), str(module.resolve())
+
+    def start(self, job: JobSpec, slot: int) -> ChildRun:
+        return ChildRun(self, job, slot)
+
+    def release(self, scratch: str) -> str:
+        """Read what the child wrote to its native stdout/stderr (bounded), then delete its folder.
+
+        The child may have replaced that file with a link to something it could not read
+        itself; the parent opens it without following links and reads it only if it is
+        still a regular file with a single name.
+        """
+        text = ""
+        try:
+            fd = os.open(os.path.join(scratch, NATIVE_OUTPUT), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            try:
+                info = os.fstat(fd)
+                if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                    text = os.read(fd, MAX_NATIVE_OUTPUT).decode("utf-8", "replace")
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+        shutil.rmtree(scratch, ignore_errors=True)
+        return text
+
+    # --- process hygiene --------------------------------------------------------------------
+
+    @staticmethod
+    def kill_group(pid: int | None) -> None:
+        if not pid:
+            return
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def reap_strays(self, uid: int | None) -> int:
+        """Kill processes a child left behind; return how many were found."""
+        killed = 0
+        for _ in range(5):   # a fork loop may spawn while we kill; a few passes settle it
+            strays = self._strays(uid)
+            if not strays:
+                break
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.01)
+        self._reap_zombies()
+        self._strays_killed += killed
+        return killed
+
+    def _strays(self, uid: int | None) -> list[int]:
+        me = os.getpid()
+        my_sid = os.getsid(0)
+        found = []
+        for entry in _proc_entries():
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            pid = int(entry)
+            try:
+                if uid is not None:
+                    if os.stat(f"/proc/{pid}").st_uid == uid:
+                        found.append(pid)
+                    continue
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                ppid, sid = int(fields[1]), int(fields[3])
+                # With the grader as subreaper, orphans of a child come back to us; the
+                # forkserver and resource tracker share our session, escaped code does not.
+                if ppid == me and sid != my_sid:
+                    found.append(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+        return found
+
+    def _reap_zombies(self) -> None:
+        """Collect exit statuses of killed strays re-parented to us (not our own children)."""
+        known = {p.pid for p in multiprocessing.active_children()}
+        for entry in _proc_entries():
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            if pid in known:
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                if fields[0] == "Z" and int(fields[1]) == os.getpid() and int(fields[3]) != os.getsid(0):
+                    os.waitpid(pid, os.WNOHANG)
+            except (OSError, IndexError, ValueError, ChildProcessError):
+                continue
+
+    @property
+    def strays_killed(self) -> int:
+        return self._strays_killed
+
+    def close(self) -> None:
+        if self.use_uids:
+            for slot in sorted(self._slots_used):
+                self.reap_strays(self.uid_for(slot))
+        else:
+            self.reap_strays(None)
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+
+def python_world_readable() -> bool:
+    """True when any user can read this interpreter's standard library and packages."""
+    import sysconfig
+
+    paths = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    for path in paths:
+        current = Path(path).resolve()
+        try:
+            if not current.stat().st_mode & 0o004:
+                return False
+            for parent in [current, *current.parents]:
+                if not parent.stat().st_mode & 0o001:
+                    return False
+        except OSError:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def main_module_hidden():
+    """Stop multiprocessing from re-running the caller's main module in the forkserver/children.
+
+    Forkserver children normally import ``__main__`` again (a TA's script, ``python -m
+    grader`` itself, a notebook kernel's launcher). They need only the preloaded grader,
+    so the main module's path and spec are hidden while a process starts.
+    """
+    main = sys.modules.get("__main__")
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if main is not None and name in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
+def _become_subreaper() -> None:
+    """Make orphaned descendants re-parent to this process, so they can be found and killed."""
+    try:
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except OSError:
+        pass
+
+
+def _proc_entries() -> list[str]:
+    """The process table's entries, or none where there is no /proc (not Linux)."""
+    try:
+        return os.listdir("/proc")
+    except OSError:
+        return []
