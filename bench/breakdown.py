@@ -1,7 +1,7 @@
 """Where grading time goes, measured piece by piece next to the throughput runs.
 
 * interpreter + torch start-up: ``python -c "import torch"`` (what every fresh process pays);
-* the forkserver's preload: ``python -c "import grader.preload"`` (once per grading run);
+* the forkserver's preload: ``python -c "import grader.sandbox.preload"`` (once per grading run);
 * static interface checks: ``grader.interface.inspect_file`` over every file of the class;
 * per graded name: seconds inside the children, as recorded in each ``results.json``;
 * report writing: the per-student files, the gradebook, the summary and the HTML report,
@@ -26,14 +26,14 @@ TRAINING_NAMES = ("task1.train", "task2.train_torch", "task3.train_cnn")
 class Startup:
     python_s: float          # python -c "pass"
     torch_s: float           # python -c "import torch"
-    preload_s: float         # python -c "import grader.preload"
+    preload_s: float         # python -c "import grader.sandbox.preload"
 
 
 def startup(repeats: int) -> Startup:
     env = child_env()
     return Startup(timing.median_wall([PYTHON, "-c", "pass"], repeats, env),
                    timing.median_wall([PYTHON, "-c", "import torch"], repeats, env),
-                   timing.median_wall([PYTHON, "-c", "import grader.preload"], repeats, env))
+                   timing.median_wall([PYTHON, "-c", "import grader.sandbox.preload"], repeats, env))
 
 
 def interface_seconds(members: list[ClassMember]) -> float:

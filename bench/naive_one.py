@@ -31,7 +31,7 @@ import torch  # noqa: E402
 LIBRARIES_IMPORTED = time.perf_counter()
 
 from grader import wire  # noqa: E402
-from grader.child import describe_exception  # noqa: E402
+from grader.sandbox.child import describe_exception  # noqa: E402
 from grader.judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name  # noqa: E402
 from grader.packs import DEFAULT, load_pack  # noqa: E402
 

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .assignment import HIDDEN_SEED, Assignment
@@ -42,7 +43,15 @@ def grading_key(assignment: Assignment, options: Options) -> str:
 
 
 def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Options, resume: bool = True,
-                 progress: bool = True, visibility: Visibility | None = None) -> BatchResult:
+                 progress: bool = True, visibility: Visibility | None = None,
+                 announce: Callable[[str], None] | None = None) -> BatchResult:
+    """Grade every student of ``folder`` into ``out``.
+
+    ``announce(line)`` is told the sandbox layers of the run once the start-up self-test
+    has settled them (before any student is graded). Raises
+    :class:`~grader.sandbox.SandboxError` when the sandbox cannot give what
+    ``options.sandbox`` asks for; nothing is graded then.
+    """
     started = time.monotonic()
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if out == folder or folder in out.parents:
@@ -70,10 +79,21 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
             done[result.student_id] = result
             bar.advance(result)
 
+    def on_layers(layers) -> None:
+        if announce:
+            announce(layers.line())
+        bar.start()              # the bar appears under the sandbox line, not before it
+
     internal: list[str] = []
     if todo:
-        internal = Runner(assignment, options).grade(todo, on_result)
-    bar.close()
+        runner = Runner(assignment, options)
+        runner.on_layers = on_layers
+        if not options.self_test:
+            bar.start()
+        try:
+            internal = runner.grade(todo, on_result)
+        finally:
+            bar.close()
 
     results = [done[sid] for sid in sorted(done)]
     seconds = time.monotonic() - started
@@ -95,9 +115,13 @@ class _Progress:
 
     def __init__(self, total: int, enabled: bool) -> None:
         self.bar = None
-        if enabled and total:
+        self.total = total
+        self.enabled = enabled and total > 0
+
+    def start(self) -> None:
+        if self.enabled and self.bar is None:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, unit="student", file=sys.stderr, dynamic_ncols=True,
+            self.bar = tqdm(total=self.total, unit="student", file=sys.stderr, dynamic_ncols=True,
                             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} students [{elapsed}<{remaining}] {postfix}")
 
     def advance(self, result: StudentResult) -> None:

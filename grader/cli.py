@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--visibility", default="visible", help="Gradescope visibility of scored tests")
     grade.add_argument("--hidden-visibility", default="after_published",
                        help="Gradescope visibility of hidden-input details (default after_published)")
+    grade.add_argument("--sandbox", default="best", choices=("best", "require", "off"),
+                       help="best (default): grade with the kernel sandbox layers this machine has and say "
+                            "which are missing; require: refuse to grade unless every layer is on; off: no "
+                            "kernel layers, only for measuring what they cost")
     _add_common(grade)
 
     check = commands.add_parser("check", help="self-check a file with the visible checks")
@@ -80,11 +84,14 @@ def _grade(args: argparse.Namespace, assignment) -> int:
     if not args.folder.is_dir():
         print(f"error: {args.folder} is not a folder", file=sys.stderr)
         return 2
-    options = Options(jobs=max(1, args.jobs), timeout=args.timeout, memory_mb=args.memory)
+    from .sandbox import SandboxError
+
+    options = Options(jobs=max(1, args.jobs), timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox)
     try:
         batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
-                             progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility))
-    except (ValueError, NotADirectoryError) as exc:
+                             progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
+                             announce=lambda line: print(line, flush=True))
+    except (ValueError, NotADirectoryError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     totals = [r.score for r in batch.results]

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from . import __version__, charts
 from .assignment import Assignment
 from .report import fmt_points, write_atomic
-from .results import StudentResult
+from .results import StudentResult, sandbox_lines
 
 TOP_REASONS = 3        # reasons shown per graded name
 IDS_PER_REASON = 12    # student ids listed next to a reason
@@ -118,7 +118,7 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vert
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.full { background: #e3f3e3; } td.part { background: #fff4d6; } td.zero { background: #fbe1e1; }
 img { max-width: 100%; display: block; margin: 0.6rem 0; }
-code { background: #f5f5f5; padding: 0 0.2rem; } .note { color: #666; }
+code { background: #f5f5f5; padding: 0 0.2rem; } .note { color: #666; } .warn { color: #8a4b00; font-weight: bold; }
 ul.reasons { margin: 0.2rem 0 0.8rem; } .ids { color: #555; font-size: 0.85rem; }
 .scroll { overflow-x: auto; } td ul { margin: 0; padding-left: 1.2rem; }
 table.students th, table.students td { padding: 0.2rem 0.3rem; font-size: 0.78rem; }
@@ -136,6 +136,7 @@ def render(results: Sequence[StudentResult], assignment: Assignment, folder_prob
         f"<title>Grading report: {esc(assignment.title)}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>Grading report: {esc(assignment.title)}</h1>",
+        _sandbox(results),
         _overview(results, assignment),
         _per_name(stats, results),
         _reasons(stats),
@@ -146,6 +147,13 @@ def render(results: Sequence[StudentResult], assignment: Assignment, folder_prob
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _sandbox(results: Sequence[StudentResult]) -> str:
+    """Which sandbox layers protected this run (a warning when some were missing)."""
+    lines = sandbox_lines(list(results))
+    return "\n".join(f'<p class="{"warn" if "MISSING" in line or "not recorded" in line else "note"}" '
+                     f'id="sandbox">{esc(line)}</p>' for line in lines)
 
 
 def _overview(results: Sequence[StudentResult], assignment: Assignment) -> str:

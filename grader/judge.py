@@ -79,6 +79,8 @@ def describe_error(error: dict, memory: str = "3 GiB") -> str:
         text = f"raised {error.get('message', 'an exception')}"
     elif kind in ("timeout", "crash", "harness", "probe"):
         text = error.get("message", kind)
+    elif kind == "forbidden" and error.get("message", "").startswith("not allowed while grading"):
+        text = error["message"]
     else:
         text = ERROR_WORDS.get(kind, kind).format(memory=memory)
         if kind in ("forbidden", "output", "memory", "recursion") and error.get("message"):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .assignment import Assignment
-from .results import NameResult, StudentResult
+from .results import NameResult, StudentResult, sandbox_lines
 
 MARK = {True: "PASS", False: "FAIL"}
 
@@ -76,7 +76,8 @@ def gradescope_json(result: StudentResult, grading_key: str, visibility: Visibil
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"grading_key": grading_key, "result": result.to_dict()},
+        "extra_data": {"grading_key": grading_key, "sandbox": result.sandbox.get("line", ""),
+                       "result": result.to_dict()},
     }
 
 
@@ -167,6 +168,8 @@ def summary_markdown(results: list[StudentResult], assignment: Assignment, folde
           f"min {min(totals):g}, max {max(totals):g} (of {fmt_points(assignment.points)})\n")
     for key, value in stats.items():
         w(f"- {key}: {value}\n")
+    for line in sandbox_lines(results):
+        w(f"- {line}\n")
     w("\n## Per graded name\n\n| graded name | points | mean | full marks | zero | most common reason |\n|---|---|---|---|---|---|\n")
     for graded in assignment.names:
         rows = [r.name(graded.key) for r in results if any(n.key == graded.key for n in r.names)]

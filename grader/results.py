@@ -44,6 +44,7 @@ class StudentResult:
     versions: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     grader_errors: list[str] = field(default_factory=list)
+    sandbox: dict[str, Any] = field(default_factory=dict)  # the run's sandbox layers (LayerReport.to_dict)
 
     @property
     def score(self) -> float:
@@ -70,3 +71,14 @@ class StudentResult:
         names = [NameResult(**{**n, "parts": [PartResult(**p) for p in n["parts"]]}) for n in data["names"]]
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "names"}
         return cls(names=names, **fields)
+
+
+def sandbox_lines(results: list[StudentResult]) -> list[str]:
+    """The distinct sandbox reports of a batch's results, for summary.md and report.html.
+
+    Usually one line; more when a resumed run mixes results graded on different machines.
+    """
+    lines = {r.sandbox.get("line", "") for r in results if r.sandbox}
+    if any(not r.sandbox for r in results):
+        lines.add("sandbox: not recorded (graded by an older grader)")
+    return sorted(line for line in lines if line)

@@ -20,12 +20,11 @@ import numpy as np
 
 from . import __version__, kit
 from .assignment import Assignment, Case, GradedName, TaskFile
-from .child import JobSpec, Limits
 from .discovery import Student, SubmittedFile
 from .interface import FileReport, inspect_file
 from .judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
 from .results import NameResult, StudentResult
-from .sandbox import ChildRun, Sandbox
+from .sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
 
 STARTUP_ALLOWANCE = 10.0   # seconds for a fresh child to start, on top of the import timeout
 
@@ -39,6 +38,9 @@ class Options:
     only: tuple[str, ...] | None = None   # restrict to these graded keys
     isolate_uid: bool | None = None       # None: when running as root
     protected: tuple[Path, ...] = ()      # folders children may not open
+    sandbox: str = "best"                 # "best": the layers this machine has; "require": all or nothing;
+                                          # "off": none (only to measure what they cost)
+    self_test: bool = True                # fork the sandbox probe before grading (self-check skips it)
 
 
 def versions() -> dict[str, str]:
@@ -106,6 +108,7 @@ class Runner:
                 cases = [c for c in cases if c.visible]
             self.cases[graded.key] = cases
         self.sandbox: Sandbox | None = None
+        self.on_layers: Callable[[LayerReport], None] | None = None   # told the run's layers after the self-test
         self.memory_text = f"{self.options.memory_mb / 1024:g} GiB"
         self.versions = versions()
 
@@ -121,8 +124,16 @@ class Runner:
         internal: list[str] = []
         if not students:
             return internal
-        self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid)
+        self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid, self.options.sandbox)
         self.sandbox.warm_up()
+        if self.options.self_test:
+            try:
+                layers = self.sandbox.self_test()     # raises SandboxError: nothing is graded
+            except BaseException:
+                self.sandbox.close()
+                raise
+            if self.on_layers:
+                self.on_layers(layers)
         judge_queue: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
         worker.start()
@@ -186,6 +197,7 @@ class Runner:
             scratch=scratch, cpu_seconds=cpu, uid=self.sandbox.uid_for(slot),
             # Other children's scratch folders are off limits; the child's own is always allowed.
             protected=[str(p) for p in self.options.protected] + [str(self.sandbox.scratch_root)],
+            required=self.sandbox.required, kernel_layers=self.options.sandbox != "off",
         )
         return spec, scratch
 
@@ -240,6 +252,17 @@ class Runner:
 
     def _handle(self, child: ChildRun, job: FileJob, message: tuple) -> str | None:
         kind = message[0]
+        if kind == "sandbox":
+            assert self.sandbox is not None
+            self.sandbox.note_layers(LayerReport.from_dict(message[1]))
+            return None
+        if kind == "refused":
+            missing = ", ".join(message[1])
+            job.file_failure = ("not graded: the grading sandbox could not be put up around this file "
+                                f"(missing: {missing}); this is not your fault and staff have been told")
+            job.progress.internal.append(f"{job.task.task}: a child could not put up the sandbox layers {missing}; "
+                                         "its student code was not run")
+            return "end"
         if kind == "imported":
             _, error, stdout, violations = message
             job.import_output += stdout or ""
@@ -360,6 +383,7 @@ class Runner:
             versions=self.versions,
             seconds=round(time.monotonic() - progress.started, 3),
             grader_errors=list(progress.internal),
+            sandbox=self.sandbox.layers.to_dict() if self.sandbox and self.sandbox.layers else {},
         )
 
 

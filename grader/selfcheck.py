@@ -124,7 +124,7 @@ def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | N
     these same options, so that what they prove holds for :func:`check_file`.
     """
     return Options(jobs=jobs, visible_only=True, only=tuple(keys) if keys is not None else None,
-                   protected=(Path(assignment.solutions_dir), TEMPLATES.parent / "tests"))
+                   protected=(Path(assignment.solutions_dir), TEMPLATES.parent / "tests"), self_test=False)
 
 
 def default_path(task: str, assignment: str = DEFAULT) -> Path:

@@ -37,6 +37,7 @@ class Settings:
     jobs: int = 2
     memory_mb: int = 3072
     assignment: str | None = None
+    sandbox: str = "best"
 
     @property
     def submission(self) -> Path:
@@ -53,7 +54,8 @@ def settings_from_env(env: dict | None = None) -> Settings:
     AUTOGRADER_ROOT (default /autograder), GRADESCOPE_VISIBILITY (scored tests, default
     visible), GRADESCOPE_HIDDEN_VISIBILITY (hidden-input details, default after_published),
     GRADER_TIMEOUT (seconds per graded name; default: each name's own limit), GRADER_JOBS
-    (default: CPU count), GRADER_MEMORY_MB (default 3072), GRADER_ASSIGNMENT (default pack).
+    (default: CPU count), GRADER_MEMORY_MB (default 3072), GRADER_ASSIGNMENT (default pack),
+    GRADER_SANDBOX (best or require, default best).
     """
     env = os.environ if env is None else env
     timeout = env.get("GRADER_TIMEOUT")
@@ -65,6 +67,7 @@ def settings_from_env(env: dict | None = None) -> Settings:
         jobs=int(env.get("GRADER_JOBS") or os.cpu_count() or 1),
         memory_mb=int(env.get("GRADER_MEMORY_MB") or 3072),
         assignment=env.get("GRADER_ASSIGNMENT") or None,
+        sandbox=env.get("GRADER_SANDBOX") or "best",
     )
 
 
@@ -115,9 +118,9 @@ def grade_submission(settings: Settings) -> dict:
         shutil.copytree(settings.submission, upload, symlinks=True)
         staged = stage(upload, work / "students", assignment)
         options = Options(jobs=max(1, settings.jobs), timeout=settings.timeout, memory_mb=settings.memory_mb,
-                          protected=(settings.results, settings.submission, upload))
+                          protected=(settings.results, settings.submission, upload), sandbox=settings.sandbox)
         batch = grade_folder(staged.folder, work / "out", assignment, options, resume=False, progress=False,
-                             visibility=settings.visibility)
+                             visibility=settings.visibility, announce=lambda line: print(line, flush=True))
         for error in batch.internal_errors:
             print("grader error: " + error, flush=True)
         path = work / "out" / staged.student_id / "results.json"

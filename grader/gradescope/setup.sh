@@ -8,7 +8,7 @@ VENV=/opt/autograder-venv
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+apt-get install -y -qq python3 python3-venv python3-pip libseccomp2 >/dev/null   # libseccomp2: the seccomp layer
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 # torch and torchvision come from PyTorch's CPU-only index: the same versions as on PyPI

@@ -1,0 +1,23 @@
+"""The boundary around student code: the kernel's, not Python's.
+
+Read in this order:
+
+* :mod:`.enter` puts the layers up in a fixed order inside each freshly forked child:
+  :mod:`.inherited` (nothing inherited), the scratch copy, :mod:`.identity`,
+  :mod:`.network` (namespaces), :mod:`.filesystem` (Landlock), :mod:`.signals` (Landlock
+  scoping), :mod:`.syscalls` (seccomp), :mod:`.limits` (rlimits);
+* :mod:`.child` runs the student's code inside them; :mod:`.audit` is a courtesy that
+  names Python-level refusals, not part of the wall;
+* :mod:`.parent` forks children from a warm forkserver (:mod:`.preload`), enforces
+  deadlines, reads results, cleans up;
+* :mod:`.probe` is the start-up self-test, :mod:`.layers` says which layers a run has.
+"""
+from __future__ import annotations
+
+from .child import JobSpec
+from .layers import KERNEL_LAYERS, MODES, LayerReport, SandboxError
+from .limits import Limits
+from .parent import ChildRun, Exit, Sandbox, main_module_hidden, python_world_readable, start_forkserver
+
+__all__ = ["JobSpec", "KERNEL_LAYERS", "MODES", "LayerReport", "SandboxError", "Limits", "ChildRun", "Exit",
+           "Sandbox", "main_module_hidden", "python_world_readable", "start_forkserver"]
