@@ -39,10 +39,12 @@ class Hostile:
     whole_file: bool = False
     raw: bytes | None = None                    # exact bytes of the file (broken encodings)
 
-    def content(self) -> bytes:
+    def content(self, **names: str) -> bytes:
+        """The file's bytes; ``names`` become module-level string constants (paths a test knows)."""
         if self.raw is not None:
             return self.raw
-        return (self.code if self.whole_file else TASK1 + "\n\n" + self.code.strip() + "\n").encode()
+        constants = "".join(f"{key} = {value!r}\n" for key, value in names.items())
+        return (self.code if self.whole_file else TASK1 + "\n\n" + constants + self.code.strip() + "\n").encode()
 
 
 def zero_all(reason: str) -> tuple[dict, dict]:
@@ -100,9 +102,12 @@ def relu(x):
 ''', {"task1.relu": 0}, {"task1.relu": "not allowed"}),
     # --- output floods: the output shown with the failure is cut short ----------------------
     Hostile("flood", '''
+_flooded = []
 def relu(x):
-    for _ in range(200_000):
-        print("spam " * 20)
+    if not _flooded:          # one flood is enough to show the cut (and keeps the time limit out of it)
+        _flooded.append(True)
+        for _ in range(200_000):
+            print("spam " * 20)
     return np.abs(x)
 ''', {"task1.relu": 1}),
     # --- cheating ----------------------------------------------------------------------------
@@ -133,7 +138,7 @@ except Exception:
 import os, shutil
 _correct_relu = relu
 def relu(x):
-    for target in (os.environ.get("VANDAL_TARGET", ""), os.environ.get("VANDAL_OUT", "")):
+    for target in (VANDAL_TARGET, VANDAL_OUT):     # filled in by the fixture
         if not target:
             continue
         for attempt in (lambda: open(os.path.join(target, "planted.py"), "w").write("x"),
@@ -169,7 +174,8 @@ def batch(tmp_path_factory):
     folder, out = root / "submissions", root / "results"
     folder.mkdir()
     for student in HOSTILE:
-        (folder / f"task1_{student.id}.py").write_bytes(student.content())
+        paths = {"VANDAL_TARGET": str(folder), "VANDAL_OUT": str(out)} if student.id == "vandal" else {}
+        (folder / f"task1_{student.id}.py").write_bytes(student.content(**paths))
     # one student whose zip is a bomb next to a good loose file, one with ../ paths
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
@@ -183,13 +189,9 @@ def batch(tmp_path_factory):
     (folder / "escape_assignment2.zip").write_bytes(escape.getvalue())
 
     before = tree_digest(folder)
-    os.environ["VANDAL_TARGET"], os.environ["VANDAL_OUT"] = str(folder), str(out)
     started = time.monotonic()
-    try:
-        result = grade_folder(folder, out, PACK, Options(jobs=2, timeout=TIMEOUT, memory_mb=1024),
-                              resume=False, progress=False)
-    finally:
-        del os.environ["VANDAL_TARGET"], os.environ["VANDAL_OUT"]
+    result = grade_folder(folder, out, PACK, Options(jobs=2, timeout=TIMEOUT, memory_mb=1024),
+                          resume=False, progress=False)
     seconds = time.monotonic() - started
     return {"result": result, "folder": folder, "out": out, "before": before, "seconds": seconds,
             "by_id": {r.student_id: r for r in result.results}}
