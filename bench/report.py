@@ -16,6 +16,8 @@ NAIVE_RATIO = 5.0              # the grader at least this many times faster than
 SPEEDUP = 1.8                  # "near-linear" from 1 to 2 jobs: at least 90% of 2x
 KERNEL_RATIO = 2.0             # reference Conv1D at most this many times slower than torch
 SELFCHECK_SECONDS = 5.0        # check_all of one task
+SANDBOX_SETUP_MS = 20.0        # putting every sandbox layer up in one child (issue 12)
+SANDBOX_OVERHEAD = 0.05        # grading with the sandbox at most 5 % slower than without
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Run:
     writing: ReportWriting | None = None
     kernels: list[Comparison] | None = None
     selfcheck: list[Latency] | None = None
+    sandbox_setup: object | None = None          # bench.sandbox.SetupCost
+    sandbox_throughput: object | None = None     # bench.sandbox.Throughput
 
 
 def verdict(ok: bool) -> str:
@@ -63,6 +67,8 @@ def render(run: Run) -> str:
     w(table(["figure", "measured", "target", "met"], summary_rows(run)))
     if run.throughput is not None:
         w("\n" + throughput_section(run))
+    if run.sandbox_setup is not None:
+        w("\n" + sandbox_section(run))
     if run.kernels is not None:
         w("\n" + kernels_section(run))
     if run.selfcheck is not None:
@@ -89,6 +95,15 @@ def summary_rows(run: Run) -> list[list[str]]:
         rows.append(["scores: naive harness and every grader run agree",
                      "yes" if not t.disagreements else f"{len(t.disagreements)} differences", "all agree",
                      verdict(not t.disagreements)])
+    if run.sandbox_setup is not None:
+        s = run.sandbox_setup
+        median = s.median(s.enter_ms)
+        rows.append(["sandbox set-up per child (every layer, median)", f"{median:.1f} ms",
+                     f"< {SANDBOX_SETUP_MS:g} ms", verdict(median < SANDBOX_SETUP_MS)])
+    if run.sandbox_throughput is not None:
+        t2 = run.sandbox_throughput
+        rows.append(["grading with the sandbox / without, `--jobs 2`", f"{100 * t2.overhead:+.1f} %",
+                     f"within {100 * SANDBOX_OVERHEAD:g} %", verdict(t2.overhead <= SANDBOX_OVERHEAD)])
     if run.kernels:
         convs = [c for c in run.kernels if c.what.startswith("Conv1D")]
         for dtype in sorted({c.dtype for c in convs}, reverse=True):
@@ -192,7 +207,7 @@ def where_time_goes(run: Run) -> str:
         rows.append(["interpreter + torch import (`python -c \"import torch\"`)", f"{s.torch_s:.2f}",
                      f"per process: the naive harness pays it {files}x per student, the grader twice per run "
                      "(its own process and the forkserver)"])
-        rows.append(["forkserver preload (`python -c \"import grader.preload\"`)", f"{s.preload_s:.2f}",
+        rows.append(["forkserver preload (`python -c \"import grader.sandbox.preload\"`)", f"{s.preload_s:.2f}",
                      f"once per run: {s.preload_s / students:.3f} s per student here"])
     if run.interface_s is not None:
         rows.append(["static interface checks (`inspect_file`, all files)", f"{run.interface_s / students:.4f}",
@@ -279,3 +294,34 @@ def selfcheck_section(latencies: list[Latency]) -> str:
             "notebook kernel: the import, the first call (which starts the forkserver and imports torch), and a "
             "second call in the same kernel. Seconds.\n\n"
             + table(["task", "import s", "first call s", "second call s", "score", f"< {SELFCHECK_SECONDS:g} s"], rows))
+
+
+def sandbox_section(run: Run) -> str:
+    s = run.sandbox_setup
+    out = ["## The kernel sandbox\n",
+           f"Set-up: {s.children} children forked one after another from a process that imported what the "
+           "forkserver imports; each put up every layer (closing inherited descriptors, namespaces, Landlock, "
+           "Landlock scoping, seccomp, limits) and timed it from the inside. The parent also timed the whole "
+           "fork + layers + report + exit, beside the same number of children that skipped the kernel layers "
+           "(interleaved).\n"]
+    if s.missing:
+        out.append(f"Layers missing on this machine during the run: {', '.join(s.missing)}.\n")
+    out.append(table(["", "median", "90th percentile", "max"], [
+        ["putting every layer up (inside the child)", f"{s.median(s.enter_ms):.1f} ms", f"{s.p90(s.enter_ms):.1f} ms",
+         f"{max(s.enter_ms):.1f} ms"],
+        ["fork + layers + exit (from the parent)", f"{s.median(s.round_trip_ms):.1f} ms",
+         f"{s.p90(s.round_trip_ms):.1f} ms", f"{max(s.round_trip_ms):.1f} ms"],
+        ["fork + exit without the kernel layers", f"{s.median(s.baseline_round_trip_ms):.1f} ms",
+         f"{s.p90(s.baseline_round_trip_ms):.1f} ms", f"{max(s.baseline_round_trip_ms):.1f} ms"]]))
+    t = run.sandbox_throughput
+    if t is not None:
+        out.append(f"\nThroughput: the benchmark class ({t.students} students) graded with `--jobs 2`, "
+                   f"{len(t.per_student['off'])} runs per setting, alternating.\n")
+        out.append(table(["setting", "seconds per student (each run)", "median"], [
+            ["`--sandbox off` (no kernel layers)", ", ".join(f"{v:.2f}" for v in t.per_student["off"]),
+             f"{t.median('off'):.2f}"],
+            ["`--sandbox best` (every layer here)", ", ".join(f"{v:.2f}" for v in t.per_student["best"]),
+             f"{t.median('best'):.2f}"]]))
+        out.append(f"\nWith the sandbox, grading is {100 * t.overhead:+.1f} % slower per student "
+                   "(the start-up self-test included).\n")
+    return "\n".join(out)

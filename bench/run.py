@@ -22,7 +22,7 @@ import os  # noqa: E402
 import tempfile  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-SECTIONS = ("throughput", "kernels", "selfcheck")
+SECTIONS = ("throughput", "sandbox", "kernels", "selfcheck")
 
 
 @dataclass
@@ -88,7 +88,7 @@ def progress(message: str) -> None:
 def run(config: Config, log=progress):
     """Run the configured sections; return the :class:`bench.report.Run` and its Markdown."""
     from bench import breakdown, kernels, machine, selfcheck_latency, throughput
-    from bench.classgen import make_class
+    from bench.classgen import make_class  # noqa: F811
     from bench.report import Run, render
 
     result = Run(config.command(), machine.describe(), SINGLE_THREADED, [os.getloadavg()])
@@ -107,6 +107,16 @@ def run(config: Config, log=progress):
         finally:
             if config.workdir is None:
                 throughput.cleanup(outcome)
+    if "sandbox" in config.sections:
+        from bench import sandbox
+        log("sandbox set-up cost per child ...")
+        result.sandbox_setup = sandbox.setup_cost()
+        members = make_class(config.students, config.tasks)
+        folder = Path(tempfile.mkdtemp(prefix="bench-sandbox-class-")) / "submissions"
+        from bench.classgen import write_class
+        write_class(members, folder)
+        result.sandbox_throughput = sandbox.throughput(folder, len(members), log=log)
+        result.loads.append(os.getloadavg())
     if "kernels" in config.sections:
         result.kernels = kernels.measure(config.tiny, config.repeats, log=log)
         result.loads.append(os.getloadavg())

@@ -56,11 +56,11 @@ class GraderFailed(RuntimeError):
     pass
 
 
-def grade(folder: Path, out: Path, jobs: int) -> GraderRun:
+def grade(folder: Path, out: Path, jobs: int, extra: tuple[str, ...] = ()) -> GraderRun:
     """Grade ``folder`` with the real command line, timed from outside."""
     shutil.rmtree(out, ignore_errors=True)
     command = [PYTHON, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", str(jobs),
-               "--no-resume", "--quiet"]
+               "--no-resume", "--quiet", *extra]
     done = timing.run(command, env=child_env(), cwd=REPO)
     if done.returncode != 0:
         raise GraderFailed(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr[-3000:]}")
