@@ -133,7 +133,8 @@ def _run(conn: Any, job: JobSpec) -> None:
     _hide_grader_modules()
     hook.armed = True
 
-    module, error = _import_student(job)
+    # A data file (e.g. a predictions CSV) is never run: its checks' probes get its bytes.
+    module, error = _read_data(job) if task.kind == "data" else _import_student(job)
     send(("imported", error, capture.take(), _drain(violations)))
     if module is None:
         send(("end",))
@@ -291,6 +292,14 @@ def _import_student(job: JobSpec) -> tuple[Any, dict | None]:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         return module, None
     except BaseException as exc:  # noqa: BLE001
+        return None, describe_exception(exc, job)
+
+
+def _read_data(job: JobSpec) -> tuple[bytes | None, dict | None]:
+    try:
+        with open(job.module_path, "rb") as fh:
+            return fh.read(), None
+    except OSError as exc:
         return None, describe_exception(exc, job)
 
 
