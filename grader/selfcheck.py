@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assignment import Assignment
-from .discovery import Student, SubmittedFile
+from .discovery import MAX_FILE_BYTES, Student, SubmittedFile
 from .packs import DEFAULT, load_pack
 from .reference import TEMPLATES
 from .results import NameResult, StudentResult
@@ -33,23 +33,42 @@ from .sandbox import start_forkserver
 
 @dataclass
 class SelfCheck:
-    """The outcome of a self-check: one :class:`NameResult` per graded name checked."""
+    """The outcome of a self-check: one :class:`NameResult` per graded name checked.
+
+    Names in ``validated`` belong to a data file (e.g. contest predictions): self-check
+    only says whether the file is valid; it scores nothing for them.
+    """
 
     path: Path
     names: list[NameResult] = field(default_factory=list)
+    validated: frozenset[str] = frozenset()
 
     @property
     def score(self) -> float:
-        return sum(n.score for n in self.names)
+        return sum(n.score for n in self.names if n.key not in self.validated)
 
     @property
     def max_score(self) -> float:
-        return sum(n.points for n in self.names)
+        return sum(n.points for n in self.names if n.key not in self.validated)
+
+    @property
+    def valid(self) -> bool:
+        """Every validated name passed (its file is valid)."""
+        return all(n.status == "passed" for n in self.names if n.key in self.validated)
 
     def text(self, details: bool = True) -> str:
+        if self.validated and all(n.key in self.validated for n in self.names):
+            lines = [f"Self-check of {self.path} (the file's format only; it is scored against hidden labels)"]
+            for name in self.names:
+                lines.append(f"  {name.key}: {_validity(name)}")
+            lines.append("The file is valid." if self.valid else "The file is not valid yet.")
+            return "\n".join(lines)
         lines = [f"Self-check of {self.path} (visible checks; the grader also tries hidden inputs)"]
         width = max((len(n.key) for n in self.names), default=10)
         for name in self.names:
+            if name.key in self.validated:
+                lines.append(f"  {name.key:<{width}}  {_validity(name)}")
+                continue
             lines.append(f"  {name.key:<{width}}  {name.score:>4g}/{name.points:<3g} {_verdict(name)}")
             if details and name.status not in ("passed", "not_implemented"):
                 for part in name.parts:
@@ -69,15 +88,25 @@ class SelfCheck:
         rows = []
         for name in self.names:
             colour = {"passed": "#e6f4ea", "partial": "#fff4e5"}.get(name.status, "#fdecea")
+            if name.key in self.validated:
+                rows.append(f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
+                            f"<td>-</td><td>{html.escape(_validity(name))}</td></tr>")
+                continue
             parts = "".join(f"<li>{'&#10003;' if p.passed else '&#10007;'} {html.escape(p.label)}"
                             + ("" if p.passed else f": {html.escape(p.message)}") + "</li>" for p in name.parts)
             detail = f"<pre>{html.escape(name.detail)}</pre>" if name.detail else ""
             rows.append(f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
                         f"<td>{name.score:g}/{name.points:g}</td><td>{html.escape(_verdict(name))}"
                         f"<ul style='margin:0'>{parts}</ul>{detail}</td></tr>")
-        return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (visible checks)</p>"
+        if self.validated and all(n.key in self.validated for n in self.names):
+            total = "The file is valid." if self.valid else "The file is not valid yet."
+            what = "the file's format only; it is scored against hidden labels"
+        else:
+            total = f"Visible checks: {self.score:g}/{self.max_score:g} points"
+            what = "visible checks"
+        return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> ({what})</p>"
                 "<table><tr><th>graded name</th><th>points</th><th>result</th></tr>" + "".join(rows) +
-                f"</table><p><b>Visible checks: {self.score:g}/{self.max_score:g} points</b></p>")
+                f"</table><p><b>{total}</b></p>")
 
 
 def _verdict(name: NameResult) -> str:
@@ -86,6 +115,11 @@ def _verdict(name: NameResult) -> str:
     if name.status == "not_implemented":
         return "not implemented yet (it raises NotImplementedError)"
     return f"{name.status}: {name.reason}" if name.reason else name.status
+
+
+def _validity(name: NameResult) -> str:
+    message = name.parts[0].message if name.status == "passed" and name.parts else name.reason
+    return f"{'valid' if name.status == 'passed' else 'not valid'}: {message}"
 
 
 def task_of(path: Path, assignment: Assignment) -> str:
@@ -109,11 +143,16 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
         if name not in keys:
             raise KeyError(f"{name!r} is not graded in {task}; choose from {', '.join(keys)}")
         keys = [name]
-    data = path.read_bytes()
+    data_file = pack.file(task).kind == "data"
+    if data_file:     # read no more than the limit: a larger file is reported as too large
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    else:
+        data = path.read_bytes()
     student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
     results: list[StudentResult] = []
     Runner(pack, runner_options(pack, keys)).grade([student], results.append)
-    return SelfCheck(path, results[0].names if results else [])
+    return SelfCheck(path, results[0].names if results else [], frozenset(keys) if data_file else frozenset())
 
 
 def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,
