@@ -354,50 +354,64 @@ def test_a_full_mark_still_shows_the_accuracy_in_the_feedback(klass):
 
 # --- the command line ---------------------------------------------------------------------------------------
 
-def run_grade(folder: Path, out: Path, *extra: str, assignment: str = "assignment3") -> subprocess.CompletedProcess:
+def run_grade(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``python -m grader grade`` as a TA runs it, in a fresh process."""
     command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet",
-               "--assignment", assignment, *extra]
+               "--assignment", "assignment3", *extra]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
-def test_without_labels_the_grader_says_so_in_one_line_and_stops(tmp_path):
+@pytest.fixture
+def cli(capsys):
+    """``python -m grader ...`` run in this process (its start-up already paid): (exit code, stdout, stderr)."""
+    from grader.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
+
+
+def test_without_labels_the_grader_says_so_in_one_line_and_stops(tmp_path, cli):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "predictions_1.csv").write_bytes(text(GOOD))
-    run = run_grade(folder, tmp_path / "out")
-    assert run.returncode == 2
-    assert run.stderr.strip().splitlines() == [
+    code, out, err = cli("grade", str(folder), "--out", str(tmp_path / "out"), "--quiet", "--assignment", "assignment3")
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
         "error: predictions files are graded against hidden labels: give the labels file with --labels PATH "
         "(a CSV with the header id,label)"]
-    assert not (tmp_path / "out" / "gradebook.csv").exists()
+    assert not (tmp_path / "out").exists()
     # And a pack without a contest refuses labels instead of ignoring them.
-    run = run_grade(folder, tmp_path / "out2", "--labels", str(DEMO_LABELS), assignment="assignment2")
-    assert run.returncode == 2 and "assignment2 has no graded name that uses labels" in run.stderr
+    code, _, err = cli("grade", str(folder), "--out", str(tmp_path / "out"), "--quiet", "--assignment", "assignment2",
+                       "--labels", str(DEMO_LABELS))
+    assert code == 2 and err.splitlines() == ["error: assignment2 has no graded name that uses labels"]
 
 
-def test_cutoffs_change_the_scale_and_regrade(tmp_path):
+def test_cutoffs_change_the_scale_and_regrade(tmp_path, cli):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "predictions_1.csv").write_bytes(text(P74))
     hidden = tmp_path / "hidden"
     hidden.mkdir()
     (hidden / "labels.csv").write_bytes(DEMO_LABELS.read_bytes())
-    out = tmp_path / "out"
-    run = run_grade(folder, out, "--labels", str(hidden / "labels.csv"), "--cutoffs", "0.6", "0.8")
-    assert run.returncode == 0, run.stderr
-    with open(out / "gradebook.csv", newline="") as fh:
+    grade = ("grade", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--quiet", "--assignment",
+             "assignment3", "--labels", str(hidden / "labels.csv"))
+    code, out, err = cli(*grade, "--cutoffs", "0.6", "0.8")
+    assert code == 0, err
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         row = next(csv.DictReader(fh))
     assert row[KEY] == "7"                                  # 10 * (0.74 - 0.6) / (0.8 - 0.6)
-    assert "(0 at 0.6 or below, all at 0.8 or above)" in (out / "1" / "feedback.md").read_text()
-    assert "leaderboard (predictions.accuracy), ranked on 300 public ids of 1000:" in run.stdout
+    assert "(0 at 0.6 or below, all at 0.8 or above)" in (tmp_path / "out" / "1" / "feedback.md").read_text()
+    assert "leaderboard (predictions.accuracy), ranked on 300 public ids of 1000:" in out
     # Other cutoffs: the stored result is not reused.
-    run = run_grade(folder, out, "--labels", str(hidden / "labels.csv"))
-    assert run.returncode == 0 and "graded 1 student(s), reused 0" in run.stdout
-    with open(out / "gradebook.csv", newline="") as fh:
+    code, out, _ = cli(*grade)
+    assert code == 0 and "graded 1 student(s), reused 0" in out
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         assert next(csv.DictReader(fh))[KEY] == "8"
-    run = run_grade(folder, out, "--labels", str(hidden / "labels.csv"), "--cutoffs", "0.8", "0.5")
-    assert run.returncode == 2 and run.stderr.strip() == \
-        "error: the cutoffs must satisfy 0 <= LOW < HIGH <= 1; got 0.8 0.5"
+    code, _, err = cli(*grade, "--cutoffs", "0.8", "0.5")
+    assert code == 2 and err.splitlines() == ["error: the cutoffs must satisfy 0 <= LOW < HIGH <= 1; got 0.8 0.5"]
 
 
 def test_a_new_labels_file_regrades(tmp_path):
@@ -439,14 +453,13 @@ def test_selfcheck_validates_and_never_reports_an_accuracy(tmp_path):
     assert "The file is not valid yet." in html and "repeated rows" in html
 
 
-def test_selfcheck_of_the_command_line(tmp_path):
+def test_selfcheck_of_the_command_line(tmp_path, cli):
     path = tmp_path / "predictions_x.csv"
     path.write_bytes(text(GOOD[:-1]))
-    run = subprocess.run([sys.executable, "-m", "grader", "check", str(path), "--assignment", "assignment3"],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert "not valid: 1 of the 1000 test ids have no prediction and count as wrong (first: id 999)" in run.stdout
-    assert "The file is not valid yet." in run.stdout
+    code, out, err = cli("check", str(path), "--assignment", "assignment3")
+    assert code == 0, err
+    assert "not valid: 1 of the 1000 test ids have no prediction and count as wrong (first: id 999)" in out
+    assert "The file is not valid yet." in out
 
 
 # --- the demo ----------------------------------------------------------------------------------------------------
