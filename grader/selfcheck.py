@@ -35,40 +35,36 @@ from .sandbox import start_forkserver
 class SelfCheck:
     """The outcome of a self-check: one :class:`NameResult` per graded name checked.
 
-    Names in ``validated`` belong to a data file (e.g. contest predictions): self-check
-    only says whether the file is valid; it scores nothing for them.
+    With ``validate_only`` (a data file, e.g. contest predictions, scored against labels
+    students never see) it says whether the file is valid, and scores nothing.
     """
 
     path: Path
     names: list[NameResult] = field(default_factory=list)
-    validated: frozenset[str] = frozenset()
+    validate_only: bool = False
 
     @property
     def score(self) -> float:
-        return sum(n.score for n in self.names if n.key not in self.validated)
+        return 0.0 if self.validate_only else sum(n.score for n in self.names)
 
     @property
     def max_score(self) -> float:
-        return sum(n.points for n in self.names if n.key not in self.validated)
+        return 0.0 if self.validate_only else sum(n.points for n in self.names)
 
     @property
     def valid(self) -> bool:
-        """Every validated name passed (its file is valid)."""
-        return all(n.status == "passed" for n in self.names if n.key in self.validated)
+        """For a data file: every check found it valid."""
+        return all(n.status == "passed" for n in self.names)
 
     def text(self, details: bool = True) -> str:
-        if self.validated and all(n.key in self.validated for n in self.names):
+        if self.validate_only:
             lines = [f"Self-check of {self.path} (the file's format only; it is scored against hidden labels)"]
-            for name in self.names:
-                lines.append(f"  {name.key}: {_validity(name)}")
+            lines += [f"  {name.key}: {_validity(name)}" for name in self.names]
             lines.append("The file is valid." if self.valid else "The file is not valid yet.")
             return "\n".join(lines)
         lines = [f"Self-check of {self.path} (visible checks; the grader also tries hidden inputs)"]
         width = max((len(n.key) for n in self.names), default=10)
         for name in self.names:
-            if name.key in self.validated:
-                lines.append(f"  {name.key:<{width}}  {_validity(name)}")
-                continue
             lines.append(f"  {name.key:<{width}}  {name.score:>4g}/{name.points:<3g} {_verdict(name)}")
             if details and name.status not in ("passed", "not_implemented"):
                 for part in name.parts:
@@ -85,28 +81,23 @@ class SelfCheck:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        if self.validate_only:
+            rows = "".join(f"<li>{html.escape(_validity(name))}</li>" for name in self.names)
+            verdict = "The file is valid." if self.valid else "The file is not valid yet."
+            return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (the file's format only; it is "
+                    f"scored against hidden labels)</p><ul>{rows}</ul><p><b>{verdict}</b></p>")
         rows = []
         for name in self.names:
             colour = {"passed": "#e6f4ea", "partial": "#fff4e5"}.get(name.status, "#fdecea")
-            if name.key in self.validated:
-                rows.append(f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
-                            f"<td>-</td><td>{html.escape(_validity(name))}</td></tr>")
-                continue
             parts = "".join(f"<li>{'&#10003;' if p.passed else '&#10007;'} {html.escape(p.label)}"
                             + ("" if p.passed else f": {html.escape(p.message)}") + "</li>" for p in name.parts)
             detail = f"<pre>{html.escape(name.detail)}</pre>" if name.detail else ""
             rows.append(f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
                         f"<td>{name.score:g}/{name.points:g}</td><td>{html.escape(_verdict(name))}"
                         f"<ul style='margin:0'>{parts}</ul>{detail}</td></tr>")
-        if self.validated and all(n.key in self.validated for n in self.names):
-            total = "The file is valid." if self.valid else "The file is not valid yet."
-            what = "the file's format only; it is scored against hidden labels"
-        else:
-            total = f"Visible checks: {self.score:g}/{self.max_score:g} points"
-            what = "visible checks"
-        return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> ({what})</p>"
+        return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (visible checks)</p>"
                 "<table><tr><th>graded name</th><th>points</th><th>result</th></tr>" + "".join(rows) +
-                f"</table><p><b>{total}</b></p>")
+                f"</table><p><b>Visible checks: {self.score:g}/{self.max_score:g} points</b></p>")
 
 
 def _verdict(name: NameResult) -> str:
@@ -152,7 +143,7 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
     student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
     results: list[StudentResult] = []
     Runner(pack, runner_options(pack, keys)).grade([student], results.append)
-    return SelfCheck(path, results[0].names if results else [], frozenset(keys) if data_file else frozenset())
+    return SelfCheck(path, results[0].names if results else [], validate_only=data_file)
 
 
 def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,
