@@ -8,6 +8,7 @@ Nothing else in the grader knows about a particular assignment.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import re
 import sys
@@ -44,16 +45,44 @@ class ProbeError(Exception):
     """
 
 
+@dataclass(frozen=True)
+class Credit:
+    """A verdict worth a share of a rubric part's points, for checks that score on a scale.
+
+    ``fraction`` (0 to 1) of the part's points are earned; ``message`` says why and is
+    kept even at full credit; ``metrics`` are numbers the check measured (an accuracy, a
+    count of rows), stored with the result for reports such as a leaderboard.
+    """
+
+    fraction: float
+    message: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+class SettingError(ValueError):
+    """A grading run lacks a setting a check needs (or has one no check uses)."""
+
+
 class Check:
     """How one graded name is exercised (in the child) and judged (in the parent).
 
     Subclasses set ``parts`` (an ordered mapping of rubric part -> points) and implement
     the four methods. ``probe`` is the only one that runs next to student code; it must
     return plain data (see :mod:`grader.wire`). ``reference`` and ``judge`` run in the
-    grader's own process, where the student cannot reach them.
+    grader's own process, where the student cannot reach them. ``judge`` says None (pass)
+    or a reason (fail) per part, or a :class:`Credit` for a share of the part's points.
     """
 
     parts: Mapping[str, float] = {}
+    settings: frozenset[str] = frozenset()   # run settings this check reads in configure()
+
+    def configure(self, settings: Mapping[str, Any]) -> "Check":
+        """This check as one grading run needs it, e.g. with a hidden labels file the TA gives.
+
+        Called in the grader's process only, never in a child. The default is the check
+        itself; a check that needs a setting raises :class:`SettingError` without it.
+        """
+        return self
 
     def warm(self) -> None:
         """Load what ``probe`` needs from disk; called in the forkserver before any child starts.
@@ -161,15 +190,23 @@ STDLIB = frozenset(sys.stdlib_module_names)
 
 @dataclass(frozen=True)
 class TaskFile:
-    """One file students hand in, e.g. ``task1_<id>.py``."""
+    """One file students hand in, e.g. ``task1_<id>.py``.
+
+    ``kind`` is "code" (a Python file: checked statically, imported in a child, its names
+    probed) or "data" (e.g. ``predictions_<id>.csv``: never run; in the child each check's
+    probe gets the file's bytes and parses them; no template is generated and no
+    reference solution exists for it). ``suffix`` is the file's extension.
+    """
 
     task: str
     template: str                     # file name in templates/, e.g. task1_template.py
-    solution: str                     # file name in solutions/, e.g. task1.py
+    solution: str                     # file name in solutions/, e.g. task1.py ("" for data files)
     names: tuple[GradedName, ...]
     allowed_packages: frozenset[str]  # third-party top-level packages, e.g. {"numpy"}
     allow_stdlib: bool = True
     import_timeout: float = 20.0
+    kind: str = "code"                # "code" or "data"
+    suffix: str = ".py"
 
     @property
     def points(self) -> float:
@@ -228,7 +265,28 @@ class Assignment:
         return re.compile(rf"^(?P<id>{self.id_pattern})_{re.escape(self.name)}\.zip$")
 
     def file_pattern(self, task: TaskFile) -> re.Pattern[str]:
-        return re.compile(rf"^{re.escape(task.task)}_(?P<id>{self.id_pattern})\.py$")
+        return re.compile(rf"^{re.escape(task.task)}_(?P<id>{self.id_pattern}){re.escape(task.suffix)}$")
+
+
+def configured(assignment: Assignment, settings: Mapping[str, Any],
+               keys: Sequence[str] | None = None) -> Assignment:
+    """The assignment with each check configured for one grading run (see :meth:`Check.configure`).
+
+    ``keys`` limits this to the graded names that will run (None: all). A setting that no
+    graded name reads is an error, so a mistyped or misplaced option is not ignored.
+    """
+    used = {s for n in assignment.names for s in n.check.settings}
+    unused = sorted(set(settings) - used)
+    if unused:
+        raise SettingError(f"{assignment.name} has no graded name that uses {', '.join(unused)}")
+
+    def configure(name: GradedName) -> GradedName:
+        if keys is not None and name.key not in keys:
+            return name
+        return dataclasses.replace(name, check=name.check.configure(settings))
+
+    files = tuple(dataclasses.replace(f, names=tuple(configure(n) for n in f.names)) for f in assignment.files)
+    return dataclasses.replace(assignment, files=files)
 
 
 def check_points(assignment: Assignment) -> None:

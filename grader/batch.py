@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .assignment import HIDDEN_SEED, Assignment
+from .assignment import HIDDEN_SEED, Assignment, configured
 from .discovery import discover
 from .htmlreport import write_report
+from .leaderboard import write_leaderboard
 from .reference import REPO
 from .report import (Visibility, gradebook_csv, read_student, summary_markdown, write_atomic,
                      write_student)
@@ -39,7 +40,27 @@ def grading_key(assignment: Assignment, options: Options) -> str:
     sources = sorted((REPO / "grader").rglob("*.py")) + sorted(Path(assignment.solutions_dir).glob("*.py"))
     for path in sources:
         h.update(path.name.encode() + path.read_bytes())
+    for name, value in sorted(options.settings.items()):     # e.g. the hidden labels (by content) and cutoffs
+        h.update(name.encode() + (Path(value).read_bytes() if isinstance(value, Path) else repr(value).encode()))
     return h.hexdigest()[:32]
+
+
+def hidden_folders(settings: dict) -> tuple[Path, ...]:
+    """Folders of files given as settings (hidden labels): student code may not open them while grading.
+
+    Refused when such a folder also holds what children need (the Python installation, the
+    grader): keep hidden files in a folder of their own.
+    """
+    needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), REPO / "grader"]
+    folders = []
+    for value in settings.values():
+        if isinstance(value, Path):
+            folder = value.resolve().parent
+            if any(folder == p or folder in p.parents for p in needed):
+                raise ValueError(f"keep {value.name} in a folder of its own: student code is kept out of its "
+                                 f"folder while grading, and {folder} also holds the grader or its Python")
+            folders.append(folder)
+    return tuple(folders)
 
 
 def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Options, resume: bool = True,
@@ -56,6 +77,8 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if out == folder or folder in out.parents:
         raise ValueError(f"the output folder {out} must not be inside the submissions folder {folder}")
+    configured(assignment, options.settings, options.only)    # a missing or unusable setting stops here
+    hidden = hidden_folders(options.settings)
     found = discover(folder, assignment)
     key = grading_key(assignment, options)
     done: dict[str, StudentResult] = {}
@@ -69,7 +92,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
             todo.append(student)
     reused = len(done)
 
-    options.protected = tuple(options.protected) + (folder, out, Path(assignment.solutions_dir), REPO / "tests")
+    options.protected = tuple(options.protected) + (folder, out, Path(assignment.solutions_dir), REPO / "tests") + hidden
     lock = threading.Lock()
     bar = _Progress(len(todo), enabled=progress)
 
@@ -102,6 +125,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
                                                  f"{options.jobs} jobs)" if todo else "")}
     write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))
     write_atomic(out / "summary.md", summary_markdown(results, assignment, found.problems, stats))
+    write_leaderboard(out, results, assignment)
     try:
         write_report(out, results, assignment, found.problems)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="best (default): grade with the kernel sandbox layers this machine has and say "
                             "which are missing; require: refuse to grade unless every layer is on; off: no "
                             "kernel layers, only for measuring what they cost")
+    grade.add_argument("--labels", type=Path, help="hidden labels (CSV id,label) that contest predictions are scored on")
+    grade.add_argument("--cutoffs", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                       help="contest accuracy earning 0 points and all points (default 0.5 0.8)")
     _add_common(grade)
 
     check = commands.add_parser("check", help="self-check a file with the visible checks")
@@ -86,7 +89,9 @@ def _grade(args: argparse.Namespace, assignment) -> int:
         return 2
     from .sandbox import SandboxError
 
-    options = Options(jobs=max(1, args.jobs), timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox)
+    settings = {"labels": args.labels, "cutoffs": tuple(args.cutoffs) if args.cutoffs else None}
+    options = Options(jobs=max(1, args.jobs), timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox,
+                      settings={k: v for k, v in settings.items() if v is not None})
     try:
         batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
                              progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
@@ -101,6 +106,9 @@ def _grade(args: argparse.Namespace, assignment) -> int:
           f"mean {mean:.2f}/{assignment.points:g}; "
           f"{len(batch.folder_problems)} folder problem(s); results in {args.out}/ "
           f"(gradebook.csv, summary.md, <id>/feedback.md)")
+    from .leaderboard import terminal_lines
+    for line in terminal_lines(batch.results, assignment):
+        print(line)
     if batch.internal_errors:
         print(f"grader errors: {len(batch.internal_errors)} (see summary.md)", file=sys.stderr)
         for error in batch.internal_errors[:5]:

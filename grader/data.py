@@ -50,3 +50,28 @@ def balanced_order(labels: np.ndarray) -> np.ndarray:
     depth = max(len(idx) for idx in per_class)
     order = [idx[i] for i in range(depth) for idx in per_class if i < len(idx)]
     return np.asarray(order, dtype=np.int64)
+
+
+# The assignment 3 contest: the test split's digits in a fixed shuffled order, numbered 0..N-1.
+CONTEST_SEED = 1616
+
+
+def contest_order() -> np.ndarray:
+    """Position in the test split of each contest id (contest id i is test digit ``contest_order()[i]``)."""
+    count = len(_raw_digits()["test_labels"])
+    return np.random.default_rng(CONTEST_SEED).permutation(count)
+
+
+def contest_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The digits of the assignment 3 contest, without their labels: ``(ids, images)``.
+
+    ``ids`` is int64 (1000,), ``images`` float32 (1000, 1, 28, 28) scaled to [0, 1]. A
+    predictions file gives one label per id. Train on ``load_digits("train")``.
+    """
+    images = _raw_digits()["test_images"][contest_order()]
+    return np.arange(len(images), dtype=np.int64), images.astype(np.float32)[:, None] / np.float32(255.0)
+
+
+def contest_ids() -> np.ndarray:
+    """The ids a contest predictions file must cover."""
+    return np.arange(len(_raw_digits()["test_labels"]), dtype=np.int64)

@@ -121,12 +121,11 @@ def _explain_unknown(name: str, assignment: Assignment) -> str:
     lower = name.lower()
     for task in assignment.files:
         if name == task.template:
-            return "the untouched template name; rename it task_<studentID>.py so it can be credited".replace(
-                "task_", f"{task.task}_")
+            return f"the untouched template name; rename it {task.task}_<studentID>{task.suffix} so it can be credited"
         if lower.startswith(task.task.lower() + "_") and not name.startswith(task.task + "_"):
             return f"looks like {task.task}_<studentID>.py but the case differs; names are case-sensitive"
-        if lower.startswith(task.task + "_") and not lower.endswith(".py"):
-            return f"a {task.task} file that is not a .py file"
+        if lower.startswith(task.task + "_") and not lower.endswith(task.suffix):
+            return f"a {task.task} file that is not a {task.suffix} file"
     if lower.endswith(".zip"):
         return f"a zip not named <studentID>_{assignment.name}.zip"
     return "not a recognised submission file name"
@@ -136,7 +135,7 @@ def _read_file(path: Path) -> tuple[bytes | None, str]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, f"too large to be a source file ({size // 1024} KiB; limit {MAX_FILE_BYTES // 1024} KiB)"
+            return None, f"too large to be graded ({size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)"
         with open(path, "rb") as fh:
             return fh.read(MAX_FILE_BYTES + 1), ""
     except OSError as exc:
@@ -187,7 +186,8 @@ def _read_zip(path: Path, sid: str, assignment: Assignment, found: Discovery,
                 student.problems.append(f"{zip_name}: {member.filename} {note}")
             origin = f"{zip_name}:{member.filename}"
             if member.file_size > MAX_FILE_BYTES:
-                student.problems.append(f"{origin}: too large to be a source file ({member.file_size // 1024} KiB)")
+                student.problems.append(f"{origin}: too large to be graded ({member.file_size // 1024} KiB; "
+                                        f"the limit is {MAX_FILE_BYTES // 1024} KiB per file)")
                 continue
             try:
                 with archive.open(member) as fh:
@@ -211,6 +211,6 @@ def _task_of_zip_member(name: str, sid: str, assignment: Assignment) -> tuple[Ta
             if m["id"] == "template":
                 return task, "still has the template's name (graded as this student's file)"
             return task, f"names student {m['id']}, not {sid} (graded as {sid}'s file)"
-        if name == f"{task.task}.py":
-            return task, f"is not renamed {task.task}_{sid}.py (graded anyway)"
+        if name == f"{task.task}{task.suffix}":
+            return task, f"is not renamed {task.task}_{sid}{task.suffix} (graded anyway)"
     return None, "not a file of this assignment"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 from urllib.parse import quote
 
-from . import __version__, charts
+from . import __version__, charts, leaderboard
 from .assignment import Assignment
 from .report import fmt_points, write_atomic
 from .results import StudentResult, sandbox_lines
@@ -138,6 +138,7 @@ def render(results: Sequence[StudentResult], assignment: Assignment, folder_prob
         f"<h1>Grading report: {esc(assignment.title)}</h1>",
         _sandbox(results),
         _overview(results, assignment),
+        leaderboard.html_section(results, assignment),
         _per_name(stats, results),
         _reasons(stats),
         _problems(results, folder_problems),

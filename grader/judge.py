@@ -6,7 +6,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assignment import Case, GradedName
+from .assignment import Case, Credit, GradedName
 from .results import NameResult, PartResult
 
 
@@ -109,6 +109,9 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
     failures: dict[str, list[tuple[Case, str]]] = {label: [] for label in parts}
     counts: dict[str, list[int]] = {label: [0, 0] for label in parts}      # visible, hidden
     ran: dict[str, list[int]] = {label: [0, 0] for label in parts}
+    shares: dict[str, float] = {label: 1.0 for label in parts}   # a part earns its lowest share of any case
+    notes: dict[str, str] = {}                                    # a Credit's message at full credit
+    metrics: dict[str, float] = {}
     outputs: list[str] = []
     traces: list[str] = []
     seconds = 0.0
@@ -140,12 +143,23 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
         for label in case.parts:
             index = 0 if case.visible else 1
             ran[label][index] += 1
-            if verdicts.get(label) is not None:
-                failures[label].append((case, verdicts[label]))
+            verdict = verdicts.get(label)
+            if isinstance(verdict, Credit):
+                metrics.update(verdict.metrics)
+                share = min(max(float(verdict.fraction), 0.0), 1.0)
+                shares[label] = min(shares[label], share)
+                if share >= 1.0:
+                    notes[label] = verdict.message
+                    continue
+                verdict = verdict.message
+            elif verdict is not None:
+                shares[label] = 0.0
+            if verdict is not None:
+                failures[label].append((case, verdict))
                 counts[label][index] += 1
 
-    part_results = [_part_result(label, pts, failures[label], counts[label], ran[label])
-                    for label, pts in parts.items()]
+    part_results = [_part_result(label, pts, failures[label], counts[label], ran[label], shares[label],
+                                 notes.get(label)) for label, pts in parts.items()]
     score = round(sum(p.earned for p in part_results), 6)
     if score >= graded.points:
         status, reason = "passed", ""
@@ -160,24 +174,24 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
             status = "failed"
     return NameResult(graded.key, graded.points, score, status, reason, part_results,
                         detail="\n".join(dict.fromkeys(traces))[:2000],
-                        output=_join_output(outputs), seconds=round(seconds, 4))
+                        output=_join_output(outputs), seconds=round(seconds, 4), metrics=metrics)
 
 
 def _part_result(label: str, points: float, failures: list[tuple[Case, str]],
-                 counts: list[int], ran: list[int]) -> PartResult:
+                 counts: list[int], ran: list[int], share: float = 0.0, note: str | None = None) -> PartResult:
     visible_passed = None if ran[0] == 0 else counts[0] == 0
     hidden_passed = None if ran[1] == 0 else counts[1] == 0
     total = ran[0] + ran[1]
     if total == 0:
         return PartResult(label, points, 0.0, "no input exercised this part", visible_passed, hidden_passed)
     if not failures:
-        return PartResult(label, points, points, f"passes all {total} inputs", visible_passed, hidden_passed)
+        return PartResult(label, points, points, note or f"passes all {total} inputs", visible_passed, hidden_passed)
     visible_failures = [f for f in failures if f[0].visible]
     hidden_failures = [f for f in failures if not f[0].visible]
     # Lead with a visible input when one fails: the student can reproduce it in self-check.
     message = _failure_line((visible_failures or hidden_failures)[0], len(failures), total)
     hidden_message = _failure_line(hidden_failures[0], len(hidden_failures), ran[1]) if hidden_failures else ""
-    return PartResult(label, points, 0.0, message, visible_passed, hidden_passed, hidden_message)
+    return PartResult(label, points, round(points * share, 6), message, visible_passed, hidden_passed, hidden_message)
 
 
 def _failure_line(first: tuple[Case, str], failed: int, total: int) -> str:

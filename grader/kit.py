@@ -25,7 +25,7 @@ def kit_path(assignment: Assignment) -> Path:
 
 
 def solutions_available(assignment: Assignment) -> bool:
-    return all((Path(assignment.solutions_dir) / f.solution).exists() for f in assignment.files)
+    return all((Path(assignment.solutions_dir) / f.solution).exists() for f in assignment.files if f.kind == "code")
 
 
 def build(assignment: Assignment) -> dict[str, dict[str, Any]]:

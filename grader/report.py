@@ -98,8 +98,9 @@ def feedback_markdown(result: StudentResult, assignment: Assignment) -> str:
     for name in result.names:
         w(f"## `{name.key}`: {fmt_points(name.score)} / {fmt_points(name.points)}\n\n")
         for part in name.parts:
-            w(f"- {MARK[part.passed]} ({fmt_points(part.earned)}/{fmt_points(part.points)}) {part.label}")
-            w(f": {part.message}\n" if not part.passed else "\n")
+            mark = MARK[part.passed] if part.passed or not part.earned else "PARTIAL"   # a share of the points
+            w(f"- {mark} ({fmt_points(part.earned)}/{fmt_points(part.points)}) {part.label}")
+            w(f": {part.message}\n" if not part.passed or name.metrics else "\n")   # metrics: what it measured
         if name.detail:
             w("\nWhere it failed in your file:\n\n```\n" + name.detail.strip() + "\n```\n")
         if name.output.strip():

@@ -31,6 +31,7 @@ class NameResult:
     detail: str = ""                  # traceback lines from the student's file, if any
     output: str = ""                  # what the student's code printed (bounded)
     seconds: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)   # numbers a check measured (e.g. accuracy)
 
 
 @dataclass

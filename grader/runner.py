@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import __version__, kit
-from .assignment import Assignment, Case, GradedName, TaskFile
+from .assignment import Assignment, Case, GradedName, TaskFile, configured
 from .discovery import Student, SubmittedFile
 from .interface import FileReport, inspect_file
 from .judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
@@ -41,6 +41,7 @@ class Options:
     sandbox: str = "best"                 # "best": the layers this machine has; "require": all or nothing;
                                           # "off": none (only to measure what they cost)
     self_test: bool = True                # fork the sandbox probe before grading (self-check skips it)
+    settings: dict[str, Any] = field(default_factory=dict)   # for checks' configure(), e.g. {"labels": path}
 
 
 def versions() -> dict[str, str]:
@@ -90,8 +91,10 @@ class _StudentProgress:
 
 class Runner:
     def __init__(self, assignment: Assignment, options: Options | None = None) -> None:
-        self.assignment = assignment
         self.options = options or Options()
+        if not self.options.visible_only:     # self-check never sees a run's settings (hidden labels)
+            assignment = configured(assignment, self.options.settings, self.options.only)
+        self.assignment = assignment
         if kit.solutions_available(assignment):
             self.refs = ReferenceCache()
         elif self.options.visible_only:
@@ -160,11 +163,13 @@ class Runner:
                 names = self._graded_names(task)
                 submitted = student.files.get(task.task)
                 if submitted is None:
-                    reason = (f"no file for {task.task}: expected {task.task}_{student.id}.py, on its own "
-                              f"or inside {student.id}_{self.assignment.name}.zip")
+                    reason = _refused(student, task, self.assignment) or (
+                        f"no file for {task.task}: expected {task.task}_{student.id}{task.suffix}, on its own "
+                        f"or inside {student.id}_{self.assignment.name}.zip")
                     judge_queue.put((progress, task, None, {n.key: reason for n in names}))
                     continue
-                report: FileReport = inspect_file(submitted.data, task)
+                # A data file is never imported: its checks parse its bytes in the child.
+                report: FileReport = inspect_file(submitted.data, task) if task.kind == "code" else FileReport()
                 blocked = {n.key: report.problem_for(n) for n in names if report.problem_for(n)}
                 if blocked:
                     prefix = f"{submitted.origin}: "
@@ -385,6 +390,16 @@ class Runner:
             grader_errors=list(progress.internal),
             sandbox=self.sandbox.layers.to_dict() if self.sandbox and self.sandbox.layers else {},
         )
+
+
+def _refused(student: Student, task: TaskFile, assignment: Assignment) -> str | None:
+    """What discovery said about a file of this task it could not use (too large, unreadable), if anything."""
+    pattern = assignment.file_pattern(task)
+    for problem in student.problems:
+        origin = problem.split(": ", 1)[0]                      # "name" or "zip:inner/name"
+        if pattern.match(origin.rsplit(":", 1)[-1].rsplit("/", 1)[-1]):
+            return problem
+    return None
 
 
 def _import_failure(job: FileJob, error: dict) -> str:

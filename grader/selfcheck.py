@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assignment import Assignment
-from .discovery import Student, SubmittedFile
+from .discovery import MAX_FILE_BYTES, Student, SubmittedFile
 from .packs import DEFAULT, load_pack
 from .reference import TEMPLATES
 from .results import NameResult, StudentResult
@@ -33,20 +33,35 @@ from .sandbox import start_forkserver
 
 @dataclass
 class SelfCheck:
-    """The outcome of a self-check: one :class:`NameResult` per graded name checked."""
+    """The outcome of a self-check: one :class:`NameResult` per graded name checked.
+
+    With ``validate_only`` (a data file, e.g. contest predictions, scored against labels
+    students never see) it says whether the file is valid, and scores nothing.
+    """
 
     path: Path
     names: list[NameResult] = field(default_factory=list)
+    validate_only: bool = False
 
     @property
     def score(self) -> float:
-        return sum(n.score for n in self.names)
+        return 0.0 if self.validate_only else sum(n.score for n in self.names)
 
     @property
     def max_score(self) -> float:
-        return sum(n.points for n in self.names)
+        return 0.0 if self.validate_only else sum(n.points for n in self.names)
+
+    @property
+    def valid(self) -> bool:
+        """For a data file: every check found it valid."""
+        return all(n.status == "passed" for n in self.names)
 
     def text(self, details: bool = True) -> str:
+        if self.validate_only:
+            lines = [f"Self-check of {self.path} (the file's format only; it is scored against hidden labels)"]
+            lines += [f"  {name.key}: {_validity(name)}" for name in self.names]
+            lines.append("The file is valid." if self.valid else "The file is not valid yet.")
+            return "\n".join(lines)
         lines = [f"Self-check of {self.path} (visible checks; the grader also tries hidden inputs)"]
         width = max((len(n.key) for n in self.names), default=10)
         for name in self.names:
@@ -66,6 +81,11 @@ class SelfCheck:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        if self.validate_only:
+            rows = "".join(f"<li>{html.escape(_validity(name))}</li>" for name in self.names)
+            verdict = "The file is valid." if self.valid else "The file is not valid yet."
+            return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (the file's format only; it is "
+                    f"scored against hidden labels)</p><ul>{rows}</ul><p><b>{verdict}</b></p>")
         rows = []
         for name in self.names:
             colour = {"passed": "#e6f4ea", "partial": "#fff4e5"}.get(name.status, "#fdecea")
@@ -86,6 +106,11 @@ def _verdict(name: NameResult) -> str:
     if name.status == "not_implemented":
         return "not implemented yet (it raises NotImplementedError)"
     return f"{name.status}: {name.reason}" if name.reason else name.status
+
+
+def _validity(name: NameResult) -> str:
+    message = name.parts[0].message if name.status == "passed" and name.parts else name.reason
+    return f"{'valid' if name.status == 'passed' else 'not valid'}: {message}"
 
 
 def task_of(path: Path, assignment: Assignment) -> str:
@@ -109,11 +134,16 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
         if name not in keys:
             raise KeyError(f"{name!r} is not graded in {task}; choose from {', '.join(keys)}")
         keys = [name]
-    data = path.read_bytes()
+    data_file = pack.file(task).kind == "data"
+    if data_file:     # read no more than the limit: a larger file is reported as too large
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    else:
+        data = path.read_bytes()
     student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
     results: list[StudentResult] = []
     Runner(pack, runner_options(pack, keys)).grade([student], results.append)
-    return SelfCheck(path, results[0].names if results else [])
+    return SelfCheck(path, results[0].names if results else [], validate_only=data_file)
 
 
 def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,

@@ -74,9 +74,9 @@ def make_template(source: str, filename: str = "<solution>") -> str:
 
 
 def template_pairs(assignment: Assignment) -> list[tuple[Path, Path]]:
-    """(solution path, template path) for every file of the assignment."""
+    """(solution path, template path) for every code file of the assignment (data files have none)."""
     return [(Path(assignment.solutions_dir) / f.solution, Path(assignment.templates_dir) / f.template)
-            for f in assignment.files]
+            for f in assignment.files if f.kind == "code"]
 
 
 def generate(assignment: Assignment, check_only: bool = False) -> list[Path]:

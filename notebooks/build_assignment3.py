@@ -1,5 +1,5 @@
-"""Write the self-check notebooks of assignment 3: ``notebooks/answers_run.ipynb`` and
-``notebooks/convmat_run.ipynb``.
+"""Write the notebooks of assignment 3: the self-check notebooks ``notebooks/answers_run.ipynb``
+and ``notebooks/convmat_run.ipynb``, and the contest notebook ``notebooks/contest_run.ipynb``.
 
 This script is their source, built the same way as ``build.py`` builds the notebooks of
 assignment 2: edit the text or code here, then run ``python notebooks/build_assignment3.py``.
@@ -11,6 +11,11 @@ Each notebook: a title and an introduction, a setup cell that finds the reposito
 the file to check (``STUDENT_FILE``), then per graded name an explanation, its self-check
 and a small experiment, and finally the self-check of the whole file with its total.
 Every self-check call names the pack (``assignment="assignment3"``).
+
+The contest notebook is different: it trains a small baseline classifier on the shipped
+digits, writes a predictions file for the contest digits (``STUDENT_FILE``, default
+``predictions_mine.csv`` at the repository root) and self-checks it. Self-check only
+validates the file; its accuracy is scored against labels students never get.
 """
 from __future__ import annotations
 
@@ -221,9 +226,181 @@ CONVMAT = notebook("convmat", "Assignment 3 self-check: convolution as a matrix"
 ])
 
 
+# --- the contest ------------------------------------------------------------------------------
+
+CONTEST_SETUP = '''\
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def find_repo(start=None):
+    """The nearest folder, from here upwards, that holds both grader/ and templates/."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "grader").is_dir() and (folder / "templates").is_dir():
+            return folder
+    raise FileNotFoundError(f"no folder with grader/ and templates/ at or above {here}: "
+                            "open this notebook from inside the course repository")
+
+
+REPO = find_repo()
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np
+import torch
+from torch import nn
+
+from grader.data import contest_digits, load_digits
+from grader.selfcheck import check_all
+
+# Where your predictions go. Change it here, or set the environment variable STUDENT_FILE.
+STUDENT_FILE = Path(os.environ.get("STUDENT_FILE", "predictions_mine.csv"))
+if not STUDENT_FILE.is_absolute():
+    STUDENT_FILE = REPO / STUDENT_FILE
+print("Predictions will be written to", STUDENT_FILE)
+'''
+
+CONTEST = assemble("contest", [
+    ("markdown", """
+    # Assignment 3 contest: classify the contest digits
+
+    Train any classifier you like on the shipped handwritten digits, then predict the
+    digit shown in each of the 1,000 **contest images**. You get the images, not their
+    labels: the grader keeps those and compares them with your predictions after the
+    deadline.
+
+    What you hand in: `predictions_<studentID>.csv` (on its own, or inside
+    `<studentID>_assignment3.zip` at the top level), a text file like this:
+
+    ```
+    id,label
+    0,7
+    1,2
+    ...
+    ```
+
+    - the first line is exactly `id,label`; then one row per contest image, in any order;
+    - `id` is the image's id from `contest_digits()`, `label` a whole number from 0 to 9;
+    - values are separated by commas (not semicolons), the file is plain text (UTF-8), at
+      most 2 MiB.
+
+    Scoring (10 points): the share of contest ids you label correctly. Ids without a row
+    count as wrong; a second row for the same id, rows for unknown ids and rows that break
+    the format are not counted. An accuracy of 0.5 or less earns 0 points, 0.8 or more
+    earns all 10, and in between the points grow in proportion. The leaderboard ranks the
+    class on a fixed part of the ids (the public part); the points and the final ranking
+    use all of them.
+
+    This notebook builds a simple baseline that already clears the bar, writes a valid
+    predictions file and self-checks it. Self-check tells you whether the file is valid;
+    it never tells you its accuracy. Estimate that yourself on a validation split, as
+    below.
+    """),
+    ("code", CONTEST_SETUP),
+    ("markdown", """
+    ## The data
+
+    `load_digits("train")` gives 4,000 labelled digits (float32 images of shape
+    `(N, 1, 28, 28)` in [0, 1], integer labels). We keep the last 500 aside to estimate
+    accuracy on digits the model did not train on. `contest_digits()` gives the contest
+    images and their ids, without labels.
+    """),
+    ("code", """
+    images, labels = load_digits("train")
+    X_train, y_train = torch.from_numpy(images[:3500]), torch.from_numpy(labels[:3500])
+    X_val, y_val = torch.from_numpy(images[3500:]), torch.from_numpy(labels[3500:])
+    contest_ids, contest_images = contest_digits()
+    print("training:", tuple(X_train.shape), "| validation:", tuple(X_val.shape),
+          "| contest:", contest_images.shape, "ids", contest_ids[:5], "...")
+    print("digits per class in training:", np.bincount(labels[:3500], minlength=10))
+    """),
+    ("markdown", """
+    ## A baseline: one hidden layer
+
+    A small fully connected network (784 -> 128 -> 10), trained with Adam on mini-batches
+    for a few epochs. It takes a few seconds on a laptop CPU and reaches about 0.9 on the
+    validation digits. The seed makes the run repeatable.
+    """),
+    ("code", """
+    torch.manual_seed(0)
+    torch.set_num_threads(1)    # a network this small trains fastest on one thread, even on a busy machine
+    net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 128), nn.ReLU(), nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    batches = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X_train, y_train),
+                                          batch_size=64, shuffle=True)
+
+
+    def accuracy(model, X, y):
+        model.eval()
+        with torch.no_grad():
+            return (model(X).argmax(dim=1) == y).float().mean().item()
+
+
+    started = time.perf_counter()
+    for epoch in range(8):
+        net.train()
+        for X, y in batches:
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(net(X), y)
+            loss.backward()
+            optimizer.step()
+        print(f"epoch {epoch + 1}: validation accuracy {accuracy(net, X_val, y_val):.3f}")
+    print(f"trained in {time.perf_counter() - started:.1f} s")
+    """),
+    ("markdown", """
+    ## Write the predictions file
+
+    One row per contest id, with the class the network scores highest. The `csv` module
+    writes commas and plain line ends; any tool that writes the same text is fine.
+    """),
+    ("code", """
+    net.eval()
+    with torch.no_grad():
+        predicted = net(torch.from_numpy(contest_images)).argmax(dim=1).numpy()
+
+    with open(STUDENT_FILE, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "label"])
+        writer.writerows(zip(contest_ids.tolist(), predicted.tolist()))
+    print(f"wrote {len(predicted)} predictions to {STUDENT_FILE}")
+    print("predicted digits per class:", np.bincount(predicted, minlength=10))
+    """),
+    ("markdown", """
+    ## Self-check the file
+
+    The grader's own reader checks the header, the ids and the labels, exactly as when it
+    grades. A valid file says so; a broken one gets the reason (for example rows for ids
+    that do not exist, or labels outside 0-9). Rename the file
+    `predictions_<studentID>.csv` before you hand it in.
+    """),
+    ("code", """
+    result = check_all("predictions", STUDENT_FILE, assignment="assignment3")
+    display(result)
+    print("File valid:", result.valid)
+    """),
+    ("markdown", """
+    ## Doing better
+
+    The baseline leaves room. Things worth trying, one at a time, each judged on the
+    validation digits (never on the contest images):
+
+    - a convolutional network (the LeNet of assignment 2 is a good start);
+    - more epochs with a learning-rate schedule, or weight decay;
+    - small shifts and rotations of the training digits (data augmentation);
+    - training on all 4,000 digits once you have chosen your settings;
+    - averaging the predictions of a few networks trained with different seeds.
+    """),
+])
+
+
 NOTEBOOKS = {
     "answers_run.ipynb": ANSWERS,
     "convmat_run.ipynb": CONVMAT,
+    "contest_run.ipynb": CONTEST,
 }
 
 

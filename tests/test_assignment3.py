@@ -38,9 +38,10 @@ from fixtures.notebooks import assert_committed_as_built, cell_text, execute, lo
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment3")
-TASKS = [f.task for f in PACK.files]
-KEYS = [n.key for n in PACK.names]
+TASKS = [f.task for f in PACK.files if f.kind == "code"]      # the contest's data file: tests/test_contest.py
+KEYS = [n.key for t in TASKS for n in PACK.file(t).names]
 FULL = {"answers": 10, "convmat": 15}
+DEMO_LABELS = REPO / "data" / "demo_labels" / "assignment3.csv"
 
 
 def file_of(folder: str, task: str) -> bytes:
@@ -66,9 +67,11 @@ def explanation(name_result) -> str:
 # --- the declaration -----------------------------------------------------------------------------
 
 def test_declaration():
-    assert PACK.points == 25
-    assert KEYS == ["answers.Q1", "answers.Q2", "convmat.conv1d_matrix", "convmat.conv1d_backward_matrix"]
-    assert [n.kind for n in PACK.names] == ["value", "value", "function", "function"]
+    assert PACK.points == 35
+    assert [n.key for n in PACK.names] == ["answers.Q1", "answers.Q2", "convmat.conv1d_matrix",
+                                           "convmat.conv1d_backward_matrix", "predictions.accuracy"]
+    assert [n.kind for n in PACK.names] == ["value", "value", "function", "function", "value"]
+    assert [(f.kind, f.suffix) for f in PACK.files] == [("code", ".py"), ("code", ".py"), ("data", ".csv")]
     assert PACK.file("answers").import_allowed("numpy") and PACK.file("answers").import_allowed("math")
     assert PACK.file("convmat").import_allowed("numpy") and not PACK.file("convmat").import_allowed("math")
 
@@ -130,7 +133,7 @@ def graded():
     students = [student(f.id, {f.task: f.source().encode()}) for f in ALL]
     students.append(student("solution", {t: file_of("solutions", t) for t in TASKS}))
     students.append(student("template", {t: file_of("templates", t) for t in TASKS}))
-    return grade(students, Options(jobs=2))
+    return grade(students, Options(jobs=2, only=tuple(KEYS)))     # the code files; no labels needed
 
 
 def test_solutions_earn_full_marks_and_templates_zero(graded):
@@ -170,7 +173,7 @@ def test_wrong_shapes_are_explained(graded):
 
 def run_grade(folder: Path, out: Path) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet",
-               "--assignment", "assignment3"]
+               "--assignment", "assignment3", "--labels", str(DEMO_LABELS)]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
@@ -193,7 +196,7 @@ def test_grade_command(tmp_path):
     assert "graded 4 student(s)" in run.stdout and "mean" in run.stdout
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["student_id", *KEYS, "total"]
+    assert rows[0] == ["student_id", *KEYS, "predictions.accuracy", "total"]
     totals = {row[0]: float(row[-1]) for row in rows[1:]}
     assert totals == {"1001": 25, "1002": 25, "1003": 0, "1004": 10}
     feedback = (tmp_path / "out" / "1004" / "feedback.md").read_text()
@@ -310,7 +313,7 @@ BUILD = load_builder("build_assignment3.py")
 
 
 def test_committed_notebooks_are_what_the_builder_writes():
-    assert sorted(BUILD.NOTEBOOKS) == sorted(f"{task}_run.ipynb" for task in TASKS)
+    assert sorted(BUILD.NOTEBOOKS) == sorted([f"{task}_run.ipynb" for task in TASKS] + ["contest_run.ipynb"])
     assert BUILD.TOTAL_LINE == TOTAL_LINE
     assert_committed_as_built(BUILD, "run `make notebooks`")
 

@@ -137,7 +137,8 @@ def _run(conn: Any, job: JobSpec) -> None:
     _hide_grader_modules()
     hook.armed = True
 
-    module, error, exc = _import_student(job)
+    # A data file (e.g. a predictions CSV) is never run: its checks' probes get its bytes.
+    module, error, exc = _read_data(job) if task.kind == "data" else _import_student(job)
     _note_kernel_refusal(exc, error, violations)
     send(("imported", error, capture.take(), _drain(violations)))
     if module is None:
@@ -214,6 +215,14 @@ def _import_student(job: JobSpec) -> tuple[Any, dict | None, BaseException | Non
         spec.loader.exec_module(module)  # type: ignore[union-attr]
         return module, None, None
     except BaseException as exc:  # noqa: BLE001
+        return None, describe_exception(exc, job), exc
+
+
+def _read_data(job: JobSpec) -> tuple[bytes | None, dict | None, BaseException | None]:
+    try:
+        with open(job.module_path, "rb") as fh:
+            return fh.read(), None, None
+    except OSError as exc:
         return None, describe_exception(exc, job), exc
 
 

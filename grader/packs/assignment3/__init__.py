@@ -1,14 +1,16 @@
 """The second assignment pack, "assignment3" (contract: ASSIGNMENT.md in this folder).
 
-Two files: numeric answers to two momentum questions, and a one-sample 1-D convolution
-written as a matrix. Like every pack, this file is the single place where names, points,
-signatures, allowed imports and time limits are declared.
+Two code files: numeric answers to two momentum questions, and a one-sample 1-D
+convolution written as a matrix; and one data file, the predictions of a classroom
+contest, graded against hidden labels. Like every pack, this file is the single place
+where names, points, signatures, allowed imports and time limits are declared.
 """
 from __future__ import annotations
 
 from ...assignment import Assignment, GradedName, Signature, TaskFile
+from ...data import contest_ids
 from ...reference import SOLUTIONS, TEMPLATES
-from . import answers, convmat
+from . import answers, contest, convmat
 
 Q1, Q2 = answers.QUESTIONS
 
@@ -29,5 +31,12 @@ ASSIGNMENT = Assignment(
             GradedName("convmat", "conv1d_backward_matrix", 7, Signature("(W, in_width, stride=1)"),
                        convmat.BackwardMatrix(), 20),
         ), allowed_packages=frozenset({"numpy"}), allow_stdlib=False),
+        # Data, not code: a CSV of predictions for the contest digits (grader.data.contest_digits).
+        # 30% of the ids, drawn once with the seed, rank the public leaderboard; points use all ids.
+        TaskFile("predictions", "predictions_template.csv", "", (
+            GradedName("predictions", "accuracy", 10, None,
+                       contest.Predictions(10, classes=10, expected_ids=contest_ids, public_fraction=0.3,
+                                           public_seed=2026), 20),
+        ), allowed_packages=frozenset(), kind="data", suffix=".csv"),
     ),
 )
