@@ -129,6 +129,8 @@ def params_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, 
     positional = list(args.posonlyargs) + list(args.args)
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     result = [(a.arg, _unparse(d)) for a, d in zip(positional, defaults)]
+    if args.posonlyargs:
+        result.insert(len(args.posonlyargs), ("/", None))
     if args.vararg:
         result.append(("*" + args.vararg.arg, None))
     elif args.kwonlyargs:
@@ -170,6 +172,10 @@ class GradedName:
     check: Check
     timeout: float = 20.0
     requires: tuple[tuple[str, str], ...] = ()
+    # Graded names this one cannot run without (backward needs the student's own forward):
+    # when both lose points, this name's feedback says the other failed first. Names that
+    # can run with a reference version of another name use that instead (one bug, one loss).
+    after: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -239,6 +245,8 @@ class Assignment:
     id_pattern: str = r"[A-Za-z0-9]+"
     seed: int = 2026
     notes: Mapping[str, str] = field(default_factory=dict)
+    naming: str = "lenient"           # "strict": only exact file names are graded (a run may override)
+    interface: str = "compatible"     # "strict": any change to a parameter list costs the name (ditto)
 
     @property
     def points(self) -> float:

@@ -36,7 +36,8 @@ def grading_key(assignment: Assignment, options: Options) -> str:
 
     A stored result is reused only under the same key, so an upgraded grader regrades.
     """
-    h = hashlib.sha256(f"{__version__}|{assignment.name}|{options.timeout}|{options.memory_mb}|{HIDDEN_SEED}".encode())
+    h = hashlib.sha256(f"{__version__}|{assignment.name}|{options.timeout}|{options.memory_mb}|{HIDDEN_SEED}|"
+                       f"{options.naming or assignment.naming}|{options.interface or assignment.interface}".encode())
     sources = sorted((REPO / "grader").rglob("*.py")) + sorted(Path(assignment.solutions_dir).glob("*.py"))
     for path in sources:
         h.update(path.name.encode() + path.read_bytes())
@@ -79,7 +80,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
         raise ValueError(f"the output folder {out} must not be inside the submissions folder {folder}")
     configured(assignment, options.settings, options.only)    # a missing or unusable setting stops here
     hidden = hidden_folders(options.settings)
-    found = discover(folder, assignment)
+    found = discover(folder, assignment, options.naming)
     key = grading_key(assignment, options)
     done: dict[str, StudentResult] = {}
     todo = []
@@ -119,19 +120,28 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
             bar.close()
 
     results = [done[sid] for sid in sorted(done)]
+    problems = found.problems + stale_results(out, found.students)
     seconds = time.monotonic() - started
     stats = {"graded now": len(todo), "reused from an earlier run (unchanged files)": reused,
              "wall time": f"{seconds:.1f} s" + (f" ({seconds / len(todo):.2f} s per graded student, "
                                                  f"{options.jobs} jobs)" if todo else "")}
     write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))
-    write_atomic(out / "summary.md", summary_markdown(results, assignment, found.problems, stats))
+    write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats))
     write_leaderboard(out, results, assignment)
     try:
-        write_report(out, results, assignment, found.problems)
+        write_report(out, results, assignment, problems)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
         import traceback
         internal.append(f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}")
-    return BatchResult(results, len(todo), reused, seconds, found.problems, internal)
+    return BatchResult(results, len(todo), reused, seconds, problems, internal)
+
+
+def stale_results(out: Path, students) -> list[str]:
+    """Result folders of students who are no longer in the submissions folder (kept, flagged)."""
+    stale = sorted(p.name for p in out.iterdir() if p.is_dir() and (p / "results.json").is_file()
+                   and p.name not in students)
+    return [f"{out.name}/{sid}/: results of a student who is no longer in the submissions folder (kept, not in "
+            "the gradebook; delete the folder if they withdrew)" for sid in stale]
 
 
 class _Progress:

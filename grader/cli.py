@@ -13,27 +13,68 @@ from pathlib import Path
 
 from .packs import DEFAULT, PACKS, load_pack
 
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")   # Gradescope's words
+MAX_JOBS = 64
+MAX_TIMEOUT = 3600.0          # seconds per graded name
+MIN_MEMORY = 256              # MiB per child; below this torch cannot even run a small network
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line, not a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _bounded(kind, low, high, what: str):
+    """An argparse type: a number of ``kind`` in [low, high]."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {what} must be between {low:g} and {high:g}")
+        return value
+    return convert
+
+
+def _physical_memory_mib() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024**2
+    except (ValueError, OSError, AttributeError):
+        return 1 << 20
+
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default=DEFAULT, choices=PACKS, help="assignment pack (default %(default)s)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader", description="Autograder for the deep-learning course.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m grader", description="Autograder for the deep-learning course.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     grade = commands.add_parser("grade", help="grade a folder of renamed submissions")
     grade.add_argument("folder", type=Path, help="folder holding task1_<id>.py ... or <id>_<assignment>.zip files")
     grade.add_argument("--out", type=Path, default=Path("results"), help="where results go (default: results/)")
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="children at once (default: CPU count)")
-    grade.add_argument("--timeout", type=float, default=None,
+    grade.add_argument("--jobs", type=_bounded(int, 1, MAX_JOBS, "--jobs"), default=os.cpu_count() or 1,
+                       help="children at once (default: CPU count)")
+    grade.add_argument("--timeout", type=_bounded(float, 0.5, MAX_TIMEOUT, "--timeout (seconds)"), default=None,
                        help="seconds per graded name, for every name (default: each name's own limit)")
-    grade.add_argument("--memory", type=int, default=3072, help="memory limit per child in MiB (default 3072)")
+    grade.add_argument("--memory", type=_bounded(int, MIN_MEMORY, _physical_memory_mib(), "--memory (MiB)"),
+                       default=3072, help="memory limit per child in MiB (default 3072)")
     grade.add_argument("--no-resume", action="store_true", help="regrade everyone, even unchanged students")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
-    grade.add_argument("--visibility", default="visible", help="Gradescope visibility of scored tests")
-    grade.add_argument("--hidden-visibility", default="after_published",
+    grade.add_argument("--visibility", default="visible", choices=VISIBILITIES,
+                       help="Gradescope visibility of scored tests (default visible)")
+    grade.add_argument("--hidden-visibility", default="after_published", choices=VISIBILITIES,
                        help="Gradescope visibility of hidden-input details (default after_published)")
+    grade.add_argument("--naming", choices=("lenient", "strict"), default=None,
+                       help="lenient: grade misnamed files that can be tied to a student and say what was wrong; "
+                            "strict: only exact names count (default: the pack's policy, lenient)")
+    grade.add_argument("--interface", choices=("compatible", "strict"), default=None,
+                       help="compatible: accept parameter lists every grader call still fits, and say so; "
+                            "strict: any change costs the name (default: the pack's policy, compatible)")
     grade.add_argument("--sandbox", default="best", choices=("best", "require", "off"),
                        help="best (default): grade with the kernel sandbox layers this machine has and say "
                             "which are missing; require: refuse to grade unless every layer is on; off: no "
@@ -61,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade":
         return _grade(args, assignment)
     if args.command == "check":
-        from .selfcheck import check_file
-        report = check_file(args.file, assignment=assignment.name, name=args.name, task=args.task)
-        print(report.text())
-        return 0
+        return _check(args, assignment)
     if args.command == "templates":
         from . import kit
         from .templates import generate
@@ -90,7 +128,8 @@ def _grade(args: argparse.Namespace, assignment) -> int:
     from .sandbox import SandboxError
 
     settings = {"labels": args.labels, "cutoffs": tuple(args.cutoffs) if args.cutoffs else None}
-    options = Options(jobs=max(1, args.jobs), timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox,
+    options = Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox,
+                      naming=args.naming, interface=args.interface,
                       settings={k: v for k, v in settings.items() if v is not None})
     try:
         batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
@@ -114,4 +153,17 @@ def _grade(args: argparse.Namespace, assignment) -> int:
         for error in batch.internal_errors[:5]:
             print("  " + error.splitlines()[0], file=sys.stderr)
         return 1
+    return 0
+
+
+def _check(args: argparse.Namespace, assignment) -> int:
+    """Self-check one file; a user mistake is one line on stderr, never a traceback."""
+    from .selfcheck import SelfCheckError, check_file
+
+    try:
+        report = check_file(args.file, assignment=assignment.name, name=args.name, task=args.task)
+    except SelfCheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.text())
     return 0

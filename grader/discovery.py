@@ -1,14 +1,27 @@
 """Find each student's files in a submissions folder, without changing the folder.
 
-Recognised (ASSIGNMENTS.md, "Submission naming"):
+Names are read by :mod:`grader.naming`: the exact names (``task1_<id>.py``,
+``<id>_<assignment>.zip``) and every careless variant that can be tied to one student
+and one task without guessing (case, ``-``, `` (1)``, ``.py.py``, ``<id>_task1.py``,
+``.PY``, ``<id>.zip``, a folder inside a zip, notebooks graded from their code cells).
 
-* loose files ``<task>_<id>.py`` (``task1_3180100111.py``);
-* one ``<id>_<assignment>.zip`` per student, holding the task files at its root.
+Naming policy (grader/packs/assignment2/ASSIGNMENT.md, "Submission naming"):
 
-Everything else is reported, never silently dropped: template-named files that belong to
-no one, zips whose files sit in a folder (still graded), two versions of the same file,
-unreadable or oversized files, unsafe zip members. Zips are read in memory with a size
-bound per member, so a zip bomb or a ``../`` path cannot do harm.
+* ``lenient`` (default): such a file is graded, and the student's own feedback says
+  which file counted and what was wrong with its name;
+* ``strict``: only exact names are graded; a misnamed file earns 0 for its task, and the
+  student's feedback names the file and says why.
+
+When a student has several files for one task, the one graded is chosen by, in order:
+the highest copy number (``task1_1 (2).py`` is a later download than ``task1_1 (1).py``,
+which is later than ``task1_1.py``), a ``.py`` file before a notebook, a loose file before
+one inside a zip, an exact name before a misnamed one, then the name. The student is told
+which counted and which did not.
+
+Nothing is silently dropped: every file ends up in exactly one student's feedback or in
+the folder problems (operating-system clutter such as ``.DS_Store`` and ``__MACOSX/``
+aside), and a student whose only files were unusable still gets a row. Zips are read in
+memory with a size bound per member, so a zip bomb or a ``../`` path cannot do harm.
 """
 from __future__ import annotations
 
@@ -18,11 +31,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .assignment import Assignment, TaskFile
+from .assignment import Assignment
+from .naming import NameMatch, exact_name, explain, parse
+from .notebook_source import notebook_to_source
 
 MAX_FILE_BYTES = 2 * 1024 * 1024      # a task file larger than this is not source code
 MAX_ZIP_MEMBERS = 200
-JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|\._|\.ipynb_checkpoints/|__pycache__/)")
+JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|\._|\.ipynb_checkpoints/|__pycache__/|Thumbs\.db$|desktop\.ini$)")
+POLICIES = ("lenient", "strict")
 
 
 @dataclass
@@ -41,6 +57,7 @@ class Student:
     id: str
     files: dict[str, SubmittedFile] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    blocked: dict[str, str] = field(default_factory=dict)   # task -> why its file was not graded
 
     def fingerprint(self) -> str:
         """Content hash of everything that determines this student's result: files and problems."""
@@ -49,6 +66,8 @@ class Student:
             h.update(task.encode() + b"\0" + self.files[task].origin.encode() + b"\0" + self.files[task].data + b"\0")
         for problem in self.problems:
             h.update(problem.encode() + b"\0")
+        for task in sorted(self.blocked):
+            h.update(task.encode() + b"\0" + self.blocked[task].encode() + b"\0")
         return h.hexdigest()
 
 
@@ -61,13 +80,37 @@ class Discovery:
         return self.students.setdefault(sid, Student(sid))
 
 
-def discover(folder: Path, assignment: Assignment) -> Discovery:
+@dataclass
+class _Candidate:
+    """One file that could be a student's task file."""
+
+    task: str
+    origin: str
+    match: NameMatch
+    in_zip: bool
+    data: bytes | None = None
+    unusable: str | None = None      # why it cannot be graded (unreadable, too large, bad notebook)
+    faults: tuple[str, ...] = ()
+
+    def rank(self) -> tuple:
+        """Sort key: the file to grade comes first (see the module docstring)."""
+        return (-self.match.copy, self.match.kind != "source", self.in_zip, bool(self.faults), self.origin)
+
+
+def discover(folder: Path, assignment: Assignment, naming: str | None = None) -> Discovery:
+    """Every student's files; ``naming`` overrides the pack's policy ("lenient"/"strict")."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"submissions folder {folder} does not exist or is not a folder")
+    policy = naming or assignment.naming
+    if policy not in POLICIES:
+        raise ValueError(f"unknown naming policy {policy!r}; use one of {', '.join(POLICIES)}")
     found = Discovery()
-    loose: list[tuple[Student, SubmittedFile]] = []
-    zipped: list[tuple[Student, SubmittedFile]] = []
+    candidates: dict[str, dict[str, list[_Candidate]]] = {}
+
+    def add(sid: str, candidate: _Candidate) -> None:
+        found.student(sid)
+        candidates.setdefault(sid, {}).setdefault(candidate.task, []).append(candidate)
 
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         name = path.name
@@ -76,141 +119,131 @@ def discover(folder: Path, assignment: Assignment) -> Discovery:
         if path.is_dir():
             found.problems.append(f"{name}/: a folder; only files at the top of the submissions folder are graded")
             continue
-        zip_match = assignment.zip_pattern.match(name)
-        if zip_match:
-            _read_zip(path, zip_match["id"], assignment, found, zipped)
+        match = parse(name, assignment)
+        if match is None:
+            found.problems.append(f"{name}: {explain(name, assignment)}")
             continue
-        task, sid = _match_task_file(name, assignment)
-        if task is None:
-            found.problems.append(f"{name}: {_explain_unknown(name, assignment)}")
+        if match.kind == "zip":
+            _read_zip(path, match, assignment, found, add)
             continue
         data, reason = _read_file(path)
-        student = found.student(sid)
-        if data is None:
-            student.problems.append(f"{name}: {reason}")
-            continue
-        loose.append((student, SubmittedFile(task.task, name, data)))
+        add(match.student, _Candidate(match.task, name, match, False, data, reason, match.faults))
 
-    # Zips first, loose files second: when both hold a task, the loose file wins and the
-    # duplicate is reported to the student and in the summary.
-    for student, submitted in zipped + loose:
-        _add(student, submitted, found)
+    for sid, tasks in candidates.items():
+        student = found.students[sid]
+        for task in sorted(tasks, key=lambda t: [f.task for f in assignment.files].index(t)):
+            _choose(student, task, tasks[task], policy, assignment)
     return found
 
 
-def _add(student: Student, submitted: SubmittedFile, found: Discovery) -> None:
-    previous = student.files.get(submitted.task)
-    if previous is not None:
-        same = "identical" if previous.data == submitted.data else "different"
-        note = (f"two versions of {submitted.task} ({same}): {previous.origin} and {submitted.origin}; "
-                f"graded {submitted.origin}")
-        student.problems.append(note)
-        found.problems.append(f"student {student.id}: {note}")
-    student.files[submitted.task] = submitted
+def _choose(student: Student, task: str, options: list[_Candidate], policy: str, assignment: Assignment) -> None:
+    """Pick the file graded for ``task``; tell the student about every candidate."""
+    exact = exact_name(task, student.id, assignment)
+    for candidate in options:
+        if candidate.unusable is None and candidate.data is not None and candidate.match.kind == "notebook":
+            candidate.data, candidate.unusable = notebook_to_source(candidate.data)
+    usable = sorted((c for c in options if c.unusable is None), key=_Candidate.rank)
+    for candidate in options:
+        if candidate.unusable is not None:
+            student.problems.append(f"{candidate.origin}: {candidate.unusable}")
+            if not usable:          # the reason this task earns nothing, shown with its graded names
+                student.blocked.setdefault(task, f"{candidate.origin}: {candidate.unusable}")
+    if policy == "strict":
+        misnamed = [c for c in usable if c.faults]
+        usable = [c for c in usable if not c.faults]
+        for candidate in misnamed:
+            reason = (f"{candidate.origin}: not graded: this course grades only files named exactly as told "
+                      f"({exact}); this one differs: {'; '.join(candidate.faults)}")
+            student.problems.append(reason)
+            if not usable:
+                student.blocked.setdefault(task, reason)
+    if not usable:
+        return
+    chosen, *others = usable
+    student.files[task] = SubmittedFile(task, chosen.origin, chosen.data)
+    if chosen.faults:
+        student.problems.append(f"{chosen.origin}: graded as your {task} file, but the name should be {exact}: "
+                                + "; ".join(chosen.faults))
+    for other in others:
+        same = "identical" if other.data == chosen.data else "different"
+        student.problems.append(f"{other.origin}: not graded ({same} content): {chosen.origin} was graded for {task} "
+                                f"instead ({_why_first(chosen, other)})")
 
 
-def _match_task_file(name: str, assignment: Assignment) -> tuple[TaskFile | None, str]:
-    for task in assignment.files:
-        m = assignment.file_pattern(task).match(name)
-        if m and m["id"] != "template":
-            return task, m["id"]
-    return None, ""
+def _why_first(chosen: _Candidate, other: _Candidate) -> str:
+    if chosen.match.copy != other.match.copy:
+        return "a higher copy number is the later download"
+    if chosen.match.kind != other.match.kind:
+        return "a .py file counts before a notebook"
+    if chosen.in_zip != other.in_zip:
+        return "a loose file counts before the same file in a zip"
+    if bool(chosen.faults) != bool(other.faults):
+        return "its name is the exact one"
+    return "the first by name"
 
 
-def _explain_unknown(name: str, assignment: Assignment) -> str:
-    lower = name.lower()
-    for task in assignment.files:
-        if name == task.template:
-            return f"the untouched template name; rename it {task.task}_<studentID>{task.suffix} so it can be credited"
-        if lower.startswith(task.task.lower() + "_") and not name.startswith(task.task + "_"):
-            return f"looks like {task.task}_<studentID>.py but the case differs; names are case-sensitive"
-        if lower.startswith(task.task + "_") and not lower.endswith(task.suffix):
-            return f"a {task.task} file that is not a {task.suffix} file"
-    if lower.endswith(".zip"):
-        return f"a zip not named <studentID>_{assignment.name}.zip"
-    return "not a recognised submission file name"
-
-
-def _read_file(path: Path) -> tuple[bytes | None, str]:
+def _read_file(path: Path) -> tuple[bytes | None, str | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return None, f"too large to be graded ({size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)"
         with open(path, "rb") as fh:
-            return fh.read(MAX_FILE_BYTES + 1), ""
+            return fh.read(MAX_FILE_BYTES + 1), None
     except OSError as exc:
         return None, f"cannot be read ({exc.strerror or exc})"
 
 
-def _read_zip(path: Path, sid: str, assignment: Assignment, found: Discovery,
-              out: list[tuple[Student, SubmittedFile]]) -> None:
+def _read_zip(path: Path, match: NameMatch, assignment: Assignment, found: Discovery, add) -> None:
+    sid = match.student
     student = found.student(sid)
     zip_name = path.name
+    if match.faults:
+        student.problems.append(f"{zip_name}: read as your zip, but the name should be {sid}_{assignment.name}.zip: "
+                                + "; ".join(match.faults))
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         student.problems.append(f"{zip_name}: not a readable zip file ({exc}); nothing in it was graded")
-        found.problems.append(f"{zip_name}: unreadable zip")
         return
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir() and not JUNK.search(m.filename)]
         if len(members) > MAX_ZIP_MEMBERS:
-            student.problems.append(f"{zip_name}: holds {len(members)} files; only the first {MAX_ZIP_MEMBERS} were looked at")
+            student.problems.append(f"{zip_name}: holds {len(members)} files; only the first {MAX_ZIP_MEMBERS} "
+                                    "were looked at")
             members = members[:MAX_ZIP_MEMBERS]
-        nested = set()
-        candidates: dict[str, list[tuple[int, zipfile.ZipInfo, str]]] = {}
+        ignored = []
         for member in members:
             inner = PurePosixPath(member.filename.replace("\\", "/"))
             if inner.is_absolute() or ".." in inner.parts:
                 student.problems.append(f"{zip_name}: ignored {member.filename!r} (unsafe path)")
                 continue
-            task, how = _task_of_zip_member(inner.name, sid, assignment)
-            if task is None:
-                if inner.suffix == ".py":
-                    student.problems.append(f"{zip_name}: ignored {member.filename} ({how})")
+            inside = parse(inner.name, assignment, zip_owner=sid)
+            if inside is None:
+                ignored.append(member.filename)
                 continue
-            depth = len(inner.parts) - 1
-            if depth:
-                nested.add(str(inner.parent))
-            note = how
-            candidates.setdefault(task.task, []).append((depth, member, note))
-        for folder in sorted(nested):
-            student.problems.append(f"{zip_name}: files are inside the folder {folder}/ instead of at the zip's root (graded anyway)")
-        for task_name in sorted(candidates):
-            options = sorted(candidates[task_name], key=lambda c: (c[0], c[1].filename))
-            depth, member, note = options[0]
-            if len(options) > 1:
-                others = ", ".join(o[1].filename for o in options[1:])
-                student.problems.append(f"{zip_name}: several files for {task_name}; graded {member.filename}, ignored {others}")
-            if note:
-                student.problems.append(f"{zip_name}: {member.filename} {note}")
+            faults = list(inside.faults)
+            if match.faults:
+                faults.append(f"it comes from a zip not named {sid}_{assignment.name}.zip")
+            if inside.student is not None and inside.student != sid:
+                faults.append(f"it names student {inside.student}, not {sid}")
+            if len(inner.parts) > 1:
+                faults.append(f"it is inside the folder {inner.parent}/ instead of at the zip's top level")
             origin = f"{zip_name}:{member.filename}"
-            if member.file_size > MAX_FILE_BYTES:
-                student.problems.append(f"{origin}: too large to be graded ({member.file_size // 1024} KiB; "
-                                        f"the limit is {MAX_FILE_BYTES // 1024} KiB per file)")
-                continue
-            try:
-                with archive.open(member) as fh:
-                    data = fh.read(MAX_FILE_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError) as exc:
-                student.problems.append(f"{origin}: cannot be extracted ({exc})")
-                continue
-            if len(data) > MAX_FILE_BYTES:
-                student.problems.append(f"{origin}: decompresses to more than {MAX_FILE_BYTES // 1024} KiB; not graded")
-                continue
-            out.append((student, SubmittedFile(task_name, origin, data)))
+            data, reason = _read_member(archive, member)
+            add(sid, _Candidate(inside.task, origin, inside, True, data, reason, tuple(faults)))
+        if ignored:
+            shown = ", ".join(ignored[:10]) + (f" and {len(ignored) - 10} more" if len(ignored) > 10 else "")
+            student.problems.append(f"{zip_name}: not graded (not a file of this assignment): {shown}")
 
 
-def _task_of_zip_member(name: str, sid: str, assignment: Assignment) -> tuple[TaskFile | None, str]:
-    """Which task a file inside a zip is, and a note when its name is not the expected one."""
-    for task in assignment.files:
-        m = assignment.file_pattern(task).match(name)
-        if m:
-            if m["id"] == sid:
-                return task, ""
-            if m["id"] == "template":
-                return task, "still has the template's name (graded as this student's file)"
-            return task, f"names student {m['id']}, not {sid} (graded as {sid}'s file)"
-        if name == f"{task.task}{task.suffix}":
-            return task, f"is not renamed {task.task}_{sid}{task.suffix} (graded anyway)"
-    return None, "not a file of this assignment"
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[bytes | None, str | None]:
+    if member.file_size > MAX_FILE_BYTES:
+        return None, f"too large to be graded ({member.file_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)"
+    try:
+        with archive.open(member) as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError) as exc:
+        return None, f"cannot be extracted ({exc})"
+    if len(data) > MAX_FILE_BYTES:
+        return None, f"decompresses to more than {MAX_FILE_BYTES // 1024} KiB; not graded"
+    return data, None

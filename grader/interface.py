@@ -1,8 +1,9 @@
 """Static checks on a student's file, before any of its code runs.
 
 Reads the source with :mod:`ast` only: is it valid Python, is every graded name defined,
-does each keep the contract's parameter list, and does the file import only what the
-assignment allows. Each problem becomes one readable line.
+does each keep a parameter list the grader can call (the interface policy, below), and
+does the file import only what the assignment allows. Each problem becomes one readable
+line; each accepted difference becomes a note for the student's feedback.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class FileReport:
     fatal: str | None = None                         # the file cannot be used at all
     import_problems: list[str] = field(default_factory=list)
     name_problems: dict[str, str] = field(default_factory=dict)  # graded key -> reason
+    notes: list[str] = field(default_factory=list)   # accepted differences, one line each, no repeats
 
     def problem_for(self, name: GradedName) -> str | None:
         if self.fatal:
@@ -40,7 +42,7 @@ def decode_source(raw: bytes) -> tuple[str | None, str | None]:
         return None, f"the file is not valid UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); save it as UTF-8"
 
 
-def inspect_file(raw: bytes, task: TaskFile) -> FileReport:
+def inspect_file(raw: bytes, task: TaskFile, interface: str = "compatible") -> FileReport:
     report = FileReport()
     text, problem = decode_source(raw)
     if text is None:
@@ -60,9 +62,10 @@ def inspect_file(raw: bytes, task: TaskFile) -> FileReport:
     report.import_problems = find_import_problems(tree, task)
     definitions = top_level_definitions(tree)
     for name in task.names:
-        reason = check_name(name, definitions)
+        reason, notes = check_name(name, definitions, interface)
         if reason:
             report.name_problems[name.key] = reason
+        report.notes += [n for n in notes if n not in report.notes]
     return report
 
 
@@ -171,28 +174,154 @@ def params_diff(expected: Params, found: Params) -> str | None:
     return "; ".join(notes) or "parameter list differs"
 
 
-def check_name(name: GradedName, definitions: dict[str, ast.AST]) -> str | None:
+def check_name(name: GradedName, definitions: dict[str, ast.AST],
+               interface: str = "compatible") -> tuple[str | None, list[str]]:
+    """(why the name cannot be graded, or None; notes on differences that were accepted)."""
+    if interface not in INTERFACE_POLICIES:
+        raise ValueError(f"unknown interface policy {interface!r}; use one of {', '.join(INTERFACE_POLICIES)}")
     checks = [(name.path, name.signature.text if name.signature is not None else None)] + list(name.requires)
+    notes: list[str] = []
     for path, sig_text in checks:
         node, reason = resolve(path, definitions)
         if reason:
-            return reason
+            return reason, notes
         if sig_text is None:
             # A module-level value: no parameters to compare, but it must not be a def or class.
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 what = "a class" if isinstance(node, ast.ClassDef) else "a function"
-                return f"{path} must be a value assigned at the top level of the file (e.g. {path} = 1.5), not {what}"
+                return (f"{path} must be a value assigned at the top level of the file (e.g. {path} = 1.5), "
+                        f"not {what}"), notes
             continue
         expected = parse_params(sig_text)
         found, reason = signature_of(node, path)
         if reason:
-            return reason
-        diff = params_diff(expected, found)
+            return reason, notes
+        if expected[:1] == (("self", None),) and not isinstance(node, ast.ClassDef) and "." not in path:
+            # The contract's class is a function here (a factory): calls never pass self.
+            if interface == "strict":
+                return f"{path} must be a class (defined with `class`), as the contract says", notes
+            expected = expected[1:]
+            notes.append(f"{path} is a function, not a class (accepted: calling it is all the grader does)")
+        shown = path if "." in path or path[:1].islower() else f"{path}.__init__"
+        if interface == "strict":
+            diff = params_diff(expected, found)
+            accepted: list[str] = []
+        else:
+            diff, accepted = compatible_diff(expected, found)
         if diff:
-            shown = path if "." in path or path[:1].islower() else f"{path}.__init__"
-            return (f"the parameters of {shown} changed ({diff}): expected {format_params(expected)}, "
-                    f"found {format_params(found)}")
-    return None
+            rule = "this course requires the exact parameter list" if interface == "strict" else \
+                "a call the grader makes would fail"
+            return (f"the parameters of {shown} changed ({diff}; {rule}): expected {format_params(expected)}, "
+                    f"found {format_params(found)}"), notes
+        if accepted:
+            notes.append(f"{shown}{format_params(found)} differs from the contract's {format_params(expected)}: "
+                         + "; ".join(accepted))
+    return None, notes
+
+
+# --- interface policy ---------------------------------------------------------------------
+#
+# "compatible" (the default): a graded name keeps its points when every call the grader
+# makes still works. The grader passes the contract's parameters that have no default by
+# position, and those that have one by keyword (ASSIGNMENTS.md, "Interface policy"). So
+# an added parameter with a default, *args/**kwargs, an extra keyword-only parameter with
+# a default, and a renamed parameter that is passed by position are accepted, and noted.
+# A removed parameter, a reordered positional one, a renamed one that is passed by
+# keyword, a lost or changed default, or an added parameter without a default breaks a
+# call: 0 for that name, with the difference. "strict": any change to the list is 0.
+
+INTERFACE_POLICIES = ("compatible", "strict")
+
+
+@dataclass
+class _Shape:
+    """A parameter list split the way calls see it."""
+
+    positional: list[tuple[str, str | None, bool]]   # (name, default, positional-only)
+    keyword_only: dict[str, str | None]
+    var_positional: str | None
+    var_keyword: str | None
+
+
+def _shape(params: Params) -> _Shape:
+    shape = _Shape([], {}, None, None)
+    positional_only = "/" in [name for name, _ in params]
+    seen_slash = False
+    after_star = False
+    for name, default in params:
+        if name == "/":
+            seen_slash = True
+            continue
+        if name == "*":
+            after_star = True
+        elif name.startswith("**"):
+            shape.var_keyword = name[2:]
+        elif name.startswith("*"):
+            shape.var_positional = name[1:]
+            after_star = True
+        elif after_star:
+            shape.keyword_only[name] = default
+        else:
+            shape.positional.append((name, default, positional_only and not seen_slash))
+    return shape
+
+
+def compatible_diff(expected: Params, found: Params) -> tuple[str | None, list[str]]:
+    """(what breaks a grader call, or None; what differs but was accepted) under "compatible"."""
+    want, got = _shape(expected), _shape(found)
+    by_position = [name for name, default, _ in want.positional if default is None]
+    by_keyword = {name: default for name, default, _ in want.positional if default is not None}
+    by_keyword.update(want.keyword_only)
+    notes: list[str] = []
+    used: set[str] = set()
+
+    for index, name in enumerate(by_position):
+        if index < len(got.positional):
+            theirs, _, _ = got.positional[index]
+            if theirs in by_keyword:
+                return f"{theirs} now comes where the grader passes {name} by position (parameters reordered)", notes
+            if theirs != name:
+                if theirs in by_position:
+                    return f"{theirs} and {name} are in a different order", notes
+                notes.append(f"{name} is called {theirs} (accepted: the grader passes it by position)")
+            used.add(theirs)
+        elif got.var_positional:
+            notes.append(f"{name} arrives through *{got.var_positional} (accepted)")
+        else:
+            return f"missing {name}", notes
+
+    positional_names = {name: (default, posonly) for name, default, posonly in got.positional[len(by_position):]}
+    for name, default in by_keyword.items():
+        if name in positional_names or name in got.keyword_only:
+            theirs, posonly = positional_names.get(name, (got.keyword_only.get(name), False))
+            if posonly:
+                return f"{name} is positional-only, but the grader passes it by keyword", notes
+            if theirs is None:
+                return f"{name} lost its default {default}", notes
+            if theirs != default:
+                return f"the default of {name} is {theirs}, expected {default}", notes
+            used.add(name)
+        elif got.var_keyword:
+            notes.append(f"{name} arrives through **{got.var_keyword} (accepted)")
+        else:
+            return f"missing {name} (the grader passes it by keyword, so it cannot be renamed)", notes
+
+    extras = [(name, default) for name, default, _ in got.positional[len(by_position):] if name not in used]
+    extras += [(name, default) for name, default in got.keyword_only.items() if name not in used]
+    for name, default in extras:
+        if default is None:
+            return f"added {name} without a default (the grader does not pass it)", notes
+    if extras:
+        notes.append("adds " + ", ".join(f"{n}={d}" for n, d in extras) + " (accepted: the grader leaves them at "
+                     "their defaults)")
+    if got.var_positional and len(got.positional) >= len(by_position):
+        notes.append(f"adds *{got.var_positional} (accepted)")
+    if got.var_keyword and all(n in used for n in by_keyword):
+        notes.append(f"adds **{got.var_keyword} (accepted)")
+    keyword_order = [n for n, _, _ in got.positional if n in by_keyword]
+    if keyword_order != [n for n in by_keyword if n in keyword_order]:
+        notes.append("keyword parameters in another order (accepted: the grader passes them by name)")
+    return None, notes
 
 
 def find_import_problems(tree: ast.Module, task: TaskFile) -> list[str]:

@@ -29,10 +29,23 @@ class Visibility:
     hidden_inputs: str = "after_published"  # details of failures on hidden inputs
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Files get the permissions of any file the TA creates (the temporary file mkstemp makes is
+# private to its owner, 0600, which would lock the TA's group out of the results).
+FILE_MODE = 0o666 & ~_current_umask()
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -97,19 +110,51 @@ def feedback_markdown(result: StudentResult, assignment: Assignment) -> str:
     w("\n")
     for name in result.names:
         w(f"## `{name.key}`: {fmt_points(name.score)} / {fmt_points(name.points)}\n\n")
-        for part in name.parts:
-            mark = MARK[part.passed] if part.passed or not part.earned else "PARTIAL"   # a share of the points
-            w(f"- {mark} ({fmt_points(part.earned)}/{fmt_points(part.points)}) {part.label}")
-            w(f": {part.message}\n" if not part.passed or name.metrics else "\n")   # metrics: what it measured
+        for line in _part_lines(name):
+            w(line + "\n")
         if name.detail:
             w("\nWhere it failed in your file:\n\n```\n" + name.detail.strip() + "\n```\n")
         if name.output.strip():
-            w("\nWhat your code printed (first lines):\n\n```\n" + _shorten(name.output.strip(), 2000) + "\n```\n")
+            w("\nWhat your code printed (first lines):\n\n```\n" + first_lines(name.output.strip()) + "\n```\n")
         w("\n")
     v = result.versions
     w(f"---\nGraded by grader {v.get('grader', '?')} (Python {v.get('python', '?')}, numpy {v.get('numpy', '?')}, "
       f"torch {v.get('torch', '?')}).\n")
     return out.getvalue()
+
+
+def _part_lines(name: NameResult) -> list[str]:
+    """One line per rubric part; failing parts that share a reason share one line (one cause, one message)."""
+    lines: list[str] = []
+    shared: dict[str, int] = {}           # message -> index of its line
+    for part in name.parts:
+        mark = MARK[part.passed] if part.passed or not part.earned else "PARTIAL"   # a share of the points
+        head = f"{mark} ({fmt_points(part.earned)}/{fmt_points(part.points)}) {part.label}"
+        if part.passed:
+            lines.append(f"- {head}" + (f": {part.message}" if name.metrics else ""))   # metrics: what it measured
+        elif part.message in shared:
+            index = shared[part.message]
+            lines[index] = lines[index].replace(": " + part.message, f"; {head}: {part.message}", 1)
+        else:
+            shared[part.message] = len(lines)
+            lines.append(f"- {head}: {part.message}")
+    return lines
+
+
+PRINTED_LINES = 12          # lines of a student's own prints shown per graded name
+
+
+def first_lines(text: str, lines: int = PRINTED_LINES, limit: int = 2000) -> str:
+    """The first few lines (and at most ``limit`` characters) of what student code printed, with a count of the rest."""
+    kept = text.splitlines()
+    shown = "\n".join(kept[:lines])
+    cut_lines = max(0, len(kept) - lines)
+    if len(shown) > limit:
+        shown = shown[:limit]
+    if cut_lines or len(shown) < len("\n".join(kept[:lines])):
+        rest = f"{cut_lines} more line{'s' if cut_lines != 1 else ''}" if cut_lines else "the rest of the line"
+        shown += f"\n[... {rest} not shown; {len(text) - len(shown)} more characters]"
+    return shown
 
 
 def _status_text(name: NameResult) -> str:
@@ -203,10 +248,3 @@ def summary_markdown(results: list[StudentResult], assignment: Assignment, folde
         for sid, error in errors:
             w(f"- `{sid}`: {error.splitlines()[0]}\n")
     return out.getvalue()
-
-
-def _shorten(text: str, limit: int) -> str:
-    """At most ``limit`` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n[... output cut here: {len(text) - limit} more characters of output not kept]"

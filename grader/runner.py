@@ -38,6 +38,8 @@ class Options:
     only: tuple[str, ...] | None = None   # restrict to these graded keys
     isolate_uid: bool | None = None       # None: when running as root
     protected: tuple[Path, ...] = ()      # folders children may not open
+    naming: str | None = None             # "lenient"/"strict"; None: the pack's own policy
+    interface: str | None = None          # "compatible"/"strict"; None: the pack's own policy
     sandbox: str = "best"                 # "best": the layers this machine has; "require": all or nothing;
                                           # "off": none (only to measure what they cost)
     self_test: bool = True                # fork the sandbox probe before grading (self-check skips it)
@@ -86,6 +88,7 @@ class _StudentProgress:
         self.started = time.monotonic()
         self.internal: list[str] = []
         self.refused: list[str] = []      # what the sandbox stopped the student's code from doing
+        self.notes: list[str] = []        # interface differences that were accepted
         self.files_done = 0
 
 
@@ -113,6 +116,7 @@ class Runner:
         self.sandbox: Sandbox | None = None
         self.on_layers: Callable[[LayerReport], None] | None = None   # told the run's layers after the self-test
         self.memory_text = f"{self.options.memory_mb / 1024:g} GiB"
+        self.interface = self.options.interface or assignment.interface
         self.versions = versions()
 
     # --- public ---------------------------------------------------------------------------
@@ -163,13 +167,15 @@ class Runner:
                 names = self._graded_names(task)
                 submitted = student.files.get(task.task)
                 if submitted is None:
-                    reason = _refused(student, task, self.assignment) or (
+                    reason = student.blocked.get(task.task) or (
                         f"no file for {task.task}: expected {task.task}_{student.id}{task.suffix}, on its own "
                         f"or inside {student.id}_{self.assignment.name}.zip")
                     judge_queue.put((progress, task, None, {n.key: reason for n in names}))
                     continue
                 # A data file is never imported: its checks parse its bytes in the child.
-                report: FileReport = inspect_file(submitted.data, task) if task.kind == "code" else FileReport()
+                report: FileReport = (inspect_file(submitted.data, task, self.interface) if task.kind == "code"
+                                      else FileReport())
+                progress.notes += [f"{submitted.origin}: {note}" for note in report.notes]
                 blocked = {n.key: report.problem_for(n) for n in names if report.problem_for(n)}
                 if blocked:
                     prefix = f"{submitted.origin}: "
@@ -378,11 +384,13 @@ class Runner:
     def _student_result(self, progress: _StudentProgress) -> StudentResult:
         student = progress.student
         order = [n.key for n in self.assignment.names if n.key in self.cases]
+        for key in order:
+            _note_failed_first(progress.names, self.assignment.graded(key))
         return StudentResult(
             student_id=student.id,
             assignment=self.assignment.name,
             names=[progress.names[k] for k in order],
-            problems=list(student.problems) + progress.refused,
+            problems=list(student.problems) + progress.notes + progress.refused,
             files={t: f.origin for t, f in sorted(student.files.items())},
             fingerprint=student.fingerprint(),
             versions=self.versions,
@@ -392,14 +400,21 @@ class Runner:
         )
 
 
-def _refused(student: Student, task: TaskFile, assignment: Assignment) -> str | None:
-    """What discovery said about a file of this task it could not use (too large, unreadable), if anything."""
-    pattern = assignment.file_pattern(task)
-    for problem in student.problems:
-        origin = problem.split(": ", 1)[0]                      # "name" or "zip:inner/name"
-        if pattern.match(origin.rsplit(":", 1)[-1].rsplit("/", 1)[-1]):
-            return problem
-    return None
+def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None:
+    """Say so when a name lost points after a name it cannot run without had failed first."""
+    result = names.get(graded.key)
+    if result is None or result.score >= result.points or result.status in ("missing", "interface"):
+        return
+    failed = [key for key in graded.after if key in names and names[key].score < names[key].points]
+    if failed:
+        words = ", ".join(key.split(".", 1)[1] for key in failed)
+        note = (f" (note: {graded.path} runs after your {words}, which failed its own checks first; "
+                "fix that first, this may then pass too)")
+        result.reason += note
+        for part in result.parts:
+            if not part.passed:
+                part.message += note
+                break
 
 
 def _import_failure(job: FileJob, error: dict) -> str:

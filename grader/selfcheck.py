@@ -18,12 +18,13 @@ passing here is necessary, not sufficient.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assignment import Assignment
 from .discovery import MAX_FILE_BYTES, Student, SubmittedFile
+from .naming import parse
+from .notebook_source import notebook_to_source
 from .packs import DEFAULT, load_pack
 from .reference import TEMPLATES
 from .results import NameResult, StudentResult
@@ -42,6 +43,8 @@ class SelfCheck:
     path: Path
     names: list[NameResult] = field(default_factory=list)
     validate_only: bool = False
+    notes: list[str] = field(default_factory=list)     # what the grader accepted or refused about the file
+    sandbox: str = ""                                  # set when this machine lacks sandbox layers
 
     @property
     def score(self) -> float:
@@ -63,6 +66,9 @@ class SelfCheck:
             lines.append("The file is valid." if self.valid else "The file is not valid yet.")
             return "\n".join(lines)
         lines = [f"Self-check of {self.path} (visible checks; the grader also tries hidden inputs)"]
+        if self.sandbox:
+            lines.append("  " + self.sandbox)
+        lines += [f"  note: {note}" for note in self.notes]
         width = max((len(n.key) for n in self.names), default=10)
         for name in self.names:
             lines.append(f"  {name.key:<{width}}  {name.score:>4g}/{name.points:<3g} {_verdict(name)}")
@@ -113,14 +119,17 @@ def _validity(name: NameResult) -> str:
     return f"{'valid' if name.status == 'passed' else 'not valid'}: {message}"
 
 
+class SelfCheckError(ValueError):
+    """A mistake in how self-check was called (no such file, unknown name); one line for the user."""
+
+
 def task_of(path: Path, assignment: Assignment) -> str:
-    """Which task a file is, from names like task1_template.py, task1_3180100111.py or task1.py."""
-    stem = Path(path).stem
-    for task in assignment.files:
-        if re.fullmatch(rf"{re.escape(task.task)}(_\w+)?", stem):
-            return task.task
-    raise ValueError(f"cannot tell which task {Path(path).name} is; pass task=... "
-                     f"(one of {', '.join(f.task for f in assignment.files)})")
+    """Which task a file is, from names like task1_template.py, Task1_3180100111.py, task1.py or a notebook."""
+    match = parse(Path(path).name, assignment, zip_owner="self-check")
+    if match is None or match.task is None:
+        raise SelfCheckError(f"cannot tell which task {Path(path).name} is; pass --task (or task=...), one of "
+                             + ", ".join(f.task for f in assignment.files))
+    return match.task
 
 
 def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
@@ -128,11 +137,15 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
     start_forkserver()    # its start-up overlaps with loading the pack (both import torch)
     pack = load_pack(assignment)
     path = Path(path)
+    if not path.is_file():
+        raise SelfCheckError(f"{path} " + ("is a folder, not a file" if path.is_dir() else "does not exist"))
     task = task or task_of(path, pack)
+    if task not in [f.task for f in pack.files]:
+        raise SelfCheckError(f"{task!r} is not a task of {pack.name}; one of " + ", ".join(f.task for f in pack.files))
     keys = [n.key for n in pack.file(task).names]
     if name is not None:
         if name not in keys:
-            raise KeyError(f"{name!r} is not graded in {task}; choose from {', '.join(keys)}")
+            raise SelfCheckError(f"{name!r} is not graded in {task}; choose from {', '.join(keys)}")
         keys = [name]
     data_file = pack.file(task).kind == "data"
     if data_file:     # read no more than the limit: a larger file is reported as too large
@@ -144,6 +157,17 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
     results: list[StudentResult] = []
     Runner(pack, runner_options(pack, keys)).grade([student], results.append)
     return SelfCheck(path, results[0].names if results else [], validate_only=data_file)
+    if path.suffix.lower() == ".ipynb":
+        data, problem = notebook_to_source(data)
+        if data is None:
+            raise SelfCheckError(f"{path.name}: {problem}")
+    student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
+    results: list[StudentResult] = []
+    runner = Runner(pack, runner_options(pack, keys))
+    runner.grade([student], results.append)
+    layers = runner.sandbox.layers if runner.sandbox is not None else None
+    return SelfCheck(path, results[0].names if results else [], results[0].problems if results else [],
+                     layers.line() if layers is not None and not layers.complete else "")
 
 
 def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,

@@ -23,9 +23,10 @@ Graded names and points:
     Conv1D.backward 10 (scored separately for dx, dW and db)
 
 Rules (the grader enforces them):
-* Keep the class name, the method names and their parameter lists as they are, and keep
-  the given ``__init__`` and ``__call__``. A renamed or missing name, or a changed
-  parameter list, earns 0 for it.
+* Keep the class name, the method names and their parameters, and keep the given
+  ``__init__`` and ``__call__``. Adding a parameter that has a default (to ``__init__``,
+  say) is fine and noted in your feedback; a missing or renamed name, or a removed,
+  reordered or renamed parameter, earns 0 for it.
 * Import only NumPy and the Python standard library. Any other import (torch included)
   earns 0 for both methods.
 * Replace each ``raise NotImplementedError(...)`` with your code. A loop over the

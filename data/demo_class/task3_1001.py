@@ -11,8 +11,11 @@ Graded names and points:
     train_cnn  15
 
 Rules (the grader enforces them):
-* Keep every graded function's name and parameter list (names, order, defaults) as they
-  are. A renamed or missing function, or a changed parameter list, earns 0 for it.
+* Keep every graded function's name, and its parameters in their order with their
+  defaults. The grader passes parameters without a default by position and the others by
+  name, so adding a parameter that has a default is fine (your feedback notes it), while
+  a missing or renamed function, a removed or reordered parameter, a renamed parameter
+  that has a default, or a changed default earns 0 for that function.
 * Import only torch, NumPy and the Python standard library. Any other import
   (torchvision included) earns 0 for every function of this file.
 * Replace each ``raise NotImplementedError(...)`` with your code.

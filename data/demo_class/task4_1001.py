@@ -13,9 +13,11 @@ Graded names and points:
     get_resnet  5
 
 Rules (the grader enforces them):
-* Keep the class name, the function name and the parameter lists (names, order,
-  defaults) as they are. A renamed or missing name, or a changed parameter list, earns 0
-  for it.
+* Keep the class name and the function name, and its parameters in their order with their
+  defaults. The grader passes parameters without a default by position and the others by
+  name, so adding a parameter that has a default is fine (your feedback notes it), while
+  a missing or renamed function, a removed or reordered parameter, a renamed parameter
+  that has a default, or a changed default earns 0 for that name.
 * Import only torch, NumPy and the Python standard library. Any other import
   (torchvision included) earns 0 for every name of this file.
 * Replace each ``raise NotImplementedError(...)`` with your code. Keep the

@@ -11,8 +11,8 @@ from . import layers, task1, task2, task3, task4
 
 
 def _name(task: str, path: str, points: float, signature: str, check, timeout: float = 20.0,
-          requires: tuple[tuple[str, str], ...] = ()) -> GradedName:
-    return GradedName(task, path, points, Signature(signature), check, timeout, requires)
+          requires: tuple[tuple[str, str], ...] = (), after: tuple[str, ...] = ()) -> GradedName:
+    return GradedName(task, path, points, Signature(signature), check, timeout, requires, after)
 
 
 CONV_INIT = (("Conv1D.__init__", "(self, in_channel, out_channel, kernel_size, stride)"),)
@@ -27,7 +27,8 @@ ASSIGNMENT = Assignment(
             _name("task1", "relu", 3, "(x)", task1.Relu(), 10),
             _name("task1", "prelu", 2, "(x, a)", task1.Prelu(), 10),
             _name("task1", "DNNforward", 5, "(X, params)", task1.DNNForward(), 10),
-            _name("task1", "DNNbackward", 5, "(y, params, cache)", task1.DNNBackward(), 10),
+            _name("task1", "DNNbackward", 5, "(y, params, cache)", task1.DNNBackward(), 10,
+                  after=("task1.DNNforward",)),    # its cache comes from the student's own forward
             _name("task1", "train", 5, "(X, y, params, lr=0.1, epochs=100)", task1.Train(), 30),
         ), allowed_packages=frozenset({"numpy"})),
         TaskFile("task2", "task2_template.py", "task2.py", (
@@ -46,7 +47,8 @@ ASSIGNMENT = Assignment(
         ), allowed_packages=frozenset({"numpy", "torch"})),
         TaskFile("layers", "layers_template.py", "layers.py", (
             _name("layers", "Conv1D.forward", 5, "(self, x)", layers.Forward(), 20, CONV_INIT),
-            _name("layers", "Conv1D.backward", 10, "(self, delta)", layers.Backward(), 20, CONV_INIT),
+            _name("layers", "Conv1D.backward", 10, "(self, delta)", layers.Backward(), 20, CONV_INIT,
+                  after=("layers.Conv1D.forward",)),
         ), allowed_packages=frozenset({"numpy"})),
     ),
 )

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ...assignment import Check
-from ...compare import compare_arrays
+from ...compare import compare_arrays, tolerance
 from .common import case, rng
 
 HIDDEN_TRIALS = 15
@@ -63,6 +63,56 @@ def make_layer(module, inputs: dict):
     return layer
 
 
+def conv(x: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: int) -> np.ndarray:
+    """torch's cross-correlation, for the variants the diagnoses compare against."""
+    bias = None if b is None else torch.from_numpy(b)
+    return F.conv1d(torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(W)), bias, stride=stride).numpy()
+
+
+def _bias_mistakes(cin: int, kernel: int) -> dict[int, str]:
+    """How many times a misplaced bias lands in each output entry -> what the mistake is."""
+    places: dict[int, list[str]] = {}
+    for count, where in ((cin, "once per input channel"), (kernel, "once per kernel tap"),
+                         (cin * kernel, "inside the sum over channels and taps")):
+        if count > 1:
+            places.setdefault(count, []).append(where)
+    found = {0: "the bias is missing (it belongs once in every output entry)"}
+    found.update({count: f"the bias is added {count} times instead of once ({' or '.join(where)})"
+                  for count, where in places.items()})
+    found.setdefault(2, "the bias is added twice")
+    return found
+
+
+def diagnose_forward(got, inputs: dict, expected: np.ndarray) -> str | None:
+    """One line naming a classic Conv1D forward mistake this output shows, if it shows one."""
+    if not isinstance(got, np.ndarray) or got.ndim != 3:
+        return None
+    _, cin, cout, kernel, stride, width = inputs["sizes"]
+    x, W, b = inputs["x"], inputs["W"], inputs["b"]
+    if got.shape[:2] == expected.shape[:2] and abs(got.shape[2] - expected.shape[2]) == 1:
+        return (f"the output width is {got.shape[2]}, off by one: (in_width - kernel_size) // stride + 1 = "
+                f"({width} - {kernel}) // {stride} + 1 = {expected.shape[2]}")
+    if stride > 1 and got.shape == conv(x, W, b, 1).shape:
+        return "the stride is ignored: the output has the width of a stride-1 convolution"
+    if got.shape != expected.shape:
+        return None
+    rtol, atol = tolerance(got, expected)
+
+    def same(candidate: np.ndarray) -> bool:
+        return np.allclose(got, candidate, rtol=rtol, atol=max(atol, 1e-9 * np.abs(candidate).max()))
+
+    plain = expected - b[None, :, None]
+    for count, message in _bias_mistakes(cin, kernel).items():
+        if same(plain + count * b[None, :, None]):
+            return message
+    if kernel > 1 and same(conv(x, W[:, :, ::-1], b, stride)):
+        return ("the kernel is flipped: this layer, like torch.nn.Conv1d, computes a cross-correlation, "
+                "sum_c sum_k W[o, c, k] * x[c, t*stride + k], without reversing W")
+    if cin == cout and cin > 1 and same(conv(x, W.transpose(1, 0, 2), b, stride)):
+        return "W's channel axes are swapped: W[o, c, k] is out_channel o, in_channel c"
+    return None
+
+
 def torch_reference(inputs: dict) -> dict:
     stride = inputs["sizes"][4]
     x = torch.tensor(inputs["x"], requires_grad=True)
@@ -92,7 +142,10 @@ class Forward(Check):
 
     def judge(self, case, output, reference):
         problem = compare_arrays(output["y"], reference, "forward(x)")
-        if problem and "shape" in problem and isinstance(output["y"], np.ndarray):
+        named = diagnose_forward(output["y"], case.inputs, reference) if problem else None
+        if named:
+            problem = named
+        elif problem and "shape" in problem and isinstance(output["y"], np.ndarray):
             problem += f" (output width is (in_width - kernel_size) // stride + 1 = {reference.shape[-1]})"
         return {part: problem for part in case.parts}
 

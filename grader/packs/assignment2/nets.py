@@ -48,6 +48,37 @@ class ArchitectureCheck(Check):
     builder_name = "the builder"
     solution_file = ""
 
+    def variants(self, case) -> dict[str, list[tuple]]:
+        """Common wrong architectures, as layer chains, each with the one line that names the mistake.
+
+        When a student's output is wrong but equals one of these (under the same canonical
+        weights), the feedback names the mistake instead of quoting numbers.
+        """
+        return {}
+
+    def _variant_outputs(self, case) -> dict[str, np.ndarray]:
+        cache = self.__dict__.setdefault("_variant_cache", {})
+        if case.id not in cache:
+            outputs = {}
+            for message, chain in self.variants(case).items():
+                result = canonical_forward(build_chain(chain), torch.from_numpy(case.inputs["x"]),
+                                           self.train_mode(case.inputs))
+                if result["out"] is not None:
+                    outputs[message] = result["out"].numpy()
+            cache[case.id] = outputs
+        return cache[case.id]
+
+    def diagnose(self, case, output: dict, reference: dict) -> str | None:
+        """The named mistake this output shows, if it shows one of :meth:`variants`."""
+        got = output.get("out")
+        if not isinstance(got, np.ndarray):
+            return None
+        rtol, atol = network_tolerance(reference["out"])
+        for message, expected in self._variant_outputs(case).items():
+            if got.shape == expected.shape and compare_arrays(got, expected, "", rtol=rtol, atol=atol) is None:
+                return message
+        return None
+
     def run(self, source: Any, inputs: dict) -> dict:
         """Build with ``source`` (student module or reference), run with canonical weights."""
         net = require_module(self.build(source, inputs), self.builder_name)
@@ -63,8 +94,13 @@ class ArchitectureCheck(Check):
         from ...reference import solution
         return self.run(solution(self.solution_file), case.inputs)
 
-    def structure_and_values(self, output: dict, reference: dict, what: str) -> tuple[str | None, str | None]:
-        """(structure problem, value problem) for one traced student network."""
+    def structure_and_values(self, output: dict, reference: dict, what: str,
+                             case=None) -> tuple[str | None, str | None]:
+        """(structure problem, value problem) for one traced student network.
+
+        With ``case``, a wrong output that matches a known mistake (:meth:`variants`) is
+        reported as that mistake.
+        """
         problems = structure_problems(output["leaves"], reference["leaves"])
         structure = problems[0] + (f" (and {len(problems) - 1} more difference(s))" if len(problems) > 1 else "") \
             if problems else None
@@ -74,7 +110,10 @@ class ArchitectureCheck(Check):
             raise RuntimeError(f"the reference network failed: {reference['error']}")
         rtol, atol = network_tolerance(reference["out"])
         values = compare_arrays(output["out"], reference["out"], what, rtol=rtol, atol=atol)
-        if values and structure:
+        named = self.diagnose(case, output, reference) if values and case is not None else None
+        if named:
+            values = named
+        elif values and structure:
             values = f"{values} (structure: {problems[0]})"
         return structure, values
 

@@ -34,8 +34,15 @@ class GetDNN(ArchitectureCheck):
     def build(self, source, inputs):
         return source.get_DNN(*inputs["sizes"])
 
+    def variants(self, case):
+        flatten, first, relu, last = dnn_chain(*case.inputs["sizes"])
+        return {"the ReLU between the two Linear layers is missing": [flatten, first, last],
+                "uses Sigmoid where the network has ReLU": [flatten, first, ("Sigmoid",), last],
+                "applies ReLU after the last Linear layer too (the output should be raw logits)":
+                    [flatten, first, relu, last, ("ReLU",)]}
+
     def judge(self, case, output, reference):
-        structure, values = self.structure_and_values(output, reference, "the network's output")
+        structure, values = self.structure_and_values(output, reference, "the network's output", case)
         labels = tuple(self.parts)
         return {labels[0]: structure, labels[1]: values}
 

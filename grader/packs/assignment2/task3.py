@@ -40,15 +40,35 @@ class GetLenet(ArchitectureCheck):
     def build(self, source, inputs):
         return source.get_lenet()
 
+    def variants(self, case):
+        def swap(old: str, new: str) -> list[tuple]:
+            return [(new, *layer[1:]) if layer[0] == old else layer for layer in LENET_CHAIN]
+
+        modern = [("ReLU",) if layer == ("Sigmoid",) else layer for layer in swap("AvgPool2d", "MaxPool2d")]
+        found = {"uses max pooling where LeNet-5 averages (AvgPool2d)": swap("AvgPool2d", "MaxPool2d"),
+                 "uses ReLU where LeNet-5 uses Sigmoid": swap("Sigmoid", "ReLU"),
+                 "uses max pooling and ReLU where LeNet-5 uses average pooling and Sigmoid": modern}
+        sigmoids = [i for i, layer in enumerate(LENET_CHAIN) if layer == ("Sigmoid",)]
+        for index in sigmoids:
+            after = LENET_CHAIN[index - 1]
+            found[f"the Sigmoid after {after[0]} #{_ordinal(LENET_CHAIN, index - 1)} is missing"] = \
+                LENET_CHAIN[:index] + LENET_CHAIN[index + 1:]
+        return found
+
     def train_mode(self, inputs):
         return False
 
     def judge(self, case, output, reference):
-        structure, values = self.structure_and_values(output, reference, "the network's output")
+        structure, values = self.structure_and_values(output, reference, "the network's output", case)
         if structure is None and output["parameters"] != LENET_PARAMETERS:
             structure = f"the network has {output['parameters']:,} parameters, expected {LENET_PARAMETERS:,}"
         labels = tuple(self.parts)
         return {labels[0]: structure, labels[1]: values}
+
+
+def _ordinal(chain: list[tuple], index: int) -> int:
+    """1 for the first layer of its kind in ``chain``, 2 for the second, ..."""
+    return sum(1 for layer in chain[:index + 1] if layer[0] == chain[index][0])
 
 
 SETUP = "setup: Xavier-uniform weights in every Conv2d and Linear layer, net.to(device)"
@@ -76,8 +96,10 @@ class TrainCnn(TrainingCheck):
 
     def probe(self, module, inputs):
         net = build_chain(inputs["chain"])
-        args = (inputs["epochs"], inputs["lr"]) + ((inputs["device"],) if inputs["device"] else ())
-        output = self.recording_run(net, inputs, lambda n, train, test: module.train_cnn(n, train, test, *args))
+        # Parameters with a default in the contract are passed by keyword (the interface policy).
+        device = {"device": inputs["device"]} if inputs["device"] else {}
+        output = self.recording_run(net, inputs, lambda n, train, test: module.train_cnn(
+            n, train, test, inputs["epochs"], inputs["lr"], **device))
         return output
 
     def judge(self, case, output, reference):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...compare import network_tolerance
+from ..toolkit import substituted
 from .common import case, rng
 from .nets import ArchitectureCheck
 
@@ -46,6 +48,12 @@ class Residual(ArchitectureCheck):
 
     def judge(self, case, output, reference):
         _, values = self.structure_and_values(output, reference, "the block's output")
+        got, expected = output.get("out"), reference["out"]
+        if values and isinstance(got, np.ndarray) and got.shape == expected.shape and (got < 0).any():
+            rtol, atol = network_tolerance(expected)
+            if np.allclose(np.maximum(got, 0), expected, rtol=rtol, atol=atol):
+                values = ("the block's output has negative values where ReLU(main path + shortcut) has zeros: "
+                          "the final ReLU, after adding the shortcut, is missing")
         return {SHAPE: shape_problem(output, reference, "the block's output"), case.parts[1]: values}
 
 
@@ -79,14 +87,47 @@ class GetResnet(ArchitectureCheck):
                                 f"{call} on input {shape}, {mode}"))
         return out
 
+    # One bug, one loss: get_resnet is built with the reference Residual (loaded from the
+    # solutions in the warm server, before any child exists), so a wrong Residual costs
+    # Residual only. Where the student's get_resnet calls Residual in a way the reference
+    # does not accept (its own keyword names, say), it is graded with its own Residual.
+    _reference_block = None
+
+    def warm(self):
+        from ...kit import solutions_available
+        from ...packs import load_pack
+        from ...reference import isolated
+
+        if solutions_available(load_pack("assignment2")):
+            self._reference_block = isolated(self.solution_file, ("Residual",)).Residual
+
+    def probe(self, module, inputs):
+        if self._reference_block is None:
+            return {**self.run(module, inputs), "block": "yours (self-check has no reference Residual)"}
+        try:
+            with substituted(module, Residual=self._reference_block):
+                output = self.run(module, inputs)
+            if output["error"] is None:
+                return {**output, "block": "reference"}
+            why = output["error"]
+        except Exception as exc:  # noqa: BLE001 - e.g. TypeError: the reference rejects the student's call
+            why = f"{type(exc).__name__}: {str(exc)[:150]}"
+        return {**self.run(module, inputs), "block": f"yours (the reference Residual failed in your get_resnet: {why})"}
+
     def build(self, source, inputs):
-        return source.get_resnet() if inputs["args"] is None else source.get_resnet(*inputs["args"])
+        if inputs["args"] is None:
+            return source.get_resnet()
+        in_channels, num_classes = inputs["args"]      # defaults in the contract: passed by keyword
+        return source.get_resnet(in_channels=in_channels, num_classes=num_classes)
 
     def train_mode(self, inputs):
         return inputs["train"]
 
     def judge(self, case, output, reference):
         _, values = self.structure_and_values(output, reference, "the network's output")
+        block = output.get("block", "reference")
+        if values and block != "reference":
+            values += f" (built with {block})"
         params = None
         if output["parameters"] != reference["parameters"]:
             params = f"the network has {output['parameters']:,} parameters, expected {reference['parameters']:,}"

@@ -171,7 +171,7 @@ class ForwardMatrix(Check):
         return out
 
     def probe(self, module, inputs):
-        return {"A": module.conv1d_matrix(inputs["W"].copy(), inputs["in_width"], inputs["stride"])}
+        return {"A": module.conv1d_matrix(inputs["W"].copy(), inputs["in_width"], stride=inputs["stride"])}
 
     def reference(self, case):
         i = case.inputs
@@ -207,7 +207,7 @@ class BackwardMatrix(Check):
         # A student's B may be built from their own conv1d_matrix; it gets a correct one, so that
         # a mistake in conv1d_matrix costs only conv1d_matrix.
         with substituted(module, conv1d_matrix=oracle_conv1d_matrix):
-            return {"B": module.conv1d_backward_matrix(inputs["W"].copy(), inputs["in_width"], inputs["stride"])}
+            return {"B": module.conv1d_backward_matrix(inputs["W"].copy(), inputs["in_width"], stride=inputs["stride"])}
 
     def reference(self, case):
         i = case.inputs
