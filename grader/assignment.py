@@ -16,9 +16,24 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 
-# Hidden inputs are drawn from this seed; a course can change it per term (environment
-# variable GRADER_HIDDEN_SEED) without touching code. Visible inputs never change.
-HIDDEN_SEED = int(os.environ.get("GRADER_HIDDEN_SEED", "449"))
+def _hidden_seed() -> int | None:
+    """The seed hidden inputs are drawn from, or None where the grader does not have it.
+
+    A course can change it per term (environment variable ``GRADER_HIDDEN_SEED``) without
+    touching code; otherwise it comes from ``grader/hidden_seed.py``, which the student kit
+    leaves out, so that a student's copy of the grader cannot produce the hidden inputs.
+    Visible inputs never depend on it.
+    """
+    if os.environ.get("GRADER_HIDDEN_SEED"):
+        return int(os.environ["GRADER_HIDDEN_SEED"])
+    try:
+        from .hidden_seed import SEED
+    except ImportError:
+        return None
+    return SEED
+
+
+HIDDEN_SEED = _hidden_seed()
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ def check_name(name: GradedName, definitions: dict[str, ast.AST],
 #
 # "compatible" (the default): a graded name keeps its points when every call the grader
 # makes still works. The grader passes the contract's parameters that have no default by
-# position, and those that have one by keyword (ASSIGNMENTS.md, "Interface policy"). So
+# position, and those that have one by keyword (the packs' ASSIGNMENT.md, "Interface policy"). So
 # an added parameter with a default, *args/**kwargs, an extra keyword-only parameter with
 # a default, and a renamed parameter that is passed by position are accepted, and noted.
 # A removed parameter, a reordered positional one, a renamed one that is passed by
