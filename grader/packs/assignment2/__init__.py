@@ -1,4 +1,4 @@
-"""The first assignment pack, "assignment2" (see ASSIGNMENTS.md at the repository root).
+"""The first assignment pack, "assignment2" (its contract: ASSIGNMENT.md in this folder).
 
 This file is the single place where names, points, signatures, allowed imports and time
 limits are declared. Templates, notebooks, reports and the grader read them from here.
