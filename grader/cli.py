@@ -135,7 +135,7 @@ def _grade(args: argparse.Namespace, assignment) -> int:
         batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
                              progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
                              announce=lambda line: print(line, flush=True))
-    except (ValueError, NotADirectoryError, SandboxError) as exc:
+    except (ValueError, FileNotFoundError, NotADirectoryError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     totals = [r.score for r in batch.results]

@@ -81,7 +81,7 @@ def gradescope_json(result: StudentResult, grading_key: str, visibility: Visibil
                               "output": detail, "visibility": visibility.hidden_inputs})
     summary = f"{fmt_points(result.score)} / {fmt_points(result.max_score)} points"
     if result.problems:
-        summary += "\nProblems with the submission:\n" + "\n".join(f"- {p}" for p in result.problems)
+        summary += "\nAbout your submission:\n" + "\n".join(f"- {p}" for p in result.problems)
     return {
         "score": result.score,
         "execution_time": result.seconds,
@@ -100,7 +100,7 @@ def feedback_markdown(result: StudentResult, assignment: Assignment) -> str:
     w(f"# {assignment.title}\n\nStudent `{result.student_id}`: **{fmt_points(result.score)} / "
       f"{fmt_points(result.max_score)} points**\n\n")
     if result.problems:
-        w("## Problems with the submission\n\n")
+        w("## About your submission\n\n")
         for problem in result.problems:
             w(f"- {problem}\n")
         w("\n")

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import __version__, kit
-from .assignment import Assignment, Case, GradedName, TaskFile, configured
+from .assignment import HIDDEN_SEED, Assignment, Case, GradedName, TaskFile, configured
 from .discovery import Student, SubmittedFile
 from .interface import FileReport, inspect_file
 from .judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
@@ -105,6 +105,9 @@ class Runner:
         else:
             raise FileNotFoundError(f"grading needs the reference solutions in {assignment.solutions_dir} "
                                     "(self-check works without them)")
+        if HIDDEN_SEED is None and not self.options.visible_only:
+            raise FileNotFoundError("grading needs the hidden inputs' seed (grader/hidden_seed.py or the "
+                                    "GRADER_HIDDEN_SEED variable); self-check works without it")
         self.cases: dict[str, list[Case]] = {}
         for graded in assignment.names:
             if self.options.only and graded.key not in self.options.only:

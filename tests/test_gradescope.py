@@ -160,7 +160,7 @@ def test_hostile_upload_is_graded_and_cannot_fake_its_result(bundle, tmp_path):
     assert all(t["score"] == t["max_score"] for key in ("task2.get_DNN", "task2.train_torch") for t in by_name(data, key))
     assert all(t["score"] == 0 and "timed out" in t["output"] for t in by_name(data, "layers.Conv1D.forward"))
     assert data["score"] == sum(t["score"] for t in scored(data))
-    assert data["score"] == 10 and "999" not in results_file.read_text()   # task2 only
+    assert data["score"] == 10 and '{"score": 999}' not in results_file.read_text()   # task2 only; no planted file
 
 
 def test_broken_grader_source_still_writes_a_zero_result(bundle, tmp_path):

@@ -109,7 +109,7 @@ def test_grade_folder_writes_the_report(tmp_path):
     grade_folder(folder, out, PACK, Options(jobs=1), progress=False)
     text = (out / "report.html").read_text(encoding="utf-8")
     assert '<a href="77/feedback.md">77</a>' in text and (out / "77" / "feedback.md").exists()
-    assert "stray.txt: not a recognised submission file name" in text
+    assert "stray.txt: not a file of this assignment" in text
     assert "syntax error" in text
 
 

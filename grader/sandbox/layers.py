@@ -48,7 +48,7 @@ class LayerReport:
 
     def to_dict(self) -> dict:
         return {"on": dict(self.on), "missing": dict(self.missing), "platform": self.platform,
-                "line": self.line(), "seconds": self.seconds}
+                "line": self.line(), "seconds": round(self.seconds, 4)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "LayerReport":
