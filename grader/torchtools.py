@@ -86,7 +86,8 @@ def _fill_canonical(module: nn.Module, group: str, index: int, seed: int) -> Non
             tensor.uniform_(low, high, generator=generator)
 
 
-def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0) -> dict:
+def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0,
+                      fill: Callable[[nn.Module, str, int, int], None] | None = None) -> dict:
     """Run ``model`` with canonical weights; report output, executed layers and parameter count.
 
     Just before a parametrised layer runs for the first time, its parameters and buffers
@@ -96,7 +97,11 @@ def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, 
     registration order or nesting. Every leaf module that runs is recorded with its
     configuration. An ordinary exception in the forward pass is reported as text, so the
     layers that ran before it can still be compared.
+
+    ``fill(module, group, index, seed)`` writes the values; the default draws every entry
+    at random. A pack may pass a cheaper one (the same for its students and its reference).
     """
+    fill = fill or _fill_canonical
     leaves: list[dict] = []
     seen: set[int] = set()
     counters: dict[str, int] = {}
@@ -110,7 +115,7 @@ def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, 
             seen.add(id(module))
             group = group_of(kind, config)
             counters[group] = counters.get(group, 0) + 1
-            _fill_canonical(module, group, counters[group], seed)
+            fill(module, group, counters[group], seed)
 
     for module in model.modules():
         if not any(True for _ in module.children()):

@@ -296,6 +296,16 @@ class TrainLstm(Check):
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
 
+    def warm(self):
+        # The first LSTM pass and Adam step set up lazily; pay for them once, in the forkserver.
+        net = ReferenceCharLSTM(TRAIN_HIDDEN, 2)
+        optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+        x, lengths = encode(["warm", "up"])
+        for _ in range(2):
+            optimizer.zero_grad()
+            F.nll_loss(net(torch.from_numpy(x), torch.from_numpy(lengths)), torch.tensor([0, 1])).backward()
+            optimizer.step()
+
     def cases(self):
         out = []
         texts, labels = load_tweets("train")
