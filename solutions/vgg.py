@@ -40,7 +40,7 @@ def get_vgg11(in_channels=1, num_classes=10, fc_width=4096):
        ``Linear(fc_width, num_classes)``.
 
     Keep PyTorch's default initialization and biases everywhere. With the defaults the
-    network has 28,144,010 parameters; ``fc_width`` lets you build a much smaller one
+    network has 28,142,858 parameters; ``fc_width`` lets you build a much smaller one
     (the notebook trains one with ``fc_width=64``).
 
     Returns:

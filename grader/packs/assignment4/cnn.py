@@ -274,7 +274,7 @@ class ConvParams(IntCheck):
         (False, PAIR, (5, 2, (4, 2)), {"bias": True}),
         (False, NO_BIAS, (512, 512, 3), {"bias": False}),
         (False, NO_BIAS, (7, 5, 1), {"bias": False}),
-        (False, (PAIR, NO_BIAS), (8, 4, (3, 2)), {"bias": False}),
+        (False, PAIR, (8, 4, (3, 2)), {"bias": True}),
     ]
 
     def expected(self, in_channels, out_channels, kernel, bias=True):

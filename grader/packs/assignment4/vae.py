@@ -420,7 +420,8 @@ class Vae(Check):
 
 # --- elbo_loss ---------------------------------------------------------------------------------------
 
-VALUE, FORM = "the batch mean of bernoulli_nll + kl_divergence", "a 0-d tensor that backpropagates"
+VALUE, FORM = ("the batch mean of bernoulli_nll + kl_divergence",
+               "a 0-d tensor whose gradients reach logits, mu and logvar")
 
 
 class ElboLoss(Check):
@@ -456,12 +457,10 @@ class ElboLoss(Check):
 
     def reference(self, case):
         x = torch.tensor(case.inputs["x"])
-        logits, mu, logvar = tensors(case.inputs, "logits", "mu", "logvar", grad=True)
+        logits, mu, logvar = tensors(case.inputs, "logits", "mu", "logvar")
         per_example = oracle_bernoulli_nll(x, logits) + oracle_kl_divergence(mu, logvar)
         loss = per_example.mean()
-        loss.backward()
-        return {"loss": loss.item(), "per_example": per_example.detach().numpy(),
-                "grads": [t.grad.numpy() for t in (logits, mu, logvar)]}
+        return {"loss": loss.item(), "per_example": per_example.detach().numpy()}
 
     def judge(self, case, output, reference):
         loss = output["loss"]
@@ -475,12 +474,13 @@ class ElboLoss(Check):
         elif output["grads"] is None:
             form = "the loss does not depend on logits, mu and logvar through autograd"
         else:
-            for name, got, want in zip(("logits", "mu", "logvar"), output["grads"], reference["grads"]):
-                if got is None:
-                    form = f"no gradient reaches {name}"
+            # Only that the gradients arrive: their values follow from the value, judged above.
+            for name, got in zip(("logits", "mu", "logvar"), output["grads"]):
+                if not isinstance(got, Tensor):
+                    form = f"no gradient reaches {name} (is part of the loss detached?)"
                     break
-                form = compare_tensor(got, want, f"the gradient of the loss with respect to {name}")
-                if form:
+                if not np.all(np.isfinite(got.array)):
+                    form = f"the gradient with respect to {name} is not finite"
                     break
         return {VALUE: value, FORM: form}
 
