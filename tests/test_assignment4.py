@@ -83,7 +83,7 @@ def test_every_graded_name_has_a_wrong_fixture_and_every_part_a_visible_input():
 
 @pytest.mark.parametrize("layers, formula", [
     ([(3, 1)], 3), ([(3, 1), (3, 1)], 5), ([(3, 1), (5, 3), (2, 2), (3, 1)], 22), ([(2, 2)] * 5, 32),
-    ([(11, 4), (3, 2), (5, 1)], 51), ([(7, 2), (3, 2), (3, 2)], 23),
+    ([(11, 4), (3, 2), (5, 1)], 51), ([(7, 2), (3, 2), (3, 2)], 19),
 ])
 def test_receptive_fields_from_autograd_agree_with_the_formula(layers, formula):
     from grader.packs.assignment4.cnn import torch_receptive_field
@@ -183,7 +183,7 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
         for graded_name in PACK.file(task).names:
             index = sources.index(f'check("{graded_name.key}", STUDENT_FILE, assignment="assignment4")')
             assert cells[index - 1].cell_type == "markdown"
-            assert f"({graded_name.points:g} points" in cells[index - 1].source, graded_name.key
+            assert f"({graded_name.points:g} point" in cells[index - 1].source, graded_name.key
         assert any(f'check_all("{task}", STUDENT_FILE, assignment="assignment4")' in s for s in sources)
 
 
@@ -216,7 +216,7 @@ def test_notebook_gives_the_solution_full_marks(notebook_runs, task):
     assert not any("ERROR" in t or "Traceback" in t for t in texts), texts
     assert f"{TOTAL_LINE} {FULL[task]}/{FULL[task]} points" in texts[-1]
     assert not any("first, then run this cell again" in t for t in texts)
-    assert seconds < 120, f"{task}_run.ipynb took {seconds:.0f} s"
+    assert seconds < 90, f"{task}_run.ipynb took {seconds:.0f} s (a few seconds alone; 90 allows a loaded machine)"
 
 
 @pytest.mark.parametrize("task", TASKS)
