@@ -10,11 +10,20 @@
   visible checks work without the solutions.
 * The notebooks are what their builder writes, and run end to end against the solutions
   (full marks) and the templates (0, no error).
+* The demo class is what its script builds and grades as documented with
+  ``python -m grader grade``; the Gradescope bundle built for the pack grades it by default
+  and carries its data; the shipped tweets are the recorded file and can be rebuilt.
 """
 from __future__ import annotations
 
 import asyncio
+import csv
 import dataclasses
+import hashlib
+import importlib.util
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -162,6 +171,57 @@ def test_visible_checks_run_without_the_solutions(tmp_path):
                     Options(jobs=2, visible_only=True), pack=without)
     assert results["right"].score == 60
     assert results["blank"].score == 0
+
+
+# --- the demo class, the Gradescope bundle, the data ------------------------------------------------------
+
+def test_demo_class_is_what_its_script_builds_and_grades_as_documented(tmp_path):
+    spec = importlib.util.spec_from_file_location("build_demo", REPO / "data" / "build_demo.py")
+    build_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_demo)
+    shipped = {p.name: p.read_bytes() for p in (REPO / "data" / "demo_assignment4").iterdir()}
+    assert shipped == build_demo.files_assignment4(), "run `make demo` to rebuild data/demo_assignment4"
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", "data/demo_assignment4", "--out", str(tmp_path),
+                          "--jobs", "2", "--quiet", "--assignment", "assignment4"],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    with open(tmp_path / "gradebook.csv", newline="") as fh:
+        totals = {row["student_id"]: float(row["total"]) for row in csv.DictReader(fh)}
+    # 2001 the solutions, 2002 one bug per file, 2003 the templates, 2004 broken files and no vae.
+    assert totals == {"2001": 60, "2002": 51.5, "2003": 0, "2004": 9}
+    feedback = (tmp_path / "2004" / "feedback.md").read_text()
+    assert "disallowed import" in feedback and "sys.exit" in feedback and "no file for vae" in feedback
+
+
+def test_gradescope_bundle_for_this_pack(tmp_path):
+    from grader.gradescope.bundle import DEFAULT_FILE, build
+    from grader.gradescope.run import bundled_assignment
+    path = build(tmp_path / "autograder.zip", assignment="assignment4")
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        assert archive.read(DEFAULT_FILE).decode().strip() == "assignment4"
+        archive.extract(DEFAULT_FILE, tmp_path / "source")
+    assert {"data/tweets.tsv.gz", "data/digits.npz", "grader/packs/assignment4/visible_references.bin",
+            *(f"solutions/{f.solution}" for f in PACK.files)} <= names
+    assert bundled_assignment((tmp_path / "source" / DEFAULT_FILE).parent) == "assignment4"
+    assert bundled_assignment(tmp_path) is None          # a bundle built without --assignment
+
+
+def test_shipped_tweets_are_the_recorded_file_and_rebuild_from_the_sdist(tmp_path):
+    from grader.data import TWEETS_FILE, TWEETS_SHA256, load_tweets
+    assert hashlib.sha256(TWEETS_FILE.read_bytes()).hexdigest() == TWEETS_SHA256
+    texts, labels = load_tweets("train")
+    test_texts, test_labels = load_tweets("test")
+    assert (len(texts), len(test_texts)) == (2746, 686) and set(labels) == set(test_labels) == {0, 1}
+    assert texts[1] == "Yay. Another good phone interview." and labels[1] == 1
+    download = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                               "vadersentiment==3.3.2", "--dest", str(tmp_path)], capture_output=True, text=True)
+    if download.returncode != 0:
+        pytest.skip("the vaderSentiment sdist cannot be fetched here (no package registry)")
+    out = tmp_path / "tweets.tsv.gz"
+    subprocess.run([sys.executable, str(REPO / "data" / "build_tweets.py"), "--sdist",
+                    str(tmp_path / "vaderSentiment-3.3.2.tar.gz"), "--output", str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == TWEETS_FILE.read_bytes()
 
 
 # --- the notebooks ----------------------------------------------------------------------------------------------
