@@ -355,6 +355,7 @@ VGG = notebook("vgg", "Assignment 4 self-check: VGG-11 on digits", """
             axis.plot(epochs, history[key], marker="o")
             axis.set_title(key)
             axis.set_xlabel("epoch")
+            axis.set_xticks(list(epochs))
         figure.tight_layout()
         plt.show()
     """),
@@ -486,6 +487,8 @@ LSTM = notebook("lstm", "Assignment 4 self-check: a character LSTM for sentiment
         plt.figure(figsize=(6, 3))
         plt.plot(curve["step"], curve["train"], marker="o", label="training accuracy")
         plt.plot(curve["step"], curve["test"], marker="o", label="test accuracy")
+        plt.axhline(test_labels.mean(), color="gray", linestyle="--", label="always guessing positive (test)")
+        plt.ylim(0, 1)
         plt.xlabel("iteration (batch)")
         plt.ylabel("accuracy")
         plt.legend()

@@ -1,5 +1,5 @@
 """``python -m grader new-pack NAME`` writes a working minimal pack: its solution earns full
-marks and its template 0 when graded, and it refuses to overwrite anything.
+marks and its template 0 when graded, and it refuses bad names and to overwrite anything.
 
 The command runs in a copy of the repository's grader, solutions and templates, so this
 checkout is left untouched.
@@ -12,6 +12,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from grader.scaffold import main, validate
+from grader.templates import make_template
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,8 +37,9 @@ def test_new_pack_scaffolds_a_working_pack(tmp_path):
                  copy / "solutions" / "intro.py", copy / "templates" / "intro_template.py"):
         assert path.is_file(), path
     assert '"course7")' in (copy / "grader" / "packs" / "__init__.py").read_text()
-    assert "NotImplementedError" in (copy / "templates" / "intro_template.py").read_text()
-    assert run(copy, "templates", "--check", "--assignment", "course7").returncode == 0
+    template = (copy / "templates" / "intro_template.py").read_text()
+    assert "NotImplementedError" in template
+    assert template == make_template((copy / "solutions" / "intro.py").read_text())     # as `make templates` writes it
 
     folder = copy / "submissions"
     folder.mkdir()
@@ -48,6 +52,13 @@ def test_new_pack_scaffolds_a_working_pack(tmp_path):
         totals = {row["student_id"]: float(row["total"]) for row in csv.DictReader(fh)}
     assert totals == {"1": 2, "2": 0}
 
-    again = run(copy, "new-pack", "course7", "--task", "intro")
-    assert again.returncode == 2 and "already registered" in again.stderr
-    assert run(copy, "new-pack", "Bad-Name").returncode == 2
+
+def test_new_pack_refuses_bad_names_and_overwriting(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "warmup.py").write_text("")
+    assert any("already registered" in p for p in validate("assignment4", "other", tmp_path))
+    assert any("solutions/warmup.py already exists" in p for p in validate("course8", "warmup", tmp_path))
+    assert any("must be lowercase" in p for p in validate("Bad-Name", "warmup", tmp_path))
+    assert any("must be lowercase" in p for p in validate("course8", "class", tmp_path))     # a keyword
+    assert validate("course8", "intro", tmp_path) == []
+    assert main("Bad-Name", None) == 2

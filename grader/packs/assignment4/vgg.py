@@ -90,11 +90,28 @@ def build_for_values(source: Any, kwargs: dict) -> nn.Module:
         return build(source, kwargs)
     if not replaced_by_canonical_weights(net):
         return build(source, kwargs)
-    net.to_empty(device="cpu")
-    with torch.no_grad():
-        for tensor in [*net.parameters(), *net.buffers()]:
-            if not tensor.is_floating_point():   # e.g. batch norm's counter, which canonical weights leave alone
-                tensor.zero_()
+    return materialize(net)
+
+
+def materialize(net: nn.Module) -> nn.Module:
+    """Give a network built on the meta device real, zero-filled tensors on the CPU.
+
+    (``nn.Module.to_empty`` would do it, but its first call imports sympy: seconds.)
+    Parameters shared between layers stay shared.
+    """
+    made: dict[int, torch.Tensor] = {}
+
+    def real(tensor: torch.Tensor) -> torch.Tensor:
+        if id(tensor) not in made:
+            fresh = torch.zeros(tuple(tensor.shape), dtype=tensor.dtype)
+            made[id(tensor)] = nn.Parameter(fresh, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else fresh
+        return made[id(tensor)]
+
+    for module in net.modules():
+        for store in (module._parameters, module._buffers):
+            for name, tensor in store.items():
+                if tensor is not None:
+                    store[name] = real(tensor)
     return net
 
 
@@ -163,12 +180,6 @@ class GetVgg11(Check):
         (False, {"in_channels": 3, "num_classes": 100}, None),
         (False, {"in_channels": 1, "num_classes": 2}, None),
     ]
-
-    def warm(self):
-        # The first move off the meta device imports a good deal of torch; do it once, in the forkserver.
-        with torch.device("meta"):
-            layer = nn.Linear(2, 2)
-        layer.to_empty(device="cpu")
 
     def cases(self):
         out = []
