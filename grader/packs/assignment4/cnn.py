@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...assignment import Check
+from ...wire import Opaque, describe_type
 from ..toolkit import substituted
 from .common import case, expect_value_error, is_int, outcome, raised_text
 
@@ -114,7 +115,8 @@ def int_problem(got: dict, expected: int, what: str) -> str | None:
     if isinstance(value, float) and value == expected:
         return f"{what} returned {value!r}, a float; return an int ({expected})"
     if not is_int(value):
-        return f"{what} returned {value!r} ({type(value).__name__}); expected the int {expected}"
+        shown = describe_type(value) if isinstance(value, Opaque) else f"{value!r} ({type(value).__name__})"
+        return f"{what} returned {shown}; expected the int {expected}"
     if value != expected:
         return f"{what} returned {value}, expected {expected}"
     return None
@@ -379,7 +381,8 @@ class BnStatShape(Check):
         if isinstance(value, list) and all(is_int(v) for v in value) and tuple(value) == expected:
             return {case.parts[0]: f"{what} returned the list {value}; return a tuple {expected}"}
         if not (isinstance(value, tuple) and all(is_int(v) for v in value)):
-            return {case.parts[0]: f"{what} returned {value!r}; expected a tuple of ints {expected}"}
+            shown = describe_type(value) if isinstance(value, Opaque) else repr(value)
+            return {case.parts[0]: f"{what} returned {shown}; expected a tuple of ints {expected}"}
         if value == expected:
             return {case.parts[0]: None}
         return {case.parts[0]: f"{what} returned {value}, expected {expected}" + self.hint(case.inputs, value)}

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...assignment import Case, ProbeError
+from ...assignment import Case
 from ...compare import compare_arrays
 from ...wire import Tensor, describe_type
 from ..toolkit import case_rng
@@ -56,23 +56,8 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def tensor_of(value: Any, what: str, shape: tuple | None = None) -> tuple[np.ndarray | None, str | None]:
-    """The array of a returned torch tensor, or why it is not one (of the expected shape)."""
-    if not isinstance(value, Tensor):
-        return None, f"{what} is {describe_type(value)}, expected a torch tensor"
-    if shape is not None and value.array.shape != tuple(shape):
-        return None, f"{what} has shape {tuple(value.array.shape)}, expected {tuple(shape)}"
-    return value.array, None
-
-
 def compare_tensor(value: Any, expected: np.ndarray, what: str) -> str | None:
     """A returned tensor against the expected values (dtype-aware tolerances)."""
     if not isinstance(value, Tensor):
         return f"{what} is {describe_type(value)}, expected a torch tensor"
     return compare_arrays(value, expected, what, allow_tensor=True)
-
-
-def require(condition: bool, message: str) -> None:
-    """Child side: stop the probe with a message shown as is."""
-    if not condition:
-        raise ProbeError(message)

@@ -29,7 +29,7 @@ from ...torchtools import (PARAMETRISED, Replayer, RecordingLoader, TrainingLog,
                            canonical_forward, count_parameters, structure_problems, watch)
 from ...wire import describe_type
 from ..toolkit import compare_losses
-from .common import case, rng
+from .common import case
 from .training import momentum_sgd
 
 SOLUTION = "vgg.py"
