@@ -270,14 +270,14 @@ class CharLSTM(Check):
             return problem
         array = array.astype(np.float64)
         if compare_arrays(array, reference["last_step"].astype(np.float64)) is None:
-            return (f"{problem}: this reads the LSTM's output at the last time step, which belongs to the padding "
-                    "for shorter texts; take each text's output at step lengths[i] - 1")
+            return (f"this reads the LSTM's output at the last time step, which belongs to the padding for shorter "
+                    f"texts; take each text's output at step lengths[i] - 1 ({problem})")
         if np.allclose(array.sum(axis=1), 1.0, atol=1e-4) and np.all(array >= 0):
-            return f"{problem}: these are probabilities; return log-probabilities (torch.log_softmax)"
+            return f"these are probabilities; return log-probabilities (torch.log_softmax) ({problem})"
         shifted = array - np.log(np.exp(array - array.max(1, keepdims=True)).sum(1, keepdims=True)) - \
             array.max(1, keepdims=True)
         if compare_arrays(shifted, expected.astype(np.float64), rtol=2e-4, atol=1e-5) is None:
-            return f"{problem}: these are raw scores; apply torch.log_softmax over the classes"
+            return f"these are raw scores; apply torch.log_softmax over the classes ({problem})"
         return problem
 
 

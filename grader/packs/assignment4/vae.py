@@ -92,13 +92,13 @@ class KlDivergence(Check):
             got = output.array.astype(np.float64)
             z = case.inputs["mu"].shape[1]
             if np.allclose(got, -reference, rtol=1e-4, atol=1e-6):
-                problem += ": the sign is flipped; KL is never negative"
+                problem = f"the sign is flipped; KL is never negative ({problem})"
             elif z > 1 and np.allclose(got, reference / z, rtol=1e-4, atol=1e-6):
-                problem += ": this is the mean over the latent dimensions; sum them"
+                problem = f"this is the mean over the latent dimensions; sum them ({problem})"
             elif np.allclose(got, 2 * reference, rtol=1e-4, atol=1e-6):
-                problem += ": twice the KL divergence (the factor 1/2 is missing)"
+                problem = f"twice the KL divergence: the factor 1/2 is missing ({problem})"
         elif problem and isinstance(output, Tensor) and output.array.ndim == 0:
-            problem += ": one value per example, not a single number for the batch"
+            problem = f"one value per example, not a single number for the batch ({problem})"
         return {case.parts[0]: problem}
 
 
@@ -148,7 +148,7 @@ class Reparameterize(Check):
         if sample and isinstance(output["z"], Tensor) and output["z"].array.shape == reference["z"].shape:
             mu, logvar, eps = case.inputs["mu"], case.inputs["logvar"], case.inputs["eps"]
             if np.allclose(output["z"].array, mu + np.exp(logvar) * eps, rtol=1e-4, atol=1e-6):
-                sample += ": exp(logvar) is the variance; the standard deviation is exp(logvar / 2)"
+                sample = f"exp(logvar) is the variance; the standard deviation is exp(logvar / 2) ({sample})"
         grads = output["grad_error"]
         if grads is None and not isinstance(output["z"], Tensor):
             grads = sample
@@ -209,12 +209,12 @@ class BernoulliNll(Check):
             pixels = case.inputs["x"][0].size
             got = output.array.astype(np.float64)
             if np.allclose(got, reference / pixels, rtol=1e-4, atol=1e-6):
-                problem += ": this is the mean over the pixels; sum them"
+                problem = f"this is the mean over the pixels; sum them ({problem})"
             elif case.parts[0] == LARGE:
-                problem += (": large logits need a stable formula (F.binary_cross_entropy_with_logits); "
-                            "sigmoid then log, or a loss that takes probabilities, breaks down there")
+                problem = ("large logits need a stable formula (F.binary_cross_entropy_with_logits); sigmoid then "
+                           f"log, or a loss that takes probabilities, breaks down there ({problem})")
         elif problem and isinstance(output, Tensor) and output.array.ndim == 0:
-            problem += ": one value per example, not a single number for the batch"
+            problem = f"one value per example, not a single number for the batch ({problem})"
         return {case.parts[0]: problem}
 
 

@@ -221,8 +221,8 @@ class GetVgg11(Check):
         rtol, atol = network_tolerance(reference["eval"])
         values = compare_arrays(output["eval"], reference["eval"], "the output in eval mode", rtol=rtol, atol=atol)
         if values and compare_arrays(output["eval"], reference["eval_seed_in_train"], rtol=rtol, atol=atol) is None:
-            values += (": this is the training-mode output; dropout stays on in eval mode "
-                       "(F.dropout needs training=self.training, or use nn.Dropout)")
+            values = ("this is the training-mode output: dropout stays on in eval mode (F.dropout needs "
+                      f"training=self.training, or use nn.Dropout) ({values})")
         elif values and problems:
             values += f" (structure: {problems[0]})"
         dropout = compare_arrays(output["train"], reference["train"], "the output in training mode",
@@ -231,7 +231,8 @@ class GetVgg11(Check):
             if np.allclose(output["train"], output["eval"], rtol=rtol, atol=atol):
                 dropout = "the training-mode output equals the eval-mode output: there is no dropout"
             else:
-                dropout += " with the same random seed: dropout is missing, misplaced or has another p"
+                dropout = ("dropout is missing, misplaced or has another p: with the same random seed, "
+                           f"{dropout}")
         return {STRUCTURE: structure, EVAL: values, DROPOUT: dropout}
 
 
