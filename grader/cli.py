@@ -3,6 +3,7 @@
     grade FOLDER --out DIR [--jobs N] [--timeout S]   grade a folder of submissions
     check FILE [--name KEY]                             self-check one file (visible checks)
     templates [--check]                                 regenerate templates/ from solutions/
+    new-pack NAME [--task TASK]                         scaffold a minimal working pack
 """
 from __future__ import annotations
 
@@ -94,7 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     templates.add_argument("--check", action="store_true", help="only report stale templates (exit 1 if any)")
     _add_common(templates)
 
+    new_pack = commands.add_parser("new-pack", help="scaffold a minimal working assignment pack")
+    new_pack.add_argument("name", help="the pack's name, e.g. assignment5")
+    new_pack.add_argument("--task", help="its first task file (default: warmup)")
+
     args = parser.parse_args(argv)
+    if args.command == "new-pack":
+        from .scaffold import main as scaffold
+        return scaffold(args.name, args.task)
     if args.command in ("grade", "check"):
         from .sandbox import start_forkserver
         start_forkserver()    # its imports run while this process loads the pack (both import torch)

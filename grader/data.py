@@ -75,3 +75,36 @@ def contest_digits() -> tuple[np.ndarray, np.ndarray]:
 def contest_ids() -> np.ndarray:
     """The ids a contest predictions file must cover."""
     return np.arange(len(_raw_digits()["test_labels"]), dtype=np.int64)
+
+
+TWEETS_FILE = DATA_DIR / "tweets.tsv.gz"
+TWEETS_SHA256 = "37d25cab4a062f4397c268349447cb03767f478b292fae766f469db46fc28219"
+
+
+@lru_cache(maxsize=1)
+def _raw_tweets() -> tuple[tuple[str, int, str], ...]:
+    if not TWEETS_FILE.exists():
+        raise FileNotFoundError(
+            f"{TWEETS_FILE} is missing; it ships with the repository (rebuild it with `make data`)"
+        )
+    import gzip
+
+    lines = gzip.decompress(TWEETS_FILE.read_bytes()).decode("utf-8").splitlines()
+    rows = []
+    for line in lines[1:]:                     # the first line is the header
+        split, label, text = line.split("\t", 2)
+        rows.append((split, int(label), text))
+    return tuple(rows)
+
+
+def load_tweets(split: str = "train", limit: int | None = None) -> tuple[list[str], np.ndarray]:
+    """Return ``(texts, labels)`` of the shipped sentiment-labelled tweets.
+
+    ``texts`` is a list of str, ``labels`` int64 (N,): 1 positive, 0 negative. ``split``
+    is "train" (2,746 tweets) or "test" (686). ``limit`` keeps the first N in file order.
+    See ``data/README.md`` for where the tweets and their labels come from.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    rows = [(label, text) for s, label, text in _raw_tweets() if s == split][:limit]
+    return [text for _, text in rows], np.array([label for label, _ in rows], dtype=np.int64)

@@ -86,7 +86,8 @@ def _fill_canonical(module: nn.Module, group: str, index: int, seed: int) -> Non
             tensor.uniform_(low, high, generator=generator)
 
 
-def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0) -> dict:
+def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0,
+                      fill: Callable[[nn.Module, str, int, int], None] | None = None) -> dict:
     """Run ``model`` with canonical weights; report output, executed layers and parameter count.
 
     Just before a parametrised layer runs for the first time, its parameters and buffers
@@ -96,7 +97,11 @@ def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, 
     registration order or nesting. Every leaf module that runs is recorded with its
     configuration. An ordinary exception in the forward pass is reported as text, so the
     layers that ran before it can still be compared.
+
+    ``fill(module, group, index, seed)`` writes the values; the default draws every entry
+    at random. A pack may pass a cheaper one (the same for its students and its reference).
     """
+    fill = fill or _fill_canonical
     leaves: list[dict] = []
     seen: set[int] = set()
     counters: dict[str, int] = {}
@@ -110,7 +115,7 @@ def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, 
             seen.add(id(module))
             group = group_of(kind, config)
             counters[group] = counters.get(group, 0) + 1
-            _fill_canonical(module, group, counters[group], seed)
+            fill(module, group, counters[group], seed)
 
     for module in model.modules():
         if not any(True for _ in module.children()):
@@ -309,12 +314,16 @@ class Replayer:
 
     CACHE_ENTRIES = 256
 
-    def __init__(self, factory: Callable[[], nn.Module], data: dict[str, tuple[np.ndarray, np.ndarray]],
-                 batch_size: int) -> None:
+    def __init__(self, factory: Callable[[], nn.Module], data: dict[str, tuple[np.ndarray, ...]],
+                 batch_size: int, loss: Callable[..., torch.Tensor] = nn.functional.cross_entropy) -> None:
+        """``data`` maps a loader name to arrays sliced alike into batches: the model's
+        inputs, then the labels last (``(X, y)``, or ``(x, lengths, y)`` for a model called
+        as ``model(x, lengths)``). ``loss(output, y)`` is the mean loss of a batch."""
         self.model = factory()
         self.params = list(self.model.parameters())
-        self.data = {name: (torch.from_numpy(x), torch.from_numpy(y)) for name, (x, y) in data.items()}
+        self.data = {name: tuple(torch.from_numpy(a) for a in arrays) for name, arrays in data.items()}
         self.batch_size = batch_size
+        self.loss = loss
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
 
     def _remember(self, key: tuple, value: Any) -> Any:
@@ -337,10 +346,9 @@ class Replayer:
                 p.copy_(torch.from_numpy(flat[offset:offset + n]).view_as(p))
                 offset += n
 
-    def batch(self, loader: str, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x, y = self.data[loader]
+    def batch(self, loader: str, index: int) -> tuple[torch.Tensor, ...]:
         s = index * self.batch_size
-        return x[s:s + self.batch_size], y[s:s + self.batch_size]
+        return tuple(a[s:s + self.batch_size] for a in self.data[loader])
 
     def loss_and_grad(self, flat: np.ndarray, loader: str, index: int) -> tuple[float, np.ndarray]:
         key = ("grad", _digest(flat), loader, index)
@@ -350,8 +358,8 @@ class Replayer:
             self.model.train()
             for p in self.params:
                 p.grad = None
-            x, y = self.batch(loader, index)
-            loss = nn.functional.cross_entropy(self.model(x), y)
+            *inputs, y = self.batch(loader, index)
+            loss = self.loss(self.model(*inputs), y)
             loss.backward()
             grad = torch.cat([p.grad.reshape(-1) for p in self.params]).numpy().copy()
             cached = self._remember(key, (loss.item(), grad))
@@ -363,10 +371,34 @@ class Replayer:
         if cached is None:
             self._load(flat)
             self.model.eval()
-            x, y = self.data[loader]
+            *inputs, y = self.data[loader]
             with torch.no_grad():
-                correct = int((self.model(x).argmax(dim=1) == y).sum())
+                correct = int((self.model(*inputs).argmax(dim=1) == y).sum())
             cached = self._remember(key, correct / len(y))
+        return cached
+
+    def mean_loss(self, flat: np.ndarray, loader: str, per_batch: bool = False) -> float:
+        """The mean loss per example over a whole loader at ``flat``, in eval mode.
+
+        With ``per_batch``, the mean of the batch means instead (a common slip when the
+        last batch is smaller; used to name it).
+        """
+        key = ("loss", _digest(flat), loader, per_batch)
+        cached = self._recall(key)
+        if cached is None:
+            self._load(flat)
+            self.model.eval()
+            arrays = self.data[loader]
+            size = len(arrays[-1]) if not per_batch else self.batch_size
+            sums = []
+            with torch.no_grad():
+                for start in range(0, len(arrays[-1]), size):
+                    *inputs, y = (a[start:start + size] for a in arrays)
+                    sums.append((float(self.loss(self.model(*inputs), y, reduction="sum")), len(y)))
+            if per_batch:
+                cached = self._remember(key, float(np.mean([total / n for total, n in sums])))
+            else:
+                cached = self._remember(key, sums[0][0] / sums[0][1])
         return cached
 
 
@@ -375,8 +407,14 @@ def _digest(flat: np.ndarray) -> bytes:
 
 
 def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batches: int,
-                     train_loader: str = "train", eval_loaders: tuple[str, ...] = ()) -> TrainingAnalysis:
-    """Check a recorded run: one SGD step per training batch, in order; evaluation after epochs."""
+                     train_loader: str = "train", eval_loaders: tuple[str, ...] = (),
+                     rule: UpdateRule | None = None) -> TrainingAnalysis:
+    """Check a recorded run: one step per training batch, in order; evaluation after epochs.
+
+    Each step must be what ``rule`` says (default :class:`PlainSGD`: one SGD step with
+    ``lr`` on the replayed gradient of the batch).
+    """
+    rule = rule or PlainSGD(lr, replay.batch_size)
     result = TrainingAnalysis()
     snapshots: list[np.ndarray] = log["snapshots"]
     events = [tuple(e) for e in log["events"]]
@@ -418,12 +456,10 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
         epochs_run[-1].append(step)
     result.step_problem = _check_sources(steps, epochs_run, epochs, batches, train_loader)
     if result.step_problem is None:
-        accumulated = None
         for number, step in enumerate(steps):
             theta, after = snapshots[step.before], snapshots[step.after]
             loss, grad = replay.loss_and_grad(theta, train_loader, step.source[2])
-            accumulated = grad if accumulated is None else accumulated + grad
-            problem = _check_update(theta, after, grad, accumulated, lr, replay.batch_size, number)
+            problem = rule.check(number, step, theta, after, grad)
             if problem:
                 epoch, index = number // batches, step.source[2]
                 result.step_problem = f"step {number + 1} (epoch {epoch + 1}, batch {index + 1}): {problem}"
@@ -461,6 +497,33 @@ def _check_sources(steps: list[Step], epochs_run: list[list[Step]], epochs: int,
             return (f"epoch {number} updated on batches {[i + 1 for i in order]}; expected each batch of "
                     f"train_loader once, in order")
     return None
+
+
+class UpdateRule:
+    """What one training step must do to the parameters (see :func:`analyse_training`).
+
+    ``check`` is called for every step in order, with the step's number (from 0), the
+    :class:`Step` (its ``source`` is (loader, epoch, batch)), the flat parameters before
+    and after it, and the gradient of the reference loss on that batch at ``theta``. It
+    returns ``None`` when the step is right, or a one-line reason. A rule may keep state
+    across steps (an optimizer's momentum, say).
+    """
+
+    def check(self, number: int, step: Step, theta: np.ndarray, after: np.ndarray,
+              grad: np.ndarray) -> str | None:
+        raise NotImplementedError
+
+
+class PlainSGD(UpdateRule):
+    """``theta - lr * grad``, with hints for a forgotten zero_grad, a summed loss or a wrong lr."""
+
+    def __init__(self, lr: float, batch_size: int) -> None:
+        self.lr, self.batch_size = lr, batch_size
+        self.accumulated: np.ndarray | None = None
+
+    def check(self, number, step, theta, after, grad):
+        self.accumulated = grad if self.accumulated is None else self.accumulated + grad
+        return _check_update(theta, after, grad, self.accumulated, self.lr, self.batch_size, number)
 
 
 def _check_update(theta: np.ndarray, after: np.ndarray, grad: np.ndarray, accumulated: np.ndarray,
@@ -504,7 +567,7 @@ def _check_evaluation(evaluation: list[tuple], epochs_run: list[list[Step]], loa
     for epoch, snapshot in enumerate(end_of_epoch):
         seen = {(e[3], e[5]) for e in evaluation if e[0] == snapshot and e[3] is not None}
         for loader in loaders:
-            count = math.ceil(len(replay.data[loader][1]) / replay.batch_size)
+            count = math.ceil(len(replay.data[loader][-1]) / replay.batch_size)
             missing = [i for i in range(count) if (loader, i) not in seen]
             if missing:
                 return (f"after epoch {epoch + 1}, {len(missing)} of {count} batches of {loader}_loader were not "

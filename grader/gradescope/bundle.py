@@ -3,7 +3,10 @@
 At the zip's root: ``setup.sh`` and ``run_autograder`` (the two scripts in this folder),
 ``requirements.txt`` (the runtime dependencies from pyproject.toml), ``pyproject.toml``,
 and the source the grader needs: ``grader/`` (with the packs), every pack's reference
-solutions (``solutions/``) and the data files (``data/*.npz``).
+solutions (``solutions/``) and the data files (``data/*.npz``, ``data/*.tsv.gz``). Built
+for one assignment (``--assignment``), the bundle also holds
+``grader/gradescope/default_assignment.txt``, which makes that pack the one
+``run_autograder`` grades unless ``GRADER_ASSIGNMENT`` says otherwise.
 
 The zip is deterministic: files in a fixed order, fixed timestamps and permissions, so
 the same source always gives the same bytes.
@@ -48,7 +51,7 @@ def source_files(repo: Path = REPO) -> list[tuple[str, Path]]:
     picked = [p for p in (repo / "grader").rglob("*") if p.suffix in (".py", ".bin") and "__pycache__" not in p.parts]
     for folder in solution_dirs(repo):
         picked += folder.glob("*.py")
-    picked += [*(repo / "data").glob("*.npz"), repo / "pyproject.toml"]
+    picked += [*(repo / "data").glob("*.npz"), *(repo / "data").glob("*.tsv.gz"), repo / "pyproject.toml"]
     return sorted((p.relative_to(repo).as_posix(), p) for p in picked if p.is_file())
 
 
@@ -60,8 +63,11 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
     archive.writestr(info, data, compresslevel=6)
 
 
-def build(out: Path, repo: Path = REPO) -> Path:
-    """Write the bundle to ``out`` and return its path."""
+DEFAULT_FILE = "grader/gradescope/default_assignment.txt"
+
+
+def build(out: Path, repo: Path = REPO, assignment: str | None = None) -> Path:
+    """Write the bundle to ``out`` and return its path; ``assignment`` becomes its default pack."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     missing = [p for p in (repo / "data" / "digits.npz", *solution_dirs(repo)) if not p.exists()]
@@ -77,5 +83,10 @@ def build(out: Path, repo: Path = REPO) -> Path:
               + "".join(r + "\n" for r in reqs)).encode())
         for name, path in source_files(repo):
             _add(archive, name, path.read_bytes())
+        if assignment:
+            from ..packs import PACKS
+            if assignment not in PACKS:
+                raise KeyError(f"unknown assignment {assignment!r}; available: {', '.join(PACKS)}")
+            _add(archive, DEFAULT_FILE, (assignment + "\n").encode())
     tmp.replace(out)
     return out

@@ -54,8 +54,9 @@ def settings_from_env(env: dict | None = None) -> Settings:
     AUTOGRADER_ROOT (default /autograder), GRADESCOPE_VISIBILITY (scored tests, default
     visible), GRADESCOPE_HIDDEN_VISIBILITY (hidden-input details, default after_published),
     GRADER_TIMEOUT (seconds per graded name; default: each name's own limit), GRADER_JOBS
-    (default: CPU count), GRADER_MEMORY_MB (default 3072), GRADER_ASSIGNMENT (default pack),
-    GRADER_SANDBOX (best or require, default best).
+    (default: CPU count), GRADER_MEMORY_MB (default 3072), GRADER_ASSIGNMENT (default: the pack
+    the bundle was built for, else the grader's default pack), GRADER_SANDBOX (best or require,
+    default best).
     """
     env = os.environ if env is None else env
     timeout = env.get("GRADER_TIMEOUT")
@@ -102,7 +103,7 @@ def grade_submission(settings: Settings) -> dict:
             raise ValueError(f"visibility {value!r} is not one of {', '.join(VISIBILITIES)}")
     if not settings.submission.is_dir():
         raise FileNotFoundError(f"no submission folder at {settings.submission}")
-    assignment = load_pack(settings.assignment or DEFAULT)
+    assignment = load_pack(settings.assignment or bundled_assignment() or DEFAULT)
     # The sandbox's own rule (grader.sandbox.Sandbox): as root, with a Python every user can
     # read (setup.sh makes it so), each child drops to its own unprivileged uid.
     as_root = os.getuid() == 0
@@ -142,6 +143,12 @@ def grade_submission(settings: Settings) -> dict:
                    "be wrong. Please tell the course staff (details are in the autograder output).")
     data["output"] = output
     return data
+
+
+def bundled_assignment(folder: Path | None = None) -> str | None:
+    """The pack a bundle was built for (``default_assignment.txt`` next to this file), if any."""
+    path = (folder or Path(__file__).resolve().parent) / "default_assignment.txt"
+    return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
 
 
 def failure_results(exc: BaseException, details: str, seconds: float) -> dict:

@@ -5,7 +5,7 @@ import importlib
 
 from ..assignment import Assignment, check_points
 
-PACKS = ("assignment2", "assignment3")
+PACKS = ("assignment2", "assignment3", "assignment4")
 DEFAULT = "assignment2"
 
 

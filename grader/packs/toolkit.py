@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..assignment import HIDDEN_SEED
+from ..compare import as_float
+from ..wire import Tensor, describe_type
 
 
 def case_rng(visible_seed: int, key: str, visible: bool) -> np.random.Generator:
@@ -39,3 +41,28 @@ def substituted(module: Any, **replacements: Any):
     finally:
         for name, value in saved.items():
             setattr(module, name, value)
+
+
+def compare_losses(got: Any, expected: list[float], batch_losses: list[list[float]], what: str) -> str | None:
+    """A list of per-epoch mean losses against the recomputed ones, with common-mistake hints."""
+    if isinstance(got, (Tensor, np.ndarray)):
+        return f"{what} is {describe_type(got)}, expected a list of floats"
+    if not isinstance(got, (list, tuple)):
+        return f"{what} is {describe_type(got)}, expected a list of floats (one per epoch)"
+    values = []
+    for item in got:
+        value, problem = as_float(item, f"each entry of {what}")
+        if problem:
+            return problem
+        values.append(value)
+    if len(values) != len(expected):
+        return f"{what} has {len(values)} entries, expected {len(expected)} (one per epoch)"
+    for epoch, (value, want, losses) in enumerate(zip(values, expected, batch_losses), start=1):
+        if abs(value - want) <= 1e-5 + 1e-4 * abs(want):
+            continue
+        if np.isclose(value, losses[-1], rtol=1e-4):
+            return f"{what}[{epoch - 1}] is the last batch's loss ({value:.5g}); expected the mean over the epoch's batches ({want:.5g})"
+        if np.isclose(value, sum(losses), rtol=1e-4):
+            return f"{what}[{epoch - 1}] is the sum of the batch losses ({value:.5g}); expected their mean ({want:.5g})"
+        return f"{what}[{epoch - 1}] is {value:.5g}; the mean batch loss of epoch {epoch} was {want:.5g}"
+    return None

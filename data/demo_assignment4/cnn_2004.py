@@ -1,0 +1,2 @@
+def same_padding(kernel)
+    return kernel // 2

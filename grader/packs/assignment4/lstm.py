@@ -1,0 +1,374 @@
+"""Checks for lstm: one-hot encoding, the character LSTM, and its Adam training loop.
+
+``CharLSTM`` is found by its layers, not their names: the check puts known weights into
+the student's one ``nn.LSTM`` and one ``nn.Linear`` and compares the output with what
+PyTorch computes for every text on its own, without padding (the truest reading of "the
+hidden state after the text's own last character"). ``train_lstm`` trains a small
+network the grader hands it on recording batches of real tweets; each step is replayed
+with ``torch.optim.Adam`` (see :mod:`.training`).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...assignment import Check, ProbeError
+from ...compare import as_float, compare_arrays
+from ...data import load_tweets
+from ...torchtools import Replayer, TrainingLog, analyse_training, watch
+from ...wire import Tensor, describe_type
+from .common import case, outcome, raised_text, rng
+from .training import RecordingBatches, adam
+
+ASCII = 128
+
+
+def encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-padded one-hot batch (N, T, 128) float32 and lengths (N,) int64 (the grader's own encoder)."""
+    codes = [[ord(c) for c in text if ord(c) < ASCII] for text in texts]
+    lengths = np.array([len(c) for c in codes], dtype=np.int64)
+    x = np.zeros((len(texts), int(lengths.max()), ASCII), dtype=np.float32)
+    for i, row in enumerate(codes):
+        x[i, np.arange(len(row)), row] = 1.0
+    return x, lengths
+
+
+# --- one_hot_ascii -------------------------------------------------------------------------------
+
+ROWS, FORM = ("one row per character with a 1 at its ASCII code, shape (len, 128)",
+              "a float32 tensor; characters outside ASCII left out")
+
+
+class OneHotAscii(Check):
+    parts = {ROWS: 2.0, FORM: 1.0}
+    TEXTS = [
+        (True, "hello"),
+        (True, "Café au lait \u2615 at 9:30!"),
+        (False, "A"),
+        (False, ""),
+        (False, "tabs\tand\nnew lines, \x00 and \x7f (DEL)"),
+        (False, "na\u00efve r\u00e9sum\u00e9 \U0001F600\U0001F600 end"),
+        (False, "\u00e9\u00e8"),                                    # nothing left
+    ]
+
+    def cases(self):
+        out = []
+        for index, (visible, text) in enumerate(self.TEXTS):
+            ascii_only = all(ord(c) < ASCII for c in text)
+            parts = (ROWS, FORM) if ascii_only else (FORM,)
+            out.append(case(index, visible, parts, {"text": text}, f"one_hot_ascii({text!r})"))
+        r = rng("lstm.one_hot_ascii", False)
+        texts, _ = load_tweets("test", 40)
+        long_text = " ".join(texts)[:300]
+        for text in (long_text, "".join(chr(int(c)) for c in r.integers(0, ASCII, 50))):
+            out.append(case(len(out), False, (ROWS, FORM), {"text": text}, f"one_hot_ascii of a {len(text)}-character "
+                            "ASCII text"))
+        return out
+
+    def probe(self, module, inputs):
+        return module.one_hot_ascii(inputs["text"])
+
+    def reference(self, case):
+        codes = [ord(c) for c in case.inputs["text"] if ord(c) < ASCII]
+        return F.one_hot(torch.tensor(codes, dtype=torch.long), ASCII).to(torch.float32).numpy()
+
+    def judge(self, case, output, reference):
+        what = "the result"
+        if isinstance(output, np.ndarray):
+            problem = f"{what} is a NumPy array; return a torch tensor (torch.from_numpy, or build it with torch)"
+            return {part: problem for part in case.parts}
+        if not isinstance(output, Tensor):
+            problem = f"{what} is {describe_type(output)}, expected a torch tensor"
+            return {part: problem for part in case.parts}
+        values = compare_arrays(output.array.astype(np.float64), reference.astype(np.float64), what)
+        text = case.inputs["text"]
+        if values and output.array.shape == (len(text), ASCII) and len(text) != reference.shape[0]:
+            values = (f"{what} has {len(text)} rows, one per character; characters outside ASCII (code 128 and "
+                      f"above) must be left out, leaving {reference.shape[0]}")
+        elif values and output.array.shape == reference.shape[::-1]:
+            values += ": one row per character, one column per code"
+        dtype = None if output.array.dtype == np.float32 else \
+            f"{what} has dtype {output.array.dtype}; expected float32 (torch.float32), the dtype the LSTM's weights have"
+        if ROWS in case.parts:
+            return {ROWS: values, FORM: dtype}
+        return {FORM: values or dtype}          # a text with non-ASCII characters
+
+
+# --- CharLSTM --------------------------------------------------------------------------------
+
+def charlstm_weights(seed: int, hidden: int, classes: int) -> dict[str, torch.Tensor]:
+    """The weights every CharLSTM is checked with (PyTorch's init scale, a fixed generator)."""
+    generator = torch.Generator().manual_seed(seed)
+    bound = 1.0 / math.sqrt(hidden)
+
+    def uniform(*shape: int) -> torch.Tensor:
+        return (torch.rand(*shape, generator=generator) * 2 - 1) * bound * 2
+
+    return {"weight_ih": uniform(4 * hidden, ASCII), "weight_hh": uniform(4 * hidden, hidden),
+            "bias_ih": uniform(4 * hidden), "bias_hh": uniform(4 * hidden),
+            "out_weight": uniform(classes, hidden), "out_bias": uniform(classes)}
+
+
+class ReferenceCharLSTM(nn.Module):
+    """The contract's network; the grader's own, handed to train_lstm and used for references."""
+
+    def __init__(self, hidden_size: int = 128, num_classes: int = 2) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(ASCII, hidden_size, batch_first=True)
+        self.out = nn.Linear(hidden_size, num_classes)
+
+    def load(self, weights: dict[str, torch.Tensor]) -> "ReferenceCharLSTM":
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(self.lstm, f"{name}_l0").copy_(weights[name])
+            self.out.weight.copy_(weights["out_weight"])
+            self.out.bias.copy_(weights["out_bias"])
+        return self
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.lstm(x)
+        final = outputs[torch.arange(len(lengths)), lengths.long() - 1]
+        return torch.log_softmax(self.out(final), dim=1)
+
+    def one_by_one(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Each text alone, cut to its length: no padding at all."""
+        rows = []
+        for i, length in enumerate(lengths.tolist()):
+            _, (h, _) = self.lstm(x[i:i + 1, :length])
+            rows.append(self.out(h[-1]))
+        return torch.log_softmax(torch.cat(rows), dim=1)
+
+
+def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, nn.Module | None, nn.Module | None]:
+    """(structure problem, recurrent layer, linear layer) of a student's CharLSTM.
+
+    The values can be checked when one recurrent layer (an ``nn.LSTM`` or, off the
+    contract, an ``nn.LSTMCell``) of the right sizes and one ``nn.Linear(hidden, classes)``
+    are there; the structure part asks for exactly the contract's layers.
+    """
+    lstms = [m for m in net.modules() if isinstance(m, nn.LSTM)]
+    cells = [m for m in net.modules() if isinstance(m, nn.LSTMCell)]
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    want_lstm = f"nn.LSTM(128, {hidden}, batch_first=True)"
+    recurrent, problem = None, None
+    if len(lstms) == 1:
+        lstm = lstms[0]
+        settings = {"input_size": ASCII, "hidden_size": hidden, "num_layers": 1, "bidirectional": False,
+                    "bias": True, "proj_size": 0}
+        wrong = [f"{k}={getattr(lstm, k)!r}" for k, v in settings.items() if getattr(lstm, k) != v]
+        if wrong:
+            problem = f"the nn.LSTM has {', '.join(wrong)}; expected {want_lstm}"
+        else:
+            recurrent = lstm
+    elif len(lstms) > 1:
+        problem = f"found {len(lstms)} nn.LSTM layers, expected one: {want_lstm}"
+    elif len(cells) == 1 and cells[0].input_size == ASCII and cells[0].hidden_size == hidden and cells[0].bias:
+        problem, recurrent = f"an nn.LSTMCell stands where the contract has {want_lstm}", cells[0]
+    else:
+        problem = f"no nn.LSTM found; expected {want_lstm}"
+    fitting = [m for m in linears if (m.in_features, m.out_features) == (hidden, classes) and m.bias is not None]
+    linear = fitting[0] if len(fitting) == 1 else None
+    if len(linears) != 1 or linear is None:
+        shapes = ", ".join(f"Linear({m.in_features}, {m.out_features})" for m in linears) or "none"
+        problem = problem or f"expected one nn.Linear({hidden}, {classes}) with a bias; found {shapes}"
+    return problem, recurrent, linear
+
+
+def load_weights(recurrent: nn.Module, linear: nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    suffix = "_l0" if isinstance(recurrent, nn.LSTM) else ""
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(recurrent, name + suffix).copy_(weights[name])
+        linear.weight.copy_(weights["out_weight"])
+        linear.bias.copy_(weights["out_bias"])
+
+
+STRUCTURE = "one nn.LSTM(128, hidden_size) and one nn.Linear(hidden_size, num_classes)"
+EQUAL = "log-probabilities for texts of equal length"
+PADDED = "padded batches: the state after each text's own last character"
+
+
+class CharLSTM(Check):
+    parts = {STRUCTURE: 1.0, EQUAL: 2.0, PADDED: 3.0}
+    # (visible, (hidden_size, num_classes) or None for the defaults, text lengths, padded length)
+    ROWS = [
+        (True, None, [6, 6, 6], 6),
+        (True, (16, 3), [5, 9, 2, 9], 9),
+        (False, (8, 2), [1], 1),
+        (False, (5, 5), [10, 10], 10),
+        (False, (32, 4), [1, 12, 7, 3, 12], 12),
+        (False, None, [20, 35, 4], 35),
+        (False, (12, 2), [11, 4, 8], 15),            # every text is shorter than the padded length
+    ]
+
+    def cases(self):
+        out = []
+        r = rng("lstm.CharLSTM", False)
+        texts, _ = load_tweets("train", 200)
+        for index, (visible, config, lengths, width) in enumerate(self.ROWS):
+            picked = ["".join(c for c in texts[int(r.integers(len(texts)))] if ord(c) < ASCII) * 3 for _ in lengths]
+            x, _ = encode([t[:n] for t, n in zip(picked, lengths)])
+            x = np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0)))
+            hidden, classes = config or (128, 2)
+            padded = len(set(lengths)) > 1 or width > max(lengths)
+            call = "CharLSTM()" if config is None else f"CharLSTM(hidden_size={hidden}, num_classes={classes})"
+            inputs = {"config": config, "x": x, "lengths": np.array(lengths, dtype=np.int64), "seed": 100 + index}
+            out.append(case(index, visible, (STRUCTURE, PADDED if padded else EQUAL), inputs,
+                            f"{call} on {len(lengths)} text(s) of lengths {lengths}, padded to {width}"))
+        return out
+
+    def probe(self, module, inputs):
+        config = inputs["config"]
+        net = module.CharLSTM() if config is None else module.CharLSTM(hidden_size=config[0], num_classes=config[1])
+        if not isinstance(net, nn.Module):
+            raise ProbeError(f"CharLSTM(...) is {type(net).__name__}, not an nn.Module")
+        hidden, classes = config or (128, 2)
+        problem, recurrent, linear = find_layers(net, hidden, classes)
+        if recurrent is None or linear is None:
+            return {"structure": problem, "loaded": False}
+        load_weights(recurrent, linear, charlstm_weights(inputs["seed"], hidden, classes))
+        x, lengths = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["lengths"])
+        with torch.no_grad():
+            result = outcome(lambda: net(x, lengths))
+        return {"structure": problem, "loaded": True, **result}
+
+    def reference(self, case):
+        hidden, classes = case.inputs["config"] or (128, 2)
+        net = ReferenceCharLSTM(hidden, classes).load(charlstm_weights(case.inputs["seed"], hidden, classes))
+        x, lengths = torch.from_numpy(case.inputs["x"]), torch.from_numpy(case.inputs["lengths"])
+        with torch.no_grad():
+            expected = net.one_by_one(x, lengths).numpy()
+            outputs, _ = net.lstm(x)
+            last_step = torch.log_softmax(net.out(outputs[:, -1]), dim=1).numpy()
+        return {"expected": expected, "last_step": last_step}
+
+    def judge(self, case, output, reference):
+        values_part = case.parts[1]
+        if not output["loaded"]:
+            return {STRUCTURE: output["structure"], values_part: f"cannot be checked: {output['structure']}"}
+        return {STRUCTURE: output["structure"], values_part: self.values(output, reference)}
+
+    @staticmethod
+    def values(output: dict, reference: dict) -> str | None:
+        what = "the output"
+        if "raised" in output:
+            return f"forward(x, lengths) {raised_text(output)}"
+        got = output["value"]
+        if not isinstance(got, Tensor):
+            return f"{what} is {describe_type(got)}, expected a tensor of log-probabilities"
+        expected = reference["expected"]
+        problem = compare_arrays(got, expected, what, allow_tensor=True)
+        if problem is None:
+            return None
+        array = got.array
+        if array.shape != expected.shape:
+            return problem
+        array = array.astype(np.float64)
+        if compare_arrays(array, reference["last_step"].astype(np.float64)) is None:
+            return (f"this reads the LSTM's output at the last time step, which belongs to the padding for shorter "
+                    f"texts; take each text's output at step lengths[i] - 1 ({problem})")
+        if np.allclose(array.sum(axis=1), 1.0, atol=1e-4) and np.all(array >= 0):
+            return f"these are probabilities; return log-probabilities (torch.log_softmax) ({problem})"
+        shifted = array - np.log(np.exp(array - array.max(1, keepdims=True)).sum(1, keepdims=True)) - \
+            array.max(1, keepdims=True)
+        if compare_arrays(shifted, expected.astype(np.float64), rtol=2e-4, atol=1e-5) is None:
+            return f"these are raw scores; apply torch.log_softmax over the classes ({problem})"
+        return problem
+
+
+# --- train_lstm --------------------------------------------------------------------------------
+
+STEPS = "one Adam step per batch, in order, on the mean negative log-likelihood"
+LOSSES = "returns the loss of each batch as a Python float"
+TRAIN_HIDDEN = 8
+
+
+class TrainLstm(Check):
+    parts = {STEPS: 4.0, LOSSES: 2.0}
+    SPECS = {True: [dict(texts=24, batch=8, lr=0.01)],
+             False: [dict(texts=30, batch=7, lr=0.005), dict(texts=16, batch=16, lr=0.02)]}
+
+    def __init__(self) -> None:
+        self._replayers: dict[str, Replayer] = {}
+
+    def warm(self):
+        # The first LSTM pass and Adam step set up lazily; pay for them once, in the forkserver.
+        net = ReferenceCharLSTM(TRAIN_HIDDEN, 2)
+        optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+        x, lengths = encode(["warm", "up"])
+        for _ in range(2):
+            optimizer.zero_grad()
+            F.nll_loss(net(torch.from_numpy(x), torch.from_numpy(lengths)), torch.tensor([0, 1])).backward()
+            optimizer.step()
+
+    def cases(self):
+        out = []
+        texts, labels = load_tweets("train")
+        short = [(t[:40], int(y)) for t, y in zip(texts, labels) if len(t) <= 60]
+        for visible, specs in self.SPECS.items():
+            pool = short if visible else short[::-1]
+            for i, spec in enumerate(specs):
+                chosen = pool[i * 40: i * 40 + spec["texts"]]
+                x, lengths = encode([t for t, _ in chosen])
+                y = np.array([label for _, label in chosen], dtype=np.int64)
+                inputs = {"x": x, "lengths": lengths, "y": y, "batch": spec["batch"], "lr": spec["lr"], "seed": 7 + i}
+                label = (f"{spec['texts']} tweets (one-hot, padded to {x.shape[1]}), batches of {spec['batch']}, "
+                         f"lr={spec['lr']}, a CharLSTM with hidden_size={TRAIN_HIDDEN}")
+                out.append(case(i, visible, tuple(self.parts), inputs, label))
+        return out
+
+    def probe(self, module, inputs):
+        torch.manual_seed(inputs["seed"])
+        net = ReferenceCharLSTM(TRAIN_HIDDEN, 2)
+        log = TrainingLog()
+        batches = RecordingBatches("batches", torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["lengths"]),
+                                   torch.from_numpy(inputs["y"]), inputs["batch"], log)
+        finish = watch(net, log)
+        result = module.train_lstm(net, batches, inputs["lr"])
+        finish()
+        return {"result": result, "log": log.export()}
+
+    def replayer(self, case) -> Replayer:
+        if case.id not in self._replayers:
+            i = case.inputs
+            self._replayers[case.id] = Replayer(lambda: ReferenceCharLSTM(TRAIN_HIDDEN, 2),
+                                                {"batches": (i["x"], i["lengths"], i["y"])}, i["batch"],
+                                                loss=F.nll_loss)
+        return self._replayers[case.id]
+
+    def judge(self, case, output, reference):
+        inputs = case.inputs
+        batches = -(-len(inputs["y"]) // inputs["batch"])
+        analysis = analyse_training(output["log"], self.replayer(case), inputs["lr"], 1, batches, "batches",
+                                    rule=adam(inputs["lr"]))
+        expected = analysis.batch_losses[0] if analysis.batch_losses else []
+        sizes = [min(inputs["batch"], len(inputs["y"]) - k * inputs["batch"]) for k in range(batches)]
+        return {STEPS: analysis.step_problem, LOSSES: losses_problem(output["result"], expected, sizes)}
+
+
+def losses_problem(got: Any, expected: list[float], sizes: list[int]) -> str | None:
+    what = "the returned list"
+    if not isinstance(got, (list, tuple)):
+        return f"train_lstm returned {describe_type(got)}, expected a list of floats (one per batch)"
+    values = []
+    for item in got:
+        value, problem = as_float(item, f"each entry of {what}")
+        if problem:
+            return problem
+        values.append(value)
+    if len(values) != len(sizes):
+        return f"{what} has {len(values)} entries, expected {len(sizes)} (one per batch)"
+    if len(expected) != len(sizes):
+        return "cannot be checked: the batches were not each used for one step"
+    for index, (value, want, size) in enumerate(zip(values, expected, sizes)):
+        if abs(value - want) <= 1e-5 + 1e-4 * abs(want):
+            continue
+        if abs(value - want * size) <= 1e-4 * abs(want * size) + 1e-5:
+            return f"loss {index + 1} is {value:.5g}, the sum over the batch; expected the mean ({want:.5g})"
+        return f"loss {index + 1} is {value:.5g}; the batch's mean negative log-likelihood was {want:.5g}"
+    return None

@@ -1,0 +1,223 @@
+"""``python -m grader new-pack NAME``: write a minimal working assignment pack.
+
+The pack has one task file with one graded function, ``scale(x, factor=2.0)`` (an array
+times a number), checked against PyTorch on visible and hidden inputs. It is a skeleton to
+grow, laid out like the real packs (see ``grader/packs/AUTHORING.md``):
+
+    grader/packs/NAME/__init__.py     the declaration: files, graded names, points, signatures
+    grader/packs/NAME/checks.py       the check: cases, probe, reference, judge
+    grader/packs/NAME/ASSIGNMENT.md   the contract, in words, for students and staff
+    solutions/TASK.py                 the reference solution, with solution markers
+    templates/TASK_template.py        generated from it (markers stripped)
+    grader/packs/NAME/visible_references.bin   generated: self-check's stored references
+
+and NAME is added to ``PACKS`` in ``grader/packs/__init__.py``. Nothing is overwritten:
+the command stops if any of these already exists.
+"""
+from __future__ import annotations
+
+import importlib
+import keyword
+import re
+import sys
+from pathlib import Path
+
+from .reference import REPO
+
+PACKS_FILE = Path("grader") / "packs" / "__init__.py"
+
+DECLARATION = '''\
+"""The pack "{name}" (contract: ASSIGNMENT.md in this folder).
+
+The single place where this pack's files, graded names, points, signatures, allowed
+imports and time limits are declared; the checks live in checks.py.
+"""
+from __future__ import annotations
+
+from ...assignment import Assignment, GradedName, Signature, TaskFile
+from ...reference import SOLUTIONS, TEMPLATES
+from . import checks
+
+ASSIGNMENT = Assignment(
+    name="{name}",
+    title="{title}",
+    solutions_dir=str(SOLUTIONS),
+    templates_dir=str(TEMPLATES),
+    files=(
+        TaskFile("{task}", "{task}_template.py", "{task}.py", (
+            GradedName("{task}", "scale", 2, Signature("(x, factor=2.0)"), checks.Scale(), timeout=10),
+        ), allowed_packages=frozenset({{"numpy"}})),
+    ),
+)
+'''
+
+CHECKS = '''\
+"""Checks of the pack "{name}"."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...assignment import Case, Check
+from ...compare import compare_arrays
+from ..toolkit import case_rng
+
+VISIBLE_SEED = {seed}
+
+
+class Scale(Check):
+    """``scale(x, factor=2.0)``: every entry of ``x`` times ``factor``, a new array of x's dtype."""
+
+    parts = {{"default factor": 1.0, "any factor": 1.0}}
+
+    def cases(self):
+        out = []
+        for visible in (True, False):
+            # Visible inputs come from the pack's seed, hidden ones from the grader's.
+            r = case_rng(VISIBLE_SEED, "{task}.scale", visible)
+            for index, (shape, factor) in enumerate([((3,), None), ((2, 4), -0.5)] if visible else
+                                                    [((5, 1), None), ((2, 3, 2), 3.0), ((1,), 0.0)]):
+                inputs = {{"x": r.standard_normal(shape), "factor": factor}}
+                part = "default factor" if factor is None else "any factor"
+                label = f"x of shape {{shape}}" + ("" if factor is None else f", factor={{factor}}")
+                out.append(Case(f"{{'visible' if visible else 'hidden'}}-{{index}}", (part,), visible, inputs, label))
+        return out
+
+    def probe(self, module, inputs):
+        # Runs in the child, next to the student's code: call it, return plain data.
+        x = inputs["x"].copy()
+        if inputs["factor"] is None:
+            return module.scale(x)              # defaults are left to the student's signature
+        return module.scale(x, factor=inputs["factor"])
+
+    def reference(self, case):
+        # Runs in the grader's process: the expected value, from PyTorch.
+        factor = 2.0 if case.inputs["factor"] is None else case.inputs["factor"]
+        return (torch.from_numpy(case.inputs["x"]) * factor).numpy()
+
+    def judge(self, case, output, reference):
+        # Every part of the case: None when it passes, else one line saying why not.
+        problem = compare_arrays(output, reference, "scale(x)", dtype=True)
+        return {{part: problem for part in case.parts}}
+'''
+
+SOLUTION = '''\
+"""{title}: the reference solution of the task "{task}" (2 points).
+
+Graded names and points:
+    scale  2
+
+Rules: keep the function's name and parameters; import only NumPy and the standard library.
+"""
+import numpy as np
+
+
+def scale(x, factor=2.0):
+    """Every entry of ``x`` times ``factor``.
+
+    Args:
+        x: a NumPy array of any shape.
+        factor: a number.
+
+    Returns:
+        A new array with the shape and dtype of ``x``.
+    """
+    # BEGIN SOLUTION
+    return (x * factor).astype(x.dtype)
+    # END SOLUTION
+'''
+
+CONTRACT = '''\
+# The pack "{name}"
+
+{title}. Names, signatures and points are declared once, in `__init__.py` next to this
+file; this page says the same in words (see `grader/packs/AUTHORING.md`).
+
+Points (total 2).
+
+Submission: `{task}_<studentID>.py`, or `<studentID>_{name}.zip` holding it at its top level.
+Imports: NumPy and the standard library.
+
+## {task} (2)
+- `scale(x, factor=2.0)` (2): every entry of the array `x` times `factor`, returned as a
+  new array with the shape and dtype of `x`. Parts: the default factor 1, any factor 1.
+'''
+
+
+def validate(name: str, task: str, repo: Path) -> list[str]:
+    problems = []
+    for label, value in (("pack name", name), ("task name", task)):
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", value) or keyword.iskeyword(value):
+            problems.append(f"the {label} {value!r} must be lowercase letters, digits and _ (a Python identifier)")
+    if problems:
+        return problems
+    from .packs import PACKS
+    if name in PACKS:
+        problems.append(f"a pack named {name!r} is already registered")
+    for path in targets(name, task, repo):
+        if path.exists():
+            problems.append(f"{path.relative_to(repo)} already exists (choose another name or --task)")
+    return problems
+
+
+def targets(name: str, task: str, repo: Path) -> list[Path]:
+    pack = repo / "grader" / "packs" / name
+    return [pack, repo / "solutions" / f"{task}.py", repo / "templates" / f"{task}_template.py"]
+
+
+def register(name: str, repo: Path) -> None:
+    """Add ``name`` to the PACKS tuple of grader/packs/__init__.py."""
+    path = repo / PACKS_FILE
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r"^PACKS = \(([^)]*)\)", text, re.M)
+    if match is None:
+        raise RuntimeError(f"cannot find the PACKS tuple in {path}; add {name!r} to it by hand")
+    names = [n.strip() for n in match.group(1).split(",") if n.strip()]
+    names.append(repr(name).replace("'", '"'))
+    path.write_text(text[:match.start()] + f"PACKS = ({', '.join(names)})" + text[match.end():], encoding="utf-8")
+
+
+def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path]:
+    """Write the pack and its solution, register it, generate its template and references."""
+    task = task or "warmup"
+    problems = validate(name, task, repo)
+    if problems:
+        raise ValueError("; ".join(problems))
+    title = f"{name}: a new assignment pack"
+    fields = {"name": name, "task": task, "title": title, "seed": 1000 + sum(map(ord, name)) % 9000}
+    pack = repo / "grader" / "packs" / name
+    pack.mkdir(parents=True)
+    written = {
+        pack / "__init__.py": DECLARATION.format(**fields),
+        pack / "checks.py": CHECKS.format(**fields),
+        pack / "ASSIGNMENT.md": CONTRACT.format(**fields),
+        repo / "solutions" / f"{task}.py": SOLUTION.format(**fields),
+    }
+    for path, text in written.items():
+        path.write_text(text, encoding="utf-8")
+    register(name, repo)
+
+    # The template and the stored visible references, as `make templates` writes them.
+    from . import kit
+    from .assignment import check_points
+    from .templates import generate
+    assignment = importlib.import_module(f"grader.packs.{name}").ASSIGNMENT
+    check_points(assignment)
+    generated = generate(assignment) + [kit.write(assignment)]
+    return list(written) + [repo / PACKS_FILE] + generated
+
+
+def main(name: str, task: str | None) -> int:
+    try:
+        paths = new_pack(name, task)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"wrote {path.relative_to(REPO)}")
+    task = task or "warmup"
+    print(f"\nNext: edit solutions/{task}.py and grader/packs/{name}/, then\n"
+          f"  python -m grader templates --assignment {name}      (templates and self-check references)\n"
+          f"  python -m grader check solutions/{task}.py --assignment {name}\n"
+          f"See grader/packs/AUTHORING.md.")
+    return 0

@@ -1,0 +1,303 @@
+"""The third pack, "assignment4": CNN arithmetic, VGG-11, a character LSTM and a VAE.
+
+* The declaration loads, its points add up to 60, every graded name has a wrong fixture
+  and every rubric part a visible input.
+* Every fixture of ``tests/fixtures/assignment4.py`` loses exactly what it should (and the
+  explanation says why); correct alternatives in other styles keep full marks; the
+  solutions earn 60 and the templates 0.
+* The reference values of the cnn checks come from PyTorch, and agree with the formulas.
+* Templates and the shipped visible references are in sync with the solutions; the
+  visible checks work without the solutions.
+* The notebooks are what their builder writes, and run end to end against the solutions
+  (full marks) and the templates (0, no error).
+* The demo class is what its script builds and grades as documented with
+  ``python -m grader grade``; the Gradescope bundle built for the pack grades it by default
+  and carries its data; the shipped tweets are the recorded file and can be rebuilt.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import hashlib
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import kit
+from grader.batch import grade_folder
+from grader.discovery import Student, SubmittedFile
+from grader.packs import load_pack
+from grader.runner import Options, Runner
+from grader.templates import generate
+
+from fixtures.assignment4 import RIGHT, WRONG
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute, load_builder
+
+REPO = Path(__file__).resolve().parent.parent
+PACK = load_pack("assignment4")
+TASKS = [f.task for f in PACK.files]
+KEYS = [n.key for n in PACK.names]
+FULL = {"cnn": 15, "vgg": 15, "lstm": 15, "vae": 15}
+
+
+def file_of(folder: str, task: str) -> bytes:
+    name = PACK.file(task).solution if folder == "solutions" else PACK.file(task).template
+    return (REPO / folder / name).read_bytes()
+
+
+def student(sid: str, files: dict[str, bytes]) -> Student:
+    return Student(sid, {task: SubmittedFile(task, f"{task}_{sid}.py", data) for task, data in files.items()})
+
+
+def grade(students: list[Student], options: Options, pack=PACK) -> dict:
+    results = {}
+    errors = Runner(pack, options).grade(students, lambda r: results.__setitem__(r.student_id, r))
+    assert errors == []
+    return results
+
+
+def explanation(name_result) -> str:
+    return " | ".join([name_result.reason] + [p.message for p in name_result.parts if not p.passed])
+
+
+# --- the declaration -----------------------------------------------------------------------------
+
+def test_declaration():
+    assert PACK.points == 60
+    assert {task: PACK.file(task).points for task in TASKS} == FULL
+    assert KEYS == ["cnn.conv_output_size", "cnn.same_padding", "cnn.receptive_field", "cnn.conv_params",
+                    "cnn.residual_block_params", "cnn.bn_stat_shape", "vgg.get_vgg11", "vgg.train_vgg",
+                    "lstm.one_hot_ascii", "lstm.CharLSTM", "lstm.train_lstm", "vae.kl_divergence",
+                    "vae.reparameterize", "vae.bernoulli_nll", "vae.VAE", "vae.elbo_loss"]
+    cnn = PACK.file("cnn")
+    assert cnn.import_allowed("math") and not cnn.import_allowed("numpy") and not cnn.import_allowed("torch")
+    assert all(PACK.file(t).import_allowed("torch") and not PACK.file(t).import_allowed("torchvision")
+               for t in ("vgg", "lstm", "vae"))
+
+
+def test_every_graded_name_has_a_wrong_fixture_and_every_part_a_visible_input():
+    assert {key for f in WRONG for key in f.expect} >= set(KEYS)
+    for graded_name in PACK.names:
+        cases = graded_name.check.cases()
+        assert len({c.id for c in cases}) == len(cases)
+        for part in graded_name.check.parts:
+            assert any(part in c.parts for c in cases if c.visible), (graded_name.key, part)
+            assert any(part in c.parts for c in cases if not c.visible), (graded_name.key, part)
+
+
+@pytest.mark.parametrize("layers, formula", [
+    ([(3, 1)], 3), ([(3, 1), (3, 1)], 5), ([(3, 1), (5, 3), (2, 2), (3, 1)], 22), ([(2, 2)] * 5, 32),
+    ([(11, 4), (3, 2), (5, 1)], 51), ([(7, 2), (3, 2), (3, 2)], 19),
+])
+def test_receptive_fields_from_autograd_agree_with_the_formula(layers, formula):
+    from grader.packs.assignment4.cnn import torch_receptive_field
+    assert torch_receptive_field(layers) == formula
+
+
+def test_cnn_references_come_from_pytorch_and_match_the_handouts_numbers():
+    from grader.packs.assignment4.cnn import (count, residual_block, torch_conv_params, torch_output_size,
+                                              torch_same_padding, torch_stat_shape)
+    assert [torch_output_size(256, 3), torch_output_size(254, 5, 3), torch_output_size(4, 5)] == [254, 84, None]
+    assert [torch_same_padding(k) for k in (1, 3, 5, 4)] == [0, 1, 2, None]
+    assert torch_conv_params(3, 100, 3) == 2800 and torch_conv_params(100, 50, (5, 3), bias=False) == 75000
+    # Seed 004: a basic block at 32 channels, a bottleneck block at 128.
+    assert count(residual_block(32, False)) == 2 * (9 * 32 * 32 + 64) == 18_560
+    assert count(residual_block(128, True)) == 128 * 32 + 64 + 9 * 32 * 32 + 64 + 32 * 128 + 256 == 17_792
+    assert torch_stat_shape((8, 5), "NC") == (5,) and torch_stat_shape((2, 4, 6, 3), "NHWC") == (3,)
+    assert torch_stat_shape((2, 3, 4), "NCHW") is None and torch_stat_shape((2, 3), "CN") is None
+
+
+def test_vgg11_parameter_count_of_the_solution(load_solution):
+    from grader.packs.assignment4.vgg import count_on_meta
+    assert count_on_meta(load_solution("vgg"), {}) == 28_142_858
+    assert count_on_meta(load_solution("vgg"), {"fc_width": 64}) == 9_256_970
+
+
+# --- every check discriminates ------------------------------------------------------------------------
+
+ALL = WRONG + RIGHT
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """Fixtures, solutions and templates graded in one batch, as a class of students."""
+    students = [student(f.id, {f.task: f.source().encode()}) for f in ALL]
+    students.append(student("solution", {t: file_of("solutions", t) for t in TASKS}))
+    students.append(student("template", {t: file_of("templates", t) for t in TASKS}))
+    return grade(students, Options(jobs=2))
+
+
+def test_solutions_earn_full_marks_and_templates_zero(graded):
+    assert graded["solution"].score == 60, [(n.key, explanation(n)) for n in graded["solution"].names if n.reason]
+    assert graded["template"].score == 0
+    assert {n.status for n in graded["template"].names} == {"not_implemented"}
+
+
+@pytest.mark.parametrize("fixture", ALL, ids=[f.id for f in ALL])
+def test_fixture_loses_exactly_what_it_should(graded, fixture):
+    result = graded[fixture.id]
+    for graded_name in PACK.file(fixture.task).names:
+        got = result.name(graded_name.key)
+        expected = fixture.expect.get(graded_name.key, graded_name.points)
+        assert got.score == expected, f"{graded_name.key}: {got.score} != {expected}: {explanation(got)}"
+        if graded_name.key in fixture.reasons:
+            assert fixture.reasons[graded_name.key] in explanation(got), explanation(got)
+
+
+# --- sources and their generated files are in sync ------------------------------------------------------
+
+def test_templates_are_generated_from_the_solutions():
+    assert generate(PACK, check_only=True) == [], "run `make templates ASSIGNMENT=assignment4`"
+    for task in TASKS:
+        text = file_of("templates", task).decode()
+        compile(text, PACK.file(task).template, "exec")
+        assert "BEGIN SOLUTION" not in text and "not implemented yet" in text
+
+
+def test_shipped_visible_references_match_the_solutions():
+    assert not kit.refresh(PACK, check_only=True), "run `make templates ASSIGNMENT=assignment4`"
+
+
+def test_visible_checks_run_without_the_solutions(tmp_path):
+    without = dataclasses.replace(PACK, solutions_dir=str(tmp_path / "no-solutions"))
+    assert not kit.solutions_available(without)
+    results = grade([student("right", {t: file_of("solutions", t) for t in TASKS}),
+                     student("blank", {t: file_of("templates", t) for t in TASKS})],
+                    Options(jobs=2, visible_only=True), pack=without)
+    assert results["right"].score == 60
+    assert results["blank"].score == 0
+
+
+# --- the demo class, the Gradescope bundle, the data ------------------------------------------------------
+
+def test_demo_class_is_what_its_script_builds_and_grades_as_documented(tmp_path):
+    spec = importlib.util.spec_from_file_location("build_demo", REPO / "data" / "build_demo.py")
+    build_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_demo)
+    shipped = {p.name: p.read_bytes() for p in (REPO / "data" / "demo_assignment4").iterdir()}
+    assert shipped == build_demo.files_assignment4(), "run `make demo` to rebuild data/demo_assignment4"
+    # What `make grade ASSIGNMENT=assignment4` runs, in this process (its warm server is already up).
+    batch = grade_folder(REPO / "data" / "demo_assignment4", tmp_path, PACK, Options(jobs=2), resume=False,
+                         progress=False)
+    assert batch.internal_errors == []
+    with open(tmp_path / "gradebook.csv", newline="") as fh:
+        totals = {row["student_id"]: float(row["total"]) for row in csv.DictReader(fh)}
+    # 2001 the solutions, 2002 one bug per file, 2003 the templates, 2004 broken files and no vae.
+    assert totals == {"2001": 60, "2002": 51.5, "2003": 0, "2004": 9}
+    feedback = (tmp_path / "2004" / "feedback.md").read_text()
+    assert "disallowed import" in feedback and "sys.exit" in feedback and "no file for vae" in feedback
+
+
+def test_gradescope_bundle_for_this_pack(tmp_path):
+    from grader.gradescope.bundle import DEFAULT_FILE, build
+    from grader.gradescope.run import bundled_assignment
+    path = build(tmp_path / "autograder.zip", assignment="assignment4")
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        assert archive.read(DEFAULT_FILE).decode().strip() == "assignment4"
+        archive.extract(DEFAULT_FILE, tmp_path / "source")
+    assert {"data/tweets.tsv.gz", "data/digits.npz", "grader/packs/assignment4/visible_references.bin",
+            *(f"solutions/{f.solution}" for f in PACK.files)} <= names
+    assert bundled_assignment((tmp_path / "source" / DEFAULT_FILE).parent) == "assignment4"
+    assert bundled_assignment(tmp_path) is None          # a bundle built without --assignment
+
+
+def test_shipped_tweets_are_the_recorded_file_and_rebuild_from_the_sdist(tmp_path):
+    from grader.data import TWEETS_FILE, TWEETS_SHA256, load_tweets
+    assert hashlib.sha256(TWEETS_FILE.read_bytes()).hexdigest() == TWEETS_SHA256
+    texts, labels = load_tweets("train")
+    test_texts, test_labels = load_tweets("test")
+    assert (len(texts), len(test_texts)) == (2746, 686) and set(labels) == set(test_labels) == {0, 1}
+    assert texts[1] == "Yay. Another good phone interview." and labels[1] == 1
+    download = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                               "vadersentiment==3.3.2", "--dest", str(tmp_path)], capture_output=True, text=True)
+    if download.returncode != 0:
+        pytest.skip("the vaderSentiment sdist cannot be fetched here (no package registry)")
+    out = tmp_path / "tweets.tsv.gz"
+    subprocess.run([sys.executable, str(REPO / "data" / "build_tweets.py"), "--sdist",
+                    str(tmp_path / "vaderSentiment-3.3.2.tar.gz"), "--output", str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == TWEETS_FILE.read_bytes()
+
+
+# --- the notebooks ----------------------------------------------------------------------------------------------
+
+TOTAL_LINE = "Total of visible checks:"
+BUILD = load_builder("build_assignment4.py")
+
+
+def test_committed_notebooks_are_what_the_builder_writes():
+    assert sorted(BUILD.NOTEBOOKS) == sorted(f"{task}_run.ipynb" for task in TASKS)
+    assert BUILD.TOTAL_LINE == TOTAL_LINE
+    assert_committed_as_built(BUILD, "run `make notebooks`")
+
+
+def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell():
+    for task in TASKS:
+        cells = BUILD.NOTEBOOKS[f"{task}_run.ipynb"].cells
+        sources = [c.source for c in cells]
+        for graded_name in PACK.file(task).names:
+            index = sources.index(f'check("{graded_name.key}", STUDENT_FILE, assignment="assignment4")')
+            assert cells[index - 1].cell_type == "markdown"
+            assert f"({graded_name.points:g} point" in cells[index - 1].source, graded_name.key
+        assert any(f'check_all("{task}", STUDENT_FILE, assignment="assignment4")' in s for s in sources)
+
+
+@pytest.fixture(scope="module")
+def notebook_runs():
+    plan = {(task, folder): (f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
+                                                                    else PACK.file(task).template))
+            for task in TASKS for folder in ("solutions", "templates")}
+
+    async def run_all():
+        slots = asyncio.Semaphore(2)
+
+        async def one(notebook, path):
+            async with slots:
+                return await execute(notebook, path)
+        done = await asyncio.gather(*(one(nb, path) for nb, path in plan.values()))
+        return dict(zip(plan, done))
+
+    return asyncio.run(run_all())
+
+
+def _texts(nb: nbformat.NotebookNode) -> list[str]:
+    return [cell_text(cell) for cell in nb.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_notebook_gives_the_solution_full_marks(notebook_runs, task):
+    nb, seconds = notebook_runs[task, "solutions"]
+    texts = _texts(nb)
+    assert not any("ERROR" in t or "Traceback" in t for t in texts), texts
+    assert f"{TOTAL_LINE} {FULL[task]}/{FULL[task]} points" in texts[-1]
+    assert not any("first, then run this cell again" in t for t in texts)
+    assert seconds < 90, f"{task}_run.ipynb took {seconds:.0f} s (a few seconds alone; 90 allows a loaded machine)"
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_notebook_gives_the_template_zero_without_errors(notebook_runs, task):
+    nb, _ = notebook_runs[task, "templates"]
+    texts = _texts(nb)
+    assert not any("ERROR" in t or "Traceback" in t for t in texts), texts
+    assert f"{TOTAL_LINE} 0/{FULL[task]} points" in texts[-1]
+    checks = [t for t in texts if t.startswith("Self-check of") or "<table" in t]
+    assert checks and all("not implemented yet" in t for t in checks)
+    assert any("first, then run this cell again" in t for t in texts)      # experiments say what is missing
+
+
+def test_notebooks_show_the_plots_the_handouts_ask_for(notebook_runs):
+    """VGG's four curves, the LSTM's accuracy curve, VAE reconstructions and a latent scatter."""
+    def images(task: str) -> int:
+        nb, _ = notebook_runs[task, "solutions"]
+        return sum("image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
+                   for out in cell.outputs)
+    assert images("vgg") >= 1 and images("lstm") >= 1 and images("vae") >= 2
+    vgg_text = "\n".join(_texts(notebook_runs["vgg", "solutions"][0]))
+    for curve in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        assert curve in vgg_text
