@@ -42,7 +42,7 @@ def grading_key(assignment: Assignment, options: Options) -> str:
 
 
 def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Options, resume: bool = True,
-                 progress: bool = True, visibility: Visibility | None = None) -> BatchResult:
+                 progress: bool = True, visibility: Visibility | None = None, similarity: bool = False) -> BatchResult:
     started = time.monotonic()
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if out == folder or folder in out.parents:
@@ -80,10 +80,17 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     stats = {"graded now": len(todo), "reused from an earlier run (unchanged files)": reused,
              "wall time": f"{seconds:.1f} s" + (f" ({seconds / len(todo):.2f} s per graded student, "
                                                  f"{options.jobs} jobs)" if todo else "")}
+    similar_md = similar_html = ""
+    if similarity:      # the similarity report (grader/similarity), its top pairs in both summaries
+        try:
+            from .similarity.command import for_grade
+            similar_md, similar_html = for_grade(found, out, assignment)
+        except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report
+            internal.append(f"similarity report failed: {type(exc).__name__}: {exc}")
     write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))
-    write_atomic(out / "summary.md", summary_markdown(results, assignment, found.problems, stats))
+    write_atomic(out / "summary.md", summary_markdown(results, assignment, found.problems, stats) + similar_md)
     try:
-        write_report(out, results, assignment, found.problems)
+        write_report(out, results, assignment, found.problems, similar_html)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
         import traceback
         internal.append(f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}")

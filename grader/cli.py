@@ -3,6 +3,7 @@
     grade FOLDER --out DIR [--jobs N] [--timeout S]   grade a folder of submissions
     check FILE [--name KEY]                             self-check one file (visible checks)
     templates [--check]                                 regenerate templates/ from solutions/
+    similarity FOLDER --out DIR [--past DIR] [--top N]  similarity (copy-detection) report, computed locally
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--visibility", default="visible", help="Gradescope visibility of scored tests")
     grade.add_argument("--hidden-visibility", default="after_published",
                        help="Gradescope visibility of hidden-input details (default after_published)")
+    grade.add_argument("--similarity", action="store_true",
+                       help="also write the similarity report and list its top pairs in summary.md and report.html")
     _add_common(grade)
 
     check = commands.add_parser("check", help="self-check a file with the visible checks")
@@ -45,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     templates = commands.add_parser("templates", help="regenerate templates/ and the self-check references from solutions/")
     templates.add_argument("--check", action="store_true", help="only report stale templates (exit 1 if any)")
     _add_common(templates)
+
+    similarity = commands.add_parser("similarity", help="similarity (copy-detection) report of a folder, computed locally")
+    from .similarity.options import add_arguments
+    add_arguments(similarity)
+    _add_common(similarity)
 
     args = parser.parse_args(argv)
     if args.command in ("grade", "check"):
@@ -58,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         report = check_file(args.file, assignment=assignment.name, name=args.name, task=args.task)
         print(report.text())
         return 0
+    if args.command == "similarity":
+        from .similarity.command import main as similarity_main
+        return similarity_main(args, assignment)
     if args.command == "templates":
         from . import kit
         from .templates import generate
@@ -83,7 +94,8 @@ def _grade(args: argparse.Namespace, assignment) -> int:
     options = Options(jobs=max(1, args.jobs), timeout=args.timeout, memory_mb=args.memory)
     try:
         batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
-                             progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility))
+                             progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
+                             similarity=args.similarity)
     except (ValueError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
