@@ -84,7 +84,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     if similarity:      # the similarity report (grader/similarity), its top pairs in both summaries
         try:
             from .similarity.command import for_grade
-            similar_md, similar_html = for_grade(found, out, assignment)
+            similar_md, similar_html = for_grade(found, out, assignment, options.jobs)
         except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report
             internal.append(f"similarity report failed: {type(exc).__name__}: {exc}")
     write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))

@@ -3,10 +3,10 @@
 Template code is removed twice over, because students move it around:
 
 * before fingerprinting, every line of a submission that is also a line of the pack's
-  template for that task (``templates/<task>_template.py``), whitespace aside, is blanked
-  out (replaced by spaces, so positions keep pointing at the student's text). This catches
-  the template however the student reorders its functions or deletes its docstrings,
-  which would otherwise make fingerprints of template code the template itself lacks;
+  template for that task (``templates/<task>_template.py``), whitespace aside, is cut out.
+  This catches the template however the student reorders its functions or deletes its
+  docstrings, which would otherwise make fingerprints of template code the template
+  itself lacks;
 * after fingerprinting, every fingerprint the template itself has is dropped.
 
 And then, from every file of the task:
@@ -57,20 +57,29 @@ def _key(line: str) -> str:
     return "".join(line.split())
 
 
-def blank_template(code: str, lines: frozenset[str]) -> tuple[str, list[tuple[int, int]]]:
-    """``code`` with every template line replaced by spaces, and the (start, end) spans blanked."""
-    if not lines:
-        return code, []
-    out, spans, offset = [], [], 0
+def cut_template(code: str, lines: frozenset[str]) -> tuple[str, np.ndarray, list[tuple[int, int]]]:
+    """``code`` without its template lines: (text, line_map, cut).
+
+    ``line_map`` holds (start in text, start in code) of every line kept; ``cut`` the
+    (start, end) spans of ``code`` that were template lines. Blank lines are left out
+    too (they hold no tokens, and Pygments drops leading newlines, which would shift
+    every position after them).
+    """
+    kept, line_map, cut = [], [], []
+    at_text = at_code = 0
     for line in code.splitlines(keepends=True):
         body = line.rstrip("\r\n")
-        if _key(body) in lines:
-            out.append(" " * len(body) + line[len(body):])
-            spans.append((offset, offset + len(body)))
+        key = _key(body)
+        if lines and key in lines:
+            cut.append((at_code, at_code + len(body)))
+        elif not key:
+            pass
         else:
-            out.append(line)
-        offset += len(line)
-    return "".join(out), spans
+            kept.append(line)
+            line_map.append((at_text, at_code))
+            at_text += len(line)
+        at_code += len(line)
+    return "".join(kept), np.array(line_map or [(0, 0)], dtype=np.int64).reshape(-1, 2), cut
 
 
 def common_limit(documents: int, max_share: float = MAX_SHARE, min_count: int = MIN_COUNT) -> int:

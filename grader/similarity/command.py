@@ -47,7 +47,7 @@ def main(args: argparse.Namespace, assignment: Assignment) -> int:
     if not 0 < args.max_share <= 1 or args.min_count < 1 or args.top < 0:
         print("error: --max-share must be in (0, 1], --min-count at least 1, --top at least 0", file=sys.stderr)
         return 2
-    comparison = compare_folder(folder, assignment, args.past, args.max_share, args.min_count)
+    comparison = compare_folder(folder, assignment, args.past, args.max_share, args.min_count, max(1, args.jobs))
     table, report = write(comparison, out, args.top)
     best = comparison.pairs[0] if comparison.pairs else None
     lead = f"; highest {best.similarity:.2f} ({best.task}: {best.a.label} and {best.b.label})" if best else ""
@@ -86,9 +86,10 @@ def html_section(comparison: Comparison, top: int = TOP_IN_GRADE) -> str:
     ])
 
 
-def for_grade(found: Discovery, out: Path, assignment: Assignment, top: int = TOP_IN_GRADE) -> tuple[str, str]:
+def for_grade(found: Discovery, out: Path, assignment: Assignment, jobs: int = 1,
+              top: int = TOP_IN_GRADE) -> tuple[str, str]:
     """Compare the class ``grade`` just discovered, write the similarity files into ``out``,
     and return the sections for summary.md and report.html."""
-    comparison = compare_found(found, assignment)
+    comparison = compare_found(found, assignment, jobs=jobs)
     write(comparison, out)
     return markdown_section(comparison, top), html_section(comparison, top)

@@ -8,9 +8,9 @@ from typing import Iterable
 
 from ..assignment import Assignment
 from ..discovery import Discovery, discover
-from .boilerplate import (MAX_SHARE, MIN_COUNT, Dropped, blank_template, drop_boilerplate, template_code,
+from .boilerplate import (MAX_SHARE, MIN_COUNT, Dropped, cut_template, drop_boilerplate, template_code,
                           template_lines)
-from .fingerprint import Fingerprint, decode, fingerprint
+from .fingerprint import Fingerprint, decode, fingerprint, normalise_all
 from .pairs import Pair, rank, score_task
 
 PAST_PREFIX = "past:"
@@ -41,31 +41,33 @@ def past_label(folder: Path, student_id: str) -> str:
     return f"{PAST_PREFIX}{folder.name}/{student_id}"
 
 
-def _prints(found: Discovery, assignment: Assignment, past: bool, folder: Path | None = None) -> list[Fingerprint]:
+def _prints(found: Discovery, assignment: Assignment, past: bool, folder: Path | None = None,
+            jobs: int = 1) -> list[Fingerprint]:
     lines = {f.task: template_lines(template_code(assignment, f.task)) for f in assignment.files}
-    prints = []
+    files = []
     for sid in sorted(found.students):
         student = found.students[sid]
         label = past_label(folder, sid) if past else sid
         for task in sorted(student.files):
             code = decode(student.files[task].data)
-            text, blanked = blank_template(code, lines.get(task, frozenset()))
-            prints.append(fingerprint(code, label, task, past, text, blanked))
-    return prints
+            files.append((code, label, task, *cut_template(code, lines.get(task, frozenset()))))
+    normalised = normalise_all([text for _, _, _, text, _, _ in files], jobs)
+    return [fingerprint(code, label, task, past, text, line_map, cut, norm)
+            for (code, label, task, text, line_map, cut), norm in zip(files, normalised)]
 
 
 def compare_found(found: Discovery, assignment: Assignment, past: Iterable[Path] = (),
-                  max_share: float = MAX_SHARE, min_count: int = MIN_COUNT) -> Comparison:
+                  max_share: float = MAX_SHARE, min_count: int = MIN_COUNT, jobs: int = 1) -> Comparison:
     """Compare an already discovered class (``grade --similarity`` reuses its discovery)."""
     started = time.monotonic()
-    prints = _prints(found, assignment, past=False)
+    prints = _prints(found, assignment, past=False, jobs=jobs)
     problems = [f"{p}" for p in found.problems]
     past_students = 0
     for folder in past:
         folder = Path(folder)
         earlier = discover(folder, assignment)
         past_students += len(earlier.students)
-        prints += _prints(earlier, assignment, past=True, folder=folder)
+        prints += _prints(earlier, assignment, past=True, folder=folder, jobs=jobs)
         problems += [f"{folder.name} (earlier term): {p}" for p in earlier.problems]
 
     pairs: list[Pair] = []
@@ -85,6 +87,6 @@ def compare_found(found: Discovery, assignment: Assignment, past: Iterable[Path]
 
 
 def compare_folder(folder: Path, assignment: Assignment, past: Iterable[Path] = (),
-                   max_share: float = MAX_SHARE, min_count: int = MIN_COUNT) -> Comparison:
+                   max_share: float = MAX_SHARE, min_count: int = MIN_COUNT, jobs: int = 1) -> Comparison:
     """Discover ``folder`` the way ``grade`` does and compare every pair of files of a task."""
-    return compare_found(discover(Path(folder), assignment), assignment, past, max_share, min_count)
+    return compare_found(discover(Path(folder), assignment), assignment, past, max_share, min_count, jobs)

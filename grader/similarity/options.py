@@ -3,6 +3,7 @@ before the grader's forkserver starts)."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 TOP = 25              # pairs shown side by side in similarity.html
@@ -23,3 +24,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="drop fingerprints found in more than this share of a task's files (default %(default)s)")
     parser.add_argument("--min-count", type=int, default=MIN_COUNT,
                         help="... and in more than this many files (default %(default)s)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes that tokenize files (default: CPU count)")

@@ -58,11 +58,13 @@ pre { margin: 0; padding: 0.4rem 0.5rem; overflow-x: auto; font-size: 0.78rem; l
 def char_classes(fp: Fingerprint, shared: np.ndarray) -> np.ndarray:
     """A class (plain, template, shared) for every character of ``fp.code``."""
     marks = np.full(len(fp.code), PLAIN, np.int8)
-    for start, end in fp.blanked:
-        marks[start:end] = TEMPLATE
     for kind, positions in ((TEMPLATE, fp.template_positions), (SHARED, shared)):
         for start, end in to_original(fp, *runs(positions)):
             marks[start:end] = np.maximum(marks[start:end], kind)
+    # A shared passage can run across template lines (they were blanked before
+    # fingerprinting); those lines are still the template's, never shared code.
+    for start, end in fp.blanked:
+        marks[start:end] = TEMPLATE
     return marks
 
 

@@ -11,6 +11,10 @@ student who wrote nothing of their own (the untouched template) scores 0 against
 ``share_a`` and ``share_b`` say the same per side (how much of a is found in b, and the
 reverse), as MOSS shows them: a small file copied into a large one has one high side.
 
+Little evidence is weak evidence: a file with less than ``MIN_OWN`` normalised characters
+of own code (about five short statements) is scored as if it had ``MIN_OWN``, so two
+files whose only own code is the same short line do not score 1.0.
+
 Only pairs that share at least one fingerprint are scored (an inverted index finds
 them); every other pair has similarity 0. Two earlier-term references are never paired.
 """
@@ -23,6 +27,7 @@ import numpy as np
 
 from .fingerprint import Fingerprint, covered
 
+MIN_OWN = 150      # normalised characters; see above
 
 @dataclass
 class Pair:
@@ -40,25 +45,22 @@ class Pair:
 
 def shared_positions(a: Fingerprint, b: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
     """Where a's and b's common fingerprints start, in each file's normalised code."""
-    common = np.intersect1d(a.hashes, b.hashes)
-    return a.positions[np.isin(a.hashes, common)], b.positions[np.isin(b.hashes, common)]
+    return a.positions_shared_with(b), b.positions_shared_with(a)
 
 
 def score(a: Fingerprint, b: Fingerprint, own_a: int | None = None, own_b: int | None = None) -> Pair:
-    own_a = a.own if own_a is None else own_a
-    own_b = b.own if own_b is None else own_b
+    own_a = max(a.own if own_a is None else own_a, MIN_OWN)
+    own_b = max(b.own if own_b is None else own_b, MIN_OWN)
     pos_a, pos_b = shared_positions(a, b)
     cov_a, cov_b = covered(pos_a), covered(pos_b)
-    total = own_a + own_b
-    similarity = (cov_a + cov_b) / total if total else 0.0
-    return Pair(a.task, a, b, similarity, cov_a / own_a if own_a else 0.0, cov_b / own_b if own_b else 0.0)
+    return Pair(a.task, a, b, (cov_a + cov_b) / (own_a + own_b), cov_a / own_a, cov_b / own_b)
 
 
 def candidates(prints: list[Fingerprint]) -> set[tuple[int, int]]:
     """Index pairs (i < j) of files sharing a fingerprint, except two past references."""
     if len(prints) < 2:
         return set()
-    doc = np.concatenate([np.full(len(u), i, np.int64) for i, u in enumerate(fp.unique_hashes() for fp in prints)])
+    doc = np.concatenate([np.full(len(fp.unique_hashes()), i, np.int64) for i, fp in enumerate(prints)])
     hashes = np.concatenate([fp.unique_hashes() for fp in prints])
     order = np.lexsort((doc, hashes))
     hashes, doc = hashes[order], doc[order]
