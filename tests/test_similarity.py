@@ -211,6 +211,25 @@ def test_pairs_are_same_task_and_ranked(comparison, klass):
     assert values == sorted(values, reverse=True)
 
 
+def test_all_pairs_at_once_equals_pair_by_pair(folder):
+    """score_task's vectorised coverage gives exactly what scoring each pair alone gives."""
+    from grader.discovery import discover
+    from grader.similarity import compare as cmp
+    from grader.similarity.boilerplate import drop_boilerplate, template_code
+    from grader.similarity.pairs import score, score_task
+
+    prints = cmp._prints(discover(folder, PACK), PACK, past=False)
+    for task in TASKS:
+        of_task = [fp for fp in prints if fp.task == task]
+        drop_boilerplate(of_task, template_code(PACK, task))
+        pairs = score_task(of_task)
+        assert len(pairs) > 10
+        for p in pairs:
+            alone = score(p.a, p.b)
+            assert (alone.similarity, alone.share_a, alone.share_b) == pytest.approx(
+                (p.similarity, p.share_a, p.share_b), abs=1e-12)
+
+
 def test_common_code_counts_for_nobody(tmp_path):
     """A passage most of the class shares (say, from a lecture) does not make a pair: two students
     who share only it score low, and high once the cut is switched off."""

@@ -15,17 +15,17 @@ Little evidence is weak evidence: a file with less than ``MIN_OWN`` normalised c
 of own code (about five short statements) is scored as if it had ``MIN_OWN``, so two
 files whose only own code is the same short line do not score 1.0.
 
-Only pairs that share at least one fingerprint are scored (an inverted index finds
-them); every other pair has similarity 0. Two earlier-term references are never paired.
+Only pairs that share at least one fingerprint are scored (all at once, see
+:func:`shared_coverage`); every other pair has similarity 0. Two earlier-term references
+are never paired.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
-from .fingerprint import Fingerprint, covered
+from .fingerprint import K, Fingerprint, covered
 
 MIN_OWN = 150      # normalised characters; see above
 
@@ -56,35 +56,66 @@ def score(a: Fingerprint, b: Fingerprint, own_a: int | None = None, own_b: int |
     return Pair(a.task, a, b, (cov_a + cov_b) / (own_a + own_b), cov_a / own_a, cov_b / own_b)
 
 
-def candidates(prints: list[Fingerprint]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) of files sharing a fingerprint, except two past references."""
+def shared_coverage(prints: list[Fingerprint]) -> dict[tuple[int, int], int]:
+    """For every ordered pair (i, j) of files sharing a fingerprint: how many normalised
+    characters of file i are covered by fingerprints file j holds too.
+
+    All pairs at once, without a loop over pairs: every kept position of file i is
+    repeated once per other file holding its fingerprint, then the (i, j, position)
+    triples are sorted and each (i, j) run of positions is measured as in :func:`covered`.
+    """
     if len(prints) < 2:
-        return set()
-    doc = np.concatenate([np.full(len(fp.unique_hashes()), i, np.int64) for i, fp in enumerate(prints)])
-    hashes = np.concatenate([fp.unique_hashes() for fp in prints])
-    order = np.lexsort((doc, hashes))
-    hashes, doc = hashes[order], doc[order]
-    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-    sizes = np.diff(np.r_[starts, len(hashes)])
-    found: set[tuple[int, int]] = set()
-    for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
-        found.update(combinations(doc[start:start + size].tolist(), 2))
-    return {(i, j) for i, j in found if not (prints[i].past and prints[j].past)}
+        return {}
+    doc = np.concatenate([np.full(len(fp.hashes), i, np.int64) for i, fp in enumerate(prints)])
+    hashes = np.concatenate([fp.hashes for fp in prints])
+    pos = np.concatenate([fp.positions for fp in prints])
+    order = np.lexsort((pos, doc, hashes))
+    hashes, doc, pos = hashes[order], doc[order], pos[order]
+    # The distinct (hash, file) entries, grouped by hash: who holds each fingerprint.
+    first = np.r_[True, (hashes[1:] != hashes[:-1]) | (doc[1:] != doc[:-1])]
+    holder_hash, holder_doc = hashes[first], doc[first]
+    group_start = np.flatnonzero(np.r_[True, holder_hash[1:] != holder_hash[:-1]])
+    group_size = np.diff(np.r_[group_start, len(holder_hash)])
+    group = np.searchsorted(holder_hash[group_start], hashes)
+    shared = group_size[group] > 1
+    entry, group = np.flatnonzero(shared), group[shared]
+    # One row per (position of i, another holder j of its fingerprint).
+    repeats = group_size[group]
+    row_entry = np.repeat(entry, repeats)
+    within = np.arange(repeats.sum()) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    partner = holder_doc[np.repeat(group_start[group], repeats) + within]
+    mine, where = doc[row_entry], pos[row_entry]
+    other = mine != partner
+    mine, partner, where = mine[other], partner[other], where[other]
+    if len(mine) == 0:
+        return {}
+    order = np.lexsort((where, partner, mine))
+    mine, partner, where = mine[order], partner[order], where[order]
+    new_pair = np.r_[True, (mine[1:] != mine[:-1]) | (partner[1:] != partner[:-1])]
+    step = np.minimum(np.diff(where, prepend=0), K)
+    step[new_pair] = K                               # the first k-gram of each run counts whole
+    starts = np.flatnonzero(new_pair)
+    totals = np.add.reduceat(step, starts)
+    return {(int(i), int(j)): int(c) for i, j, c in zip(mine[starts], partner[starts], totals)}
 
 
 def score_task(prints: list[Fingerprint]) -> list[Pair]:
     """Every pair of one task's files that shares own code, best first.
 
-    A current student always comes first in a pair with an earlier-term reference.
+    A current student always comes first in a pair with an earlier-term reference; two
+    earlier-term references are never paired.
     """
-    own = [fp.own for fp in prints]
+    own = [max(fp.own, MIN_OWN) for fp in prints]
+    coverage = shared_coverage(prints)
     pairs = []
-    for i, j in sorted(candidates(prints)):
-        if prints[i].past and not prints[j].past:
-            i, j = j, i
-        pair = score(prints[i], prints[j], own[i], own[j])
-        if pair.similarity > 0:
-            pairs.append(pair)
+    for (i, j), cov_i in coverage.items():
+        if i > j or (prints[i].past and prints[j].past):
+            continue
+        cov_j = coverage.get((j, i), 0)
+        if prints[i].past:
+            i, j, cov_i, cov_j = j, i, cov_j, cov_i
+        pairs.append(Pair(prints[i].task, prints[i], prints[j], (cov_i + cov_j) / (own[i] + own[j]),
+                          cov_i / own[i], cov_j / own[j]))
     return rank(pairs)
 
 
