@@ -64,6 +64,7 @@ class Measured:
     free_cores: float
     load: tuple[float, float, float]
     ranks: list[int]               # rank (1 = highest) of each planted pair in similarity.csv
+    planted_scores: list[float]    # their similarities, same order
     best_other: float              # highest score of a pair that is not a planted copy
     pairs: int
     csv_bytes: int
@@ -72,17 +73,19 @@ class Measured:
     output: str
 
 
-def ranks_of_planted(csv_path: Path, planted: set[tuple[str, frozenset[str]]]) -> tuple[list[int], float, int]:
+def ranks_of_planted(csv_path: Path, planted: set[tuple[str, frozenset[str]]]
+                     ) -> tuple[list[int], list[float], float, int]:
     with open(csv_path, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    ranks, best_other = [], 0.0
+    ranks, values, best_other = [], [], 0.0
     for rank, row in enumerate(rows, start=1):
         key = (row["task"], frozenset((row["student_a"], row["student_b"])))
         if key in planted:
             ranks.append(rank)
+            values.append(float(row["similarity"]))
         else:
             best_other = max(best_other, float(row["similarity"]))
-    return ranks, best_other, len(rows)
+    return ranks, values, best_other, len(rows)
 
 
 def stages(folder: Path, jobs: int) -> dict[str, float]:
@@ -136,10 +139,10 @@ def measure(students: int, jobs: int, workdir: Path | None = None, log=print) ->
         if done.returncode != 0:
             raise RuntimeError(f"grader similarity failed:\n{done.stderr[-3000:]}")
         cores = (cores_before + free_cores()) / 2
-        ranks, best_other, pairs = ranks_of_planted(out / "similarity.csv", planted)
+        ranks, values, best_other, pairs = ranks_of_planted(out / "similarity.csv", planted)
         log("where the time goes ...")
         split = stages(folder, jobs)
-        return Measured(students, len(subs), len(planted), done.wall, done.cpu, cores, load, sorted(ranks),
+        return Measured(students, len(subs), len(planted), done.wall, done.cpu, cores, load, ranks, values,
                         best_other, pairs, (out / "similarity.csv").stat().st_size,
                         (out / "similarity.html").stat().st_size, split, done.stdout.strip())
     finally:
@@ -149,7 +152,7 @@ def measure(students: int, jobs: int, workdir: Path | None = None, log=print) ->
 
 def section(m: Measured, jobs: int) -> str:
     met = "yes" if m.wall < TARGET_SECONDS else "**no**"
-    top = sum(1 for r in m.ranks if r <= m.planted)
+    found = sum(1 for v in m.planted_scores if v >= 0.8)
     lines = [
         "## 4. Similarity report",
         "",
@@ -164,9 +167,9 @@ def section(m: Measured, jobs: int) -> str:
         "|---|---|---|---|",
         f"| `grader similarity`, {m.students} students, `--jobs {jobs}` | **{m.wall:.1f} s** wall "
         f"(CPU {m.cpu:.1f} s) | < {TARGET_SECONDS:g} s | {met} |",
-        f"| planted copies among the top {m.planted} pairs | {top} of {m.planted} (ranks "
-        f"{', '.join(map(str, m.ranks)) or 'none'}) |  |  |",
-        f"| highest score of any other pair | {m.best_other:.2f} |  |  |",
+        f"| planted copies scoring 0.8 or more | {found} of {m.planted} (ranks "
+        f"{', '.join(map(str, sorted(m.ranks))) or 'none'}) |  |  |",
+        f"| highest score of a pair not planted | {m.best_other:.2f} |  |  |",
         f"| pairs sharing own code (rows of similarity.csv) | {m.pairs} |  |  |",
         f"| similarity.html / similarity.csv | {m.html_bytes / 1e6:.2f} MB / {m.csv_bytes / 1e6:.2f} MB |  |  |",
         "",
@@ -177,7 +180,15 @@ def section(m: Measured, jobs: int) -> str:
     ]
     lines += [f"| {name} | {seconds:.2f} |" for name, seconds in m.stages.items()]
     lines += ["", "The rest of the wall time is the interpreter's start-up and imports (the assignment pack "
-              "imports torch; copydetect imports matplotlib)."]
+              "imports torch; copydetect imports matplotlib). Tokenizing is Pygments' lexer (about 12 ms of CPU "
+              "per file), so the wall time follows the free cores.",
+              "",
+              "This class measures time and size, not judgement: its students take each function from a handful "
+              "of styles (`tests/fixtures/similarity_class.py`) and tasks 2-4 from the reference bodies, so many "
+              "pairs that were not planted are near-copies by construction. A planted copy of a file whose own "
+              "code is little more than what most of the class wrote scores low by design (little own code is "
+              "weak evidence). That copies rank above independent work is asserted in `tests/test_similarity.py` "
+              "on students written independently."]
     return "\n".join(lines) + "\n"
 
 

@@ -61,9 +61,9 @@ def cut_template(code: str, lines: frozenset[str]) -> tuple[str, np.ndarray, lis
     """``code`` without its template lines: (text, line_map, cut).
 
     ``line_map`` holds (start in text, start in code) of every line kept; ``cut`` the
-    (start, end) spans of ``code`` that were template lines. Blank lines are left out
-    too (they hold no tokens, and Pygments drops leading newlines, which would shift
-    every position after them).
+    (start, end) spans of ``code`` that were template lines. Blank and comment-only lines
+    are left out too: they hold no tokens that count (and Pygments drops leading
+    newlines, which would shift every position after them).
     """
     kept, line_map, cut = [], [], []
     at_text = at_code = 0
@@ -72,7 +72,7 @@ def cut_template(code: str, lines: frozenset[str]) -> tuple[str, np.ndarray, lis
         key = _key(body)
         if lines and key in lines:
             cut.append((at_code, at_code + len(body)))
-        elif not key:
+        elif not key or key.startswith("#"):
             pass
         else:
             kept.append(line)
@@ -102,10 +102,13 @@ def drop_boilerplate(prints: list[Fingerprint], template: str | None, max_share:
     dropped.limit = common_limit(len(prints), max_share, min_count)
     common = values[counts > dropped.limit]
     dropped.common = len(np.setdiff1d(common, remove, assume_unique=True))
-    template_hashes = remove
-    remove = np.union1d(remove, common)
-    for fp in prints:
-        fp.template_positions = fp.positions[np.isin(fp.hashes, template_hashes)]
-        fp.keep(~np.isin(fp.hashes, remove))
+    # One pass over every file's fingerprints at once, then split back per file.
+    hashes = np.concatenate([fp.hashes for fp in prints])
+    in_template = np.isin(hashes, remove)
+    drop = in_template | np.isin(hashes, common)
+    bounds = np.cumsum([len(fp.hashes) for fp in prints])[:-1]
+    for fp, template_mask, drop_mask in zip(prints, np.split(in_template, bounds), np.split(drop, bounds)):
+        fp.template_positions = fp.positions[template_mask]
+        fp.keep(~drop_mask)
     return dropped
 

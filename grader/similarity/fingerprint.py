@@ -99,10 +99,14 @@ def normalise(text: str) -> tuple[str, np.ndarray]:
 def normalise_all(texts: Sequence[str], jobs: int = 1) -> list[tuple[str, np.ndarray]]:
     """:func:`normalise` for many texts; with ``jobs`` > 1 in forked worker processes
     (lexing is the costly part; workers return text, never hashes)."""
-    if jobs <= 1 or len(texts) < 50 or not hasattr(os, "fork"):
-        return [normalise(text) for text in texts]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-        return list(pool.map(normalise, texts, chunksize=max(1, len(texts) // (8 * jobs))))
+    distinct = list(dict.fromkeys(texts))           # the same text (an untouched template) once
+    if jobs <= 1 or len(distinct) < 50 or not hasattr(os, "fork"):
+        done = [normalise(text) for text in distinct]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            done = list(pool.map(normalise, distinct, chunksize=max(1, len(distinct) // (8 * jobs))))
+    by_text = dict(zip(distinct, done))
+    return [by_text[text] for text in texts]
 
 
 def fingerprint(code: str, label: str, task: str, past: bool = False, text: str | None = None,
