@@ -311,6 +311,10 @@ def test_past_terms_are_references_never_paired_with_each_other(tmp_path, klass)
     assert got[("555", flagged)] > 0.8 and got[("sb2", flagged)] > 0.8
     assert got[("555", "sb2")] > 0.8
     assert all(p.b.label.startswith(PAST_PREFIX) == p.b.past for p in c.pairs)
+    from grader.similarity.page import render
+    page = render(c, top=10)
+    assert f'{flagged} <span class="past">earlier term</span>' in page
+    assert "compared with 3 earlier-term students (never with each other)" in page
 
 
 def test_odd_files_do_not_stop_the_report(tmp_path, klass):

@@ -160,7 +160,7 @@ def render(comparison: Comparison, top: int) -> str:
 
 def _overview(c: Comparison) -> str:
     rows = ["<table><tr><th>task</th><th>files</th><th>earlier-term files</th><th>template fingerprints dropped</th>"
-            "<th>common fingerprints dropped</th><th>no code of their own</th></tr>"]
+            "<th>common fingerprints dropped</th><th>files with no own code left</th></tr>"]
     for task, s in c.tasks.items():
         rows.append(f"<tr><td>{esc(task)}</td><td class=num>{s.files}</td><td class=num>{s.past}</td>"
                     f"<td class=num>{s.dropped.template}</td>"
