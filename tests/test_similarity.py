@@ -270,7 +270,8 @@ def test_little_own_code_is_weak_evidence(tmp_path):
     assert len(pairs) == 1
     pair = pairs[0]
     assert 0 < pair.a.own < MIN_OWN
-    assert pair.share_a == pytest.approx(pair.a.own / MIN_OWN)      # all of it shared, weighed as MIN_OWN
+    assert pair.share_a == pair.share_b == 1.0                       # all of it shared ...
+    assert pair.similarity == pytest.approx(pair.a.own / MIN_OWN)     # ... but weighed as MIN_OWN
     assert pair.similarity < 0.5
 
 
@@ -358,9 +359,12 @@ def test_html_is_small_self_contained_and_bounded_by_top(cli_out, comparison):
     assert "a lead, not a verdict" in page
     assert '<span class="hit">' in page and '<span class="tpl">' in page
     assert len(page.encode()) < 400_000
-    # Bounded by --top: a page of 2 pairs is smaller than one of 6.
     first = comparison.pairs[0]
     assert f"{first.a.label} and {first.b.label}" in page
+    # Bounded by --top, not by the class: fewer pairs shown, a smaller page.
+    from grader.similarity.page import render
+    sizes = [len(render(comparison, top)) for top in (0, 2, 6, 12)]
+    assert sizes == sorted(sizes) and sizes[0] < 30_000 and sizes[1] < sizes[3] / 3
 
 
 def test_student_text_is_escaped(tmp_path, klass):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -98,9 +99,10 @@ def normalise(text: str) -> tuple[str, np.ndarray]:
 
 def normalise_all(texts: Sequence[str], jobs: int = 1) -> list[tuple[str, np.ndarray]]:
     """:func:`normalise` for many texts; with ``jobs`` > 1 in forked worker processes
-    (lexing is the costly part; workers return text, never hashes)."""
+    (lexing is the costly part; workers return text, never hashes). Forking is only safe
+    from a single-threaded process, so a caller with threads running lexes here."""
     distinct = list(dict.fromkeys(texts))           # the same text (an untouched template) once
-    if jobs <= 1 or len(distinct) < 50 or not hasattr(os, "fork"):
+    if jobs <= 1 or len(distinct) < 50 or not hasattr(os, "fork") or threading.active_count() > 1:
         done = [normalise(text) for text in distinct]
     else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:

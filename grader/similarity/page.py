@@ -17,7 +17,7 @@ import numpy as np
 from .. import __version__
 from .compare import Comparison
 from .fingerprint import Fingerprint, runs, to_original
-from .pairs import Pair, shared_positions
+from .pairs import MIN_OWN, Pair, shared_positions
 
 CONTEXT = 2               # lines shown around a shared passage
 MAX_LINES_SHOWN = 240     # per file and pair
@@ -147,6 +147,10 @@ def render(comparison: Comparison, top: int) -> str:
         _overview(c),
         f'<h2 id="top">Top {len(shown)} of {len(c.pairs)} pairs that share own code</h2>',
         pair_table(shown) if shown else "<p>No two files share code of their own.</p>",
+        f'<p class="note">Similarity: the share of both files\' own code found in the other. A file with '
+        f"less than {MIN_OWN} characters of own code (normalised: names and strings one symbol each, no "
+        "spaces or comments) counts as if it had that many, so little own code scores low even when all "
+        "of it is shared.</p>",
         '<p class="legend note">In the files below: <span class="hit">shared with the other file</span> '
         '<span class="tpl">template (never counts)</span>; unshared lines are folded.</p>',
     ]

@@ -11,9 +11,10 @@ student who wrote nothing of their own (the untouched template) scores 0 against
 ``share_a`` and ``share_b`` say the same per side (how much of a is found in b, and the
 reverse), as MOSS shows them: a small file copied into a large one has one high side.
 
-Little evidence is weak evidence: a file with less than ``MIN_OWN`` normalised characters
-of own code (about five short statements) is scored as if it had ``MIN_OWN``, so two
-files whose only own code is the same short line do not score 1.0.
+Little evidence is weak evidence: in the similarity, a file with less than ``MIN_OWN``
+normalised characters of own code (about five short statements) counts as if it had
+``MIN_OWN``, so two files whose only own code is the same short line do not score 1.0.
+``share_a`` and ``share_b`` stay the plain shares.
 
 Only pairs that share at least one fingerprint are scored (all at once, see
 :func:`shared_coverage`); every other pair has similarity 0. Two earlier-term references
@@ -48,12 +49,15 @@ def shared_positions(a: Fingerprint, b: Fingerprint) -> tuple[np.ndarray, np.nda
     return a.positions_shared_with(b), b.positions_shared_with(a)
 
 
-def score(a: Fingerprint, b: Fingerprint, own_a: int | None = None, own_b: int | None = None) -> Pair:
-    own_a = max(a.own if own_a is None else own_a, MIN_OWN)
-    own_b = max(b.own if own_b is None else own_b, MIN_OWN)
+def _pair(a: Fingerprint, b: Fingerprint, own_a: int, own_b: int, cov_a: int, cov_b: int) -> Pair:
+    similarity = (cov_a + cov_b) / (max(own_a, MIN_OWN) + max(own_b, MIN_OWN))
+    return Pair(a.task, a, b, similarity, cov_a / own_a if own_a else 0.0, cov_b / own_b if own_b else 0.0)
+
+
+def score(a: Fingerprint, b: Fingerprint) -> Pair:
+    """One pair on its own (:func:`score_task` scores all pairs of a task at once)."""
     pos_a, pos_b = shared_positions(a, b)
-    cov_a, cov_b = covered(pos_a), covered(pos_b)
-    return Pair(a.task, a, b, (cov_a + cov_b) / (own_a + own_b), cov_a / own_a, cov_b / own_b)
+    return _pair(a, b, a.own, b.own, covered(pos_a), covered(pos_b))
 
 
 def shared_coverage(prints: list[Fingerprint]) -> dict[tuple[int, int], int]:
@@ -105,7 +109,7 @@ def score_task(prints: list[Fingerprint]) -> list[Pair]:
     A current student always comes first in a pair with an earlier-term reference; two
     earlier-term references are never paired.
     """
-    own = [max(fp.own, MIN_OWN) for fp in prints]
+    own = [fp.own for fp in prints]
     coverage = shared_coverage(prints)
     pairs = []
     for (i, j), cov_i in coverage.items():
@@ -114,8 +118,7 @@ def score_task(prints: list[Fingerprint]) -> list[Pair]:
         cov_j = coverage.get((j, i), 0)
         if prints[i].past:
             i, j, cov_i, cov_j = j, i, cov_j, cov_i
-        pairs.append(Pair(prints[i].task, prints[i], prints[j], (cov_i + cov_j) / (own[i] + own[j]),
-                          cov_i / own[i], cov_j / own[j]))
+        pairs.append(_pair(prints[i], prints[j], own[i], own[j], cov_i, cov_j))
     return rank(pairs)
 
 
