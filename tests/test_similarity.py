@@ -435,3 +435,38 @@ def test_grade_with_similarity_lists_the_top_pairs(tmp_path, klass):
     grade_folder(folder, out2, PACK, Options(jobs=1), progress=False)
     assert "Similarity" not in (out2 / "summary.md").read_text(encoding="utf-8")
     assert not (out2 / "similarity.csv").exists()
+
+
+# --- the benchmark's pieces (the timing itself runs with make bench-similarity) --------------
+
+def _bench():
+    import sys
+    repo = str(Path(__file__).resolve().parent.parent)
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    from bench import simclass, similarity
+    return simclass, similarity
+
+
+def test_bench_class_is_template_based_with_planted_copies(tmp_path):
+    simclass, _ = _bench()
+    subs = simclass.make_class(students=20, planted=4, seed=3)
+    assert len(subs) == 20 * len(simclass.TASKS)
+    copies = [s for s in subs if s.kind == "copy"]
+    assert len(copies) == 4 and all(s.copy_of and s.copy_of != s.student for s in copies)
+    folder = simclass.write_class(subs, tmp_path / "class")
+    c = compare_folder(folder, PACK)
+    assert c.students == 20 and not c.problems
+    for s in subs:
+        ast.parse(s.source)                         # every generated file is Python
+
+
+def test_bench_section_survives_a_rewrite_of_benchmarks_md(tmp_path):
+    _, similarity = _bench()
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text(similarity.splice("# Benchmarks\n\nold figures\n", "## 4. Similarity report\n\nfirst\n"))
+    text = similarity.splice(path.read_text(), "## 4. Similarity report\n\nsecond\n")
+    assert text.count(similarity.BEGIN) == 1 and "second" in text and "first" not in text
+    path.write_text(text)
+    rewritten = similarity.carry_over("# Benchmarks\n\nnew figures\n", path)     # what bench/run.py does
+    assert "new figures" in rewritten and "second" in rewritten and "old figures" not in rewritten
