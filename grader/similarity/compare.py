@@ -61,10 +61,10 @@ def compare_found(found: Discovery, assignment: Assignment, past: Iterable[Path]
     """Compare an already discovered class (``grade --similarity`` reuses its discovery)."""
     started = time.monotonic()
     prints = _prints(found, assignment, past=False, jobs=jobs)
-    problems = [f"{p}" for p in found.problems]
+    problems = list(found.problems)
     past_students = 0
     for folder in past:
-        folder = Path(folder)
+        folder = Path(folder).resolve()         # its name labels the references: past:<name>/<id>
         earlier = discover(folder, assignment)
         past_students += len(earlier.students)
         prints += _prints(earlier, assignment, past=True, folder=folder, jobs=jobs)

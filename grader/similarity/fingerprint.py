@@ -44,7 +44,7 @@ class Fingerprint:
     line_map: np.ndarray       # (lexed line start, file line start) for every line lexed
     hashes: np.ndarray         # int64 fingerprint at each kept position (positions ascending)
     positions: np.ndarray      # where each fingerprint starts in ``filtered``
-    blanked: list[tuple[int, int]] = field(default_factory=list)      # template lines, as spans of ``code``
+    template_spans: list[tuple[int, int]] = field(default_factory=list)   # template lines, as spans of ``code``
     template_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # set by boilerplate
     _sorted: np.ndarray | None = None
 
@@ -112,7 +112,7 @@ def normalise_all(texts: Sequence[str], jobs: int = 1) -> list[tuple[str, np.nda
 
 
 def fingerprint(code: str, label: str, task: str, past: bool = False, text: str | None = None,
-                line_map: np.ndarray | None = None, blanked: list[tuple[int, int]] | None = None,
+                line_map: np.ndarray | None = None, template_spans: list[tuple[int, int]] | None = None,
                 normalised: tuple[str, np.ndarray] | None = None) -> Fingerprint:
     """Fingerprints of ``text`` (default: ``code``, the file as handed in), which is the
     file without its template lines (see :mod:`.boilerplate`); ``normalised`` is
@@ -130,7 +130,8 @@ def fingerprint(code: str, label: str, task: str, past: bool = False, text: str 
         hashes, positions = hashes[order], positions[order]
     else:
         hashes, positions = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return Fingerprint(label, task, code, past, filtered, offsets, line_map, hashes, positions, list(blanked or []))
+    return Fingerprint(label, task, code, past, filtered, offsets, line_map, hashes, positions,
+                       list(template_spans or []))
 
 
 def decode(data: bytes) -> str:

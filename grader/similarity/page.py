@@ -61,9 +61,9 @@ def char_classes(fp: Fingerprint, shared: np.ndarray) -> np.ndarray:
     for kind, positions in ((TEMPLATE, fp.template_positions), (SHARED, shared)):
         for start, end in to_original(fp, *runs(positions)):
             marks[start:end] = np.maximum(marks[start:end], kind)
-    # A shared passage can run across template lines (they were blanked before
+    # A shared passage can run across template lines (they were cut out before
     # fingerprinting); those lines are still the template's, never shared code.
-    for start, end in fp.blanked:
+    for start, end in fp.template_spans:
         marks[start:end] = TEMPLATE
     return marks
 
