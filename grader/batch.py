@@ -38,7 +38,9 @@ def grading_key(assignment: Assignment, options: Options) -> str:
     """
     h = hashlib.sha256(f"{__version__}|{assignment.name}|{options.timeout}|{options.memory_mb}|{HIDDEN_SEED}|"
                        f"{options.naming or assignment.naming}|{options.interface or assignment.interface}".encode())
-    sources = sorted((REPO / "grader").rglob("*.py")) + sorted(Path(assignment.solutions_dir).glob("*.py"))
+    # Every grader source counts, except the similarity report's, which no score depends on.
+    sources = sorted(p for p in (REPO / "grader").rglob("*.py") if "similarity" not in p.relative_to(REPO).parts)
+    sources += sorted(Path(assignment.solutions_dir).glob("*.py"))
     for path in sources:
         h.update(path.name.encode() + path.read_bytes())
     for name, value in sorted(options.settings.items()):     # e.g. the hidden labels (by content) and cutoffs
@@ -66,7 +68,7 @@ def hidden_folders(settings: dict) -> tuple[Path, ...]:
 
 def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Options, resume: bool = True,
                  progress: bool = True, visibility: Visibility | None = None,
-                 announce: Callable[[str], None] | None = None) -> BatchResult:
+                 announce: Callable[[str], None] | None = None, similarity: bool = False) -> BatchResult:
     """Grade every student of ``folder`` into ``out``.
 
     ``announce(line)`` is told the sandbox layers of the run once the start-up self-test
@@ -125,11 +127,18 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     stats = {"graded now": len(todo), "reused from an earlier run (unchanged files)": reused,
              "wall time": f"{seconds:.1f} s" + (f" ({seconds / len(todo):.2f} s per graded student, "
                                                  f"{options.jobs} jobs)" if todo else "")}
+    similar_md = similar_html = ""
+    if similarity:      # the similarity report (grader/similarity), its top pairs in both summaries
+        try:
+            from .similarity.command import for_grade
+            similar_md, similar_html = for_grade(found, out, assignment, options.jobs)
+        except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report
+            internal.append(f"similarity report failed: {type(exc).__name__}: {exc}")
     write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))
-    write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats))
+    write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats) + similar_md)
     write_leaderboard(out, results, assignment)
     try:
-        write_report(out, results, assignment, problems)
+        write_report(out, results, assignment, problems, similar_html)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
         import traceback
         internal.append(f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}")

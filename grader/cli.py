@@ -4,6 +4,7 @@
     check FILE [--name KEY]                             self-check one file (visible checks)
     templates [--check]                                 regenerate templates/ from solutions/
     new-pack NAME [--task TASK]                         scaffold a minimal working pack
+    similarity FOLDER --out DIR [--past DIR] [--top N]  similarity (copy-detection) report, computed locally
 """
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--labels", type=Path, help="hidden labels (CSV id,label) that contest predictions are scored on")
     grade.add_argument("--cutoffs", type=float, nargs=2, metavar=("LOW", "HIGH"),
                        help="contest accuracy earning 0 points and all points (default 0.5 0.8)")
+    grade.add_argument("--similarity", action="store_true",
+                       help="also write the similarity report and list its top pairs in summary.md and report.html")
     _add_common(grade)
 
     check = commands.add_parser("check", help="self-check a file with the visible checks")
@@ -99,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     new_pack.add_argument("name", help="the pack's name, e.g. assignment5")
     new_pack.add_argument("--task", help="its first task file (default: warmup)")
 
+    similarity = commands.add_parser("similarity", help="similarity (copy-detection) report of a folder, computed locally")
+    from .similarity.options import add_arguments
+    add_arguments(similarity)
+    _add_common(similarity)
+
     args = parser.parse_args(argv)
     if args.command == "new-pack":
         from .scaffold import main as scaffold
@@ -111,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         return _grade(args, assignment)
     if args.command == "check":
         return _check(args, assignment)
+    if args.command == "similarity":
+        from .similarity.command import main as similarity_main
+        return similarity_main(args, assignment)
     if args.command == "templates":
         from . import kit
         from .templates import generate
@@ -142,7 +153,7 @@ def _grade(args: argparse.Namespace, assignment) -> int:
     try:
         batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
                              progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
-                             announce=lambda line: print(line, flush=True))
+                             announce=lambda line: print(line, flush=True), similarity=args.similarity)
     except (ValueError, FileNotFoundError, NotADirectoryError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

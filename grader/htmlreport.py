@@ -126,7 +126,9 @@ table.students th { vertical-align: bottom; } .task { color: #777; font-weight: 
 """
 
 
-def render(results: Sequence[StudentResult], assignment: Assignment, folder_problems: Sequence[str]) -> str:
+def render(results: Sequence[StudentResult], assignment: Assignment, folder_problems: Sequence[str],
+           extra: str = "") -> str:
+    """The page; ``extra`` is ready-made HTML placed after the students' table (e.g. similarity)."""
     results = sorted(results, key=lambda r: r.student_id)
     stats = name_stats(results, assignment)
     parts = [
@@ -143,6 +145,7 @@ def render(results: Sequence[StudentResult], assignment: Assignment, folder_prob
         _reasons(stats),
         _problems(results, folder_problems),
         _students(results, assignment),
+        extra,
         f'<p class="note">Written by grader {esc(__version__)}. Per-student details: '
         "<code>&lt;id&gt;/feedback.md</code> and <code>&lt;id&gt;/results.json</code> next to this file.</p>",
         "</body></html>",
@@ -259,8 +262,8 @@ def _students(results: Sequence[StudentResult], assignment: Assignment) -> str:
 
 
 def write_report(out: Path, results: Sequence[StudentResult], assignment: Assignment,
-                 folder_problems: Sequence[str]) -> Path:
+                 folder_problems: Sequence[str], extra: str = "") -> Path:
     """Write ``out/report.html`` (atomically) and return its path."""
     path = Path(out) / "report.html"
-    write_atomic(path, render(results, assignment, folder_problems))
+    write_atomic(path, render(results, assignment, folder_problems, extra))
     return path

@@ -21,8 +21,10 @@ from ..reference import REPO
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("setup.sh", "run_autograder")
-# Dependencies of the notebooks and the test suite, not of grading: not installed on Gradescope.
-NOT_FOR_GRADING = frozenset({"pytest", "nbformat", "nbconvert", "nbclient", "ipykernel", "jupyter"})
+# Dependencies of the notebooks, the test suite and the similarity report, not of grading:
+# not installed on Gradescope.
+NOT_FOR_GRADING = frozenset({"pytest", "nbformat", "nbconvert", "nbclient", "ipykernel", "jupyter",
+                             "copydetect", "pygments"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)     # the earliest time a zip can hold
 
 
