@@ -11,7 +11,6 @@ without it, measured side by side in one run.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import tempfile

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from .packs import DEFAULT, PACKS, load_pack
+from .report import VISIBILITIES
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")   # Gradescope's words
 MAX_JOBS = 64
 MAX_TIMEOUT = 3600.0          # seconds per graded name
 MIN_MEMORY = 256              # MiB per child; below this torch cannot even run a small network

@@ -21,6 +21,9 @@ from .results import NameResult, StudentResult, sandbox_lines
 MARK = {True: "PASS", False: "FAIL"}
 
 
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")   # Gradescope's words
+
+
 @dataclass
 class Visibility:
     """Gradescope visibility of tests (https://gradescope-autograders.readthedocs.io)."""

@@ -6,7 +6,6 @@ holds up reading a child's pipe (which would eat into that child's time limit).
 """
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time

@@ -35,7 +35,7 @@ from grader.discovery import discover
 from grader.leaderboard import Entry, html_section, leaderboard_csv, ranked, write_leaderboard
 from grader.packs import load_pack
 from grader.packs.assignment3.contest import MAX_BYTES, parse, public_mask
-from grader.results import NameResult, StudentResult
+from grader.results import StudentResult
 from grader.runner import Options
 
 from fixtures.notebooks import cell_text, execute, load_builder

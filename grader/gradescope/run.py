@@ -23,10 +23,9 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..report import Visibility, write_atomic
+from ..report import VISIBILITIES, Visibility, write_atomic
 from ..runner import Options
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
 @dataclass

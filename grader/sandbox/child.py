@@ -28,7 +28,6 @@ import numpy as np
 from .. import wire
 from .audit import AuditPolicy, SandboxViolation
 from .enter import enter
-from .layers import LayerReport
 from .limits import Limits
 
 # Messages are tuples whose first item names them:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import socket
 import tempfile
 import threading
@@ -239,7 +240,6 @@ def self_test(start_child: Callable[[Callable, tuple], Any], scratch_root: Path,
         overwritten = (outside / "victim.txt").read_text() != "intact"
     finally:
         listener.close()
-        import shutil
         shutil.rmtree(outside, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
     return judge_probe(message, connected, overwritten, mode)
@@ -271,9 +271,6 @@ def _accepted(listener: socket.socket) -> bool:
         return False
 
 
-STAGE_OF_LAYER = {"network": "network", "files": "files", "signals": "signals", "syscalls": "syscalls"}
-
-
 def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str) -> LayerReport:
     if message[0] == "probe-failed":
         raise SandboxError(f"the sandbox self-test failed inside the child: {message[1]}")
@@ -284,7 +281,7 @@ def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str) -
         how = report.on.get(layer)
         if how is None or how.startswith("seccomp:"):
             continue       # missing (said so), or covered by the seccomp layer's own checks
-        for what, verdict in results.get(STAGE_OF_LAYER[layer], {}).items():
+        for what, verdict in results.get(layer, {}).items():      # each layer's attacks run at its own stage
             if not verdict.startswith(REFUSED):
                 leaks.append(f"the {WORDS[layer]} layer reports on ({how}) but the probe could {what}")
     if "network" in report.on and connected:
