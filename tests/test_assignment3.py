@@ -23,7 +23,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from grader import kit, selfcheck
@@ -34,7 +33,7 @@ from grader.runner import Options, Runner
 from grader.templates import generate, make_template
 
 from fixtures.assignment3 import RIGHT, WRONG
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment3")
@@ -330,22 +329,20 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
         assert f"templates/{PACK.file(task).template}" in sources[1]
 
 
-async def _execute(notebook: str, student_file: Path, slots: asyncio.Semaphore) -> nbformat.NotebookNode:
+async def _execute(task: str, slots: asyncio.Semaphore) -> dict:
+    """The notebook of ``task`` against the solution, then (same kernel, reset) the template."""
     async with slots:
-        nb, _ = await execute(notebook, student_file)
-        return nb
+        files = [REPO / "solutions" / PACK.file(task).solution, REPO / "templates" / PACK.file(task).template]
+        (solved, _), (blank, _) = await execute_series(f"{task}_run.ipynb", files)
+        return {(task, "solutions"): solved, (task, "templates"): blank}
 
 
 @pytest.fixture(scope="module")
 def notebook_runs():
-    plan = {(task, folder): (f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
-                                                                    else PACK.file(task).template))
-            for task in TASKS for folder in ("solutions", "templates")}
-
     async def run_all():
         slots = asyncio.Semaphore(2)
-        done = await asyncio.gather(*(_execute(nb, path, slots) for nb, path in plan.values()))
-        return dict(zip(plan, done))
+        done = await asyncio.gather(*(_execute(task, slots) for task in TASKS))
+        return {key: nb for runs in done for key, nb in runs.items()}
 
     return asyncio.run(run_all())
 

@@ -37,7 +37,7 @@ from grader.runner import Options, Runner
 from grader.templates import generate
 
 from fixtures.assignment4 import RIGHT, WRONG
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment4")
@@ -250,18 +250,17 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
 
 @pytest.fixture(scope="module")
 def notebook_runs():
-    plan = {(task, folder): (f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
-                                                                    else PACK.file(task).template))
-            for task in TASKS for folder in ("solutions", "templates")}
-
+    """Each notebook against the solution, then (same kernel, reset: ``execute_series``) the template."""
     async def run_all():
         slots = asyncio.Semaphore(2)
 
-        async def one(notebook, path):
+        async def one(task):
             async with slots:
-                return await execute(notebook, path)
-        done = await asyncio.gather(*(one(nb, path) for nb, path in plan.values()))
-        return dict(zip(plan, done))
+                files = [REPO / "solutions" / PACK.file(task).solution, REPO / "templates" / PACK.file(task).template]
+                solved, blank = await execute_series(f"{task}_run.ipynb", files)
+                return {(task, "solutions"): solved, (task, "templates"): blank}
+        done = await asyncio.gather(*(one(task) for task in TASKS))
+        return {key: run for runs in done for key, run in runs.items()}
 
     return asyncio.run(run_all())
 

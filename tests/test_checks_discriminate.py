@@ -5,11 +5,9 @@ each handing in a single file.
 """
 import pytest
 
-from grader.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.runner import Options, Runner
 
-from fixtures.students import RIGHT, WRONG
+from fixtures.students import RIGHT, WRONG, graded_by_the_grader
 
 PACK = load_pack("assignment2")
 ALL = WRONG + RIGHT
@@ -17,12 +15,7 @@ ALL = WRONG + RIGHT
 
 @pytest.fixture(scope="module")
 def graded():
-    students = [Student(f.id, {f.task: SubmittedFile(f.task, f"{f.task}_{f.id}.py", f.source().encode())})
-                for f in ALL]
-    results = {}
-    errors = Runner(PACK, Options(jobs=2)).grade(students, lambda r: results.__setitem__(r.student_id, r))
-    assert errors == []
-    return results
+    return graded_by_the_grader()
 
 
 @pytest.mark.parametrize("fixture", ALL, ids=[f.id for f in ALL])

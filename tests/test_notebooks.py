@@ -27,8 +27,9 @@ from grader.discovery import Student, SubmittedFile
 from grader.packs import load_pack
 from grader.runner import Options, Runner
 
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute, kernel_manager, load_builder
-from fixtures.students import RIGHT, WRONG
+from fixtures.notebooks import (assert_committed_as_built, cell_text, execute_series, kernel_manager,
+                                load_builder)
+from fixtures.students import RIGHT, WRONG, graded_by_the_grader
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment2")
@@ -115,9 +116,12 @@ class Run:
         return lines[0]
 
 
-async def _execute(run: Run, slots: asyncio.Semaphore) -> None:
+async def _execute(runs: list[Run], slots: asyncio.Semaphore) -> None:
+    """The runs of one notebook, one kernel (see ``execute_series``)."""
     async with slots:
-        run.nb, run.seconds = await execute(run.notebook, run.student_file)
+        done = await execute_series(runs[0].notebook, [run.student_file for run in runs])
+        for run, (nb, seconds) in zip(runs, done):
+            run.nb, run.seconds = nb, seconds
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +136,10 @@ def runs(tmp_path_factory):
 
     async def execute_all():
         slots = asyncio.Semaphore(CONCURRENT_KERNELS)
-        await asyncio.gather(*(_execute(run, slots) for run in plan.values()))
+        by_notebook: dict[str, list[Run]] = {}
+        for run in plan.values():
+            by_notebook.setdefault(run.notebook, []).append(run)
+        await asyncio.gather(*(_execute(runs, slots) for runs in by_notebook.values()))
 
     started = time.monotonic()
     asyncio.run(execute_all())
@@ -208,8 +215,7 @@ def _grade(options: Options) -> dict:
 @pytest.fixture(scope="module")
 def graded():
     """Each fixture graded as the grader does (hidden inputs too) and as self-check does."""
-    protected = selfcheck.runner_options(PACK).protected
-    return _grade(Options(jobs=2, protected=protected)), _grade(selfcheck.runner_options(PACK, jobs=2))
+    return graded_by_the_grader(), _grade(selfcheck.runner_options(PACK, jobs=2))
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.id for f in FIXTURES])
