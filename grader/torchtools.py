@@ -66,8 +66,36 @@ def group_of(kind: str, config: dict) -> str:
     return kind
 
 
+# Canonical values of large layers, kept after their first use in this process. Drawing
+# ResNet-18's 11 million values costs more than running the network; the values depend
+# only on the key, so a copy is exact. A warm server that fills them once hands them to
+# every child it forks (copy-on-write: the children only read them).
+_CANONICAL_CACHE: dict[tuple, list[torch.Tensor]] = {}
+CACHE_MIN_ELEMENTS = 65_536          # smaller layers are drawn again: cheaper than a lookup matters
+CACHE_MAX_ELEMENTS = 48_000_000      # about 190 MB of float32 at most
+_cached_elements = 0
+
+
 def _fill_canonical(module: nn.Module, group: str, index: int, seed: int) -> None:
     """Deterministic parameters for the ``index``-th layer of ``group`` (PyTorch-like scales)."""
+    global _cached_elements
+    named = [(n, t) for n, t in list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
+             if t.is_floating_point()]
+    size = sum(t.numel() for _, t in named)
+    key = (seed, group, index, type(module).__name__, tuple((n, tuple(t.shape), t.dtype) for n, t in named))
+    cached = _CANONICAL_CACHE.get(key) if size >= CACHE_MIN_ELEMENTS else None
+    if cached is not None:
+        with torch.no_grad():
+            for (_, tensor), value in zip(named, cached):
+                tensor.copy_(value)
+        return
+    _draw_canonical(module, group, index, seed)
+    if size >= CACHE_MIN_ELEMENTS and _cached_elements + size <= CACHE_MAX_ELEMENTS:
+        _CANONICAL_CACHE[key] = [t.detach().clone() for _, t in named]
+        _cached_elements += size
+
+
+def _draw_canonical(module: nn.Module, group: str, index: int, seed: int) -> None:
     generator = torch.Generator().manual_seed((seed * 1_000_003 + zlib.crc32(f"{group}#{index}".encode())) % 2**63)
     with torch.no_grad():
         named = list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
@@ -84,6 +112,56 @@ def _fill_canonical(module: nn.Module, group: str, index: int, seed: int) -> Non
             else:
                 low, high = -bound, bound
             tensor.uniform_(low, high, generator=generator)
+
+
+def built_without_init(build: Callable[[], Any]) -> Any:
+    """``build()`` run on the meta device, then given real zero-filled tensors: a network
+    without PyTorch's random initialization, which is slow for millions of weights and
+    pointless under canonical weights (they overwrite every value before a layer first
+    runs). Falls back to a normal ``build()`` for code that cannot be built that way, or
+    whose network holds a tensor canonical weights would not overwrite. An error raised by
+    ``build`` itself (not by the meta device) comes from the normal build."""
+    try:
+        with torch.device("meta"):
+            net = build()
+    except Exception:  # noqa: BLE001 - some code cannot run on meta tensors: build it for real
+        return build()
+    if not isinstance(net, nn.Module) or not replaced_by_canonical_weights(net):
+        return build()
+    return materialize(net)
+
+
+def replaced_by_canonical_weights(net: nn.Module) -> bool:
+    """True when every tensor the network holds belongs to a layer that canonical weights overwrite."""
+    for module in net.modules():
+        owned = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
+        if owned and type(module).__name__ not in PARAMETRISED:
+            return False
+        if any(isinstance(value, torch.Tensor) for value in vars(module).values()):
+            return False                     # a plain tensor attribute would stay on the meta device
+    return True
+
+
+def materialize(net: nn.Module) -> nn.Module:
+    """Give a network built on the meta device real, zero-filled tensors on the CPU.
+
+    (``nn.Module.to_empty`` would do it, but its first call imports sympy: seconds.)
+    Parameters shared between layers stay shared.
+    """
+    made: dict[int, torch.Tensor] = {}
+
+    def real(tensor: torch.Tensor) -> torch.Tensor:
+        if id(tensor) not in made:
+            fresh = torch.zeros(tuple(tensor.shape), dtype=tensor.dtype)
+            made[id(tensor)] = nn.Parameter(fresh, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else fresh
+        return made[id(tensor)]
+
+    for module in net.modules():
+        for store in (module._parameters, module._buffers):
+            for name, tensor in store.items():
+                if tensor is not None:
+                    store[name] = real(tensor)
+    return net
 
 
 def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0,

@@ -20,7 +20,7 @@ from torch import nn
 from ...assignment import Check, ProbeError
 from ...compare import compare_arrays, network_tolerance
 from ...data import load_digits
-from ...torchtools import (Replayer, RecordingLoader, TrainingLog, build_chain, canonical_forward,
+from ...torchtools import (Replayer, RecordingLoader, TrainingLog, build_chain, built_without_init, canonical_forward,
                            structure_problems, watch)
 from ..toolkit import compare_losses  # noqa: F401 - task2 and task3 import it from here
 
@@ -81,7 +81,8 @@ class ArchitectureCheck(Check):
 
     def run(self, source: Any, inputs: dict) -> dict:
         """Build with ``source`` (student module or reference), run with canonical weights."""
-        net = require_module(self.build(source, inputs), self.builder_name)
+        # Built without PyTorch's random initialization: canonical weights overwrite it anyway.
+        net = require_module(built_without_init(lambda: self.build(source, inputs)), self.builder_name)
         result = canonical_forward(net, torch.from_numpy(inputs["x"]), self.train_mode(inputs))
         if result["out"] is not None:
             result["out"] = result["out"].numpy()

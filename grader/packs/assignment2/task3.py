@@ -80,8 +80,10 @@ ACCURACY = "train_acc and test_acc values"
 
 class TrainCnn(TrainingCheck):
     parts = {SETUP: 3.0, STEPS: 4.0, LOSS: 2.0, EVAL: 3.0, ACCURACY: 3.0}
-    SPECS = {True: [dict(train=192, test=128, batch=64, epochs=2, lr=0.9, device=None)],
-             False: [dict(train=240, test=96, batch=48, epochs=3, lr=0.5, device="cpu"),
+    # Small on purpose: two or three batches per epoch already show every step, the mean of
+    # the epoch's losses and an evaluation after each epoch.
+    SPECS = {True: [dict(train=128, test=64, batch=64, epochs=2, lr=0.9, device=None)],
+             False: [dict(train=144, test=48, batch=48, epochs=3, lr=0.5, device="cpu"),
                      dict(train=100, test=60, batch=50, epochs=1, lr=1.5, device="cpu")]}
 
     def cases(self):

@@ -25,7 +25,7 @@ from torch import nn
 from ...assignment import Check, ProbeError
 from ...compare import as_float, compare_arrays, network_tolerance
 from ...data import load_digits
-from ...torchtools import (PARAMETRISED, Replayer, RecordingLoader, TrainingLog, analyse_training, build_chain,
+from ...torchtools import (RecordingLoader, Replayer, TrainingLog, analyse_training, build_chain, built_without_init,
                            canonical_forward, count_parameters, structure_problems, watch)
 from ...wire import describe_type
 from ..toolkit import compare_losses
@@ -66,53 +66,9 @@ def count_on_meta(source: Any, kwargs: dict) -> int:
     return count_parameters(net)
 
 
-def replaced_by_canonical_weights(net: nn.Module) -> bool:
-    """True when every tensor the network holds belongs to a layer that canonical weights overwrite."""
-    for module in net.modules():
-        owned = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
-        if owned and type(module).__name__ not in PARAMETRISED:
-            return False
-        if any(isinstance(value, torch.Tensor) for value in vars(module).values()):
-            return False                     # a plain tensor attribute would stay on the meta device
-    return True
-
-
 def build_for_values(source: Any, kwargs: dict) -> nn.Module:
-    """The network without PyTorch's random initialization, which is slow for VGG's 9 million
-    convolution weights and pointless here: canonical weights overwrite every value before
-    a layer first runs. Falls back to a normal build for code that cannot be built that way."""
-    try:
-        with torch.device("meta"):
-            net = build(source, kwargs)
-    except ProbeError:
-        raise
-    except Exception:  # noqa: BLE001
-        return build(source, kwargs)
-    if not replaced_by_canonical_weights(net):
-        return build(source, kwargs)
-    return materialize(net)
-
-
-def materialize(net: nn.Module) -> nn.Module:
-    """Give a network built on the meta device real, zero-filled tensors on the CPU.
-
-    (``nn.Module.to_empty`` would do it, but its first call imports sympy: seconds.)
-    Parameters shared between layers stay shared.
-    """
-    made: dict[int, torch.Tensor] = {}
-
-    def real(tensor: torch.Tensor) -> torch.Tensor:
-        if id(tensor) not in made:
-            fresh = torch.zeros(tuple(tensor.shape), dtype=tensor.dtype)
-            made[id(tensor)] = nn.Parameter(fresh, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else fresh
-        return made[id(tensor)]
-
-    for module in net.modules():
-        for store in (module._parameters, module._buffers):
-            for name, tensor in store.items():
-                if tensor is not None:
-                    store[name] = real(tensor)
-    return net
+    """The network without PyTorch's random initialization (see ``torchtools.built_without_init``)."""
+    return built_without_init(lambda: build(source, kwargs))
 
 
 BLOCK = 4099       # a prime: a repeated block lines up with no axis of any weight tensor
