@@ -112,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         from .scaffold import main as scaffold
         return scaffold(args.name, args.task)
     if args.command in ("grade", "check"):
+        from .packs import manifest
         from .sandbox import start_forkserver
-        start_forkserver()    # its imports run while this process loads the pack (both import torch)
+        # Its imports run while this process loads the pack (both import torch). A self-check
+        # of a task without training checks needs only the light preload.
+        task = args.task or manifest.task_of_name(args.assignment, args.file.name) if args.command == "check" else None
+        start_forkserver(training=args.command == "grade" or manifest.trains(args.assignment, task))
     assignment = load_pack(args.assignment)
     if args.command == "grade":
         return _grade(args, assignment)
@@ -125,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "templates":
         from . import kit
         from .templates import generate
+        from .packs import manifest
         stale = generate(assignment, check_only=args.check)
         if kit.refresh(assignment, check_only=args.check):
             stale.append(kit.kit_path(assignment))
+        if manifest.refresh(assignment, check_only=args.check):
+            stale.append(manifest.path(assignment.name))
         for path in stale:
             print(("stale: " if args.check else "wrote ") + str(path))
         if not stale:

@@ -134,7 +134,7 @@ class Runner:
         if not students:
             return internal
         self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid, self.options.sandbox)
-        self.sandbox.warm_up()
+        self.sandbox.warm_up(training=any(self.assignment.graded(key).check.needs_optimizer for key in self.cases))
         if self.options.self_test:
             try:
                 layers = self.sandbox.self_test()     # raises SandboxError: nothing is graded

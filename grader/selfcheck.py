@@ -29,6 +29,7 @@ from .packs import DEFAULT, load_pack
 from .reference import TEMPLATES
 from .results import NameResult, StudentResult
 from .runner import Options, Runner
+from .packs import manifest
 from .sandbox import start_forkserver
 
 
@@ -134,7 +135,9 @@ def task_of(path: Path, assignment: Assignment) -> str:
 
 def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
                task: str | None = None) -> SelfCheck:
-    start_forkserver()    # its start-up overlaps with loading the pack (both import torch)
+    # Its start-up overlaps with loading the pack (both import torch); only a task that
+    # trains networks needs the server's longer preload.
+    start_forkserver(training=manifest.trains(assignment, task or manifest.task_of_name(assignment, Path(path).name)))
     pack = load_pack(assignment)
     path = Path(path)
     if not path.is_file():

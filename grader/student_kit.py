@@ -57,7 +57,7 @@ def kit_files(pack_name: str, repo: Path = REPO) -> list[tuple[str, bytes]]:
     """(name in the zip, bytes) of everything the kit holds, sorted by name."""
     pack = load_pack(pack_name)
     picked: list[Path] = [p for p in (repo / "grader").rglob("*")
-                          if p.is_file() and p.suffix in (".py", ".bin", ".md") and "__pycache__" not in p.parts]
+                          if p.is_file() and p.suffix in (".py", ".bin", ".md", ".json") and "__pycache__" not in p.parts]
     picked += [repo / "templates" / f.template for f in pack.files if (repo / "templates" / f.template).is_file()]
     picked += notebooks_of(pack_name, repo)
     picked += [repo / "data" / "digits.npz", repo / "data" / "README.md"]

@@ -32,7 +32,8 @@ from .inherited import NATIVE_OUTPUT
 from .layers import MODES, LayerReport
 from .native import PR_SET_CHILD_SUBREAPER, prctl
 
-PRELOAD = ["grader.sandbox.preload"]
+PRELOAD = ["grader.sandbox.preload"]                       # imports, warmed checks, sandbox set-up
+TRAINING_PRELOAD = ["grader.sandbox.preload_training"]     # all that, plus torch's optimizers
 MAX_MESSAGE = 1024**3            # a single message larger than this is refused
 MAX_NATIVE_OUTPUT = 4096         # bytes of a child's C-level output the parent reads back
 ISOLATION_UID_BASE = 64_000      # uids used for children when the grader runs as root
@@ -47,19 +48,32 @@ def start_method() -> str:
     return wanted if wanted in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def start_forkserver() -> None:
+_running_preload: list[str] | None = None
+
+
+def start_forkserver(training: bool = True) -> None:
     """Start the forkserver (if it is not running yet) and return without waiting for it.
 
     Its preload (numpy, torch, every check) takes seconds; it runs in the server's own
     process while this one goes on. Callers that are about to import torch themselves
     (loading a pack does) should call this first, so both imports run at the same time
-    on two cores. Idempotent: later calls find the server running.
+    on two cores. ``training=False`` asks for the light preload, enough for every check
+    that does not train a network (a self-check of such a task). Idempotent: a server
+    already running with at least what is asked is kept; a light one is replaced when a
+    training check comes (once: later calls find the full server running).
     """
+    global _running_preload
     from multiprocessing import forkserver
 
     if start_method() != "forkserver":
         return
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    wanted = TRAINING_PRELOAD if training else PRELOAD
+    if _running_preload is not None and _running_preload != wanted and _running_preload == PRELOAD:
+        forkserver._forkserver._stop()          # private but stable (3.8+): the light server goes
+        _running_preload = None
+    if _running_preload is None:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(wanted)
+        _running_preload = wanted
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
     with main_module_hidden():
@@ -138,8 +152,6 @@ class Sandbox:
             raise ValueError(f"unknown sandbox mode {mode!r}; use one of {', '.join(MODES)}")
         self.mode = mode
         self.ctx = multiprocessing.get_context(start_method())
-        if start_method() == "forkserver":
-            self.ctx.set_forkserver_preload(PRELOAD)
         self.layers: LayerReport | None = None   # what the self-test (or the first child) found
         self.scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
         self.protected = [str(Path(p).resolve()) for p in protected if p]
@@ -157,9 +169,9 @@ class Sandbox:
         else:
             _become_subreaper()
 
-    def warm_up(self) -> None:
+    def warm_up(self, training: bool = True) -> None:
         """Start the forkserver now, so its imports overlap with the parent's own work."""
-        start_forkserver()
+        start_forkserver(training)
 
     def self_test(self) -> LayerReport:
         """Fork the probe child and settle which layers this run has (see :mod:`.probe`).
