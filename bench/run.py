@@ -22,7 +22,8 @@ import os  # noqa: E402
 import tempfile  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-SECTIONS = ("throughput", "sandbox", "kernels", "selfcheck")
+SECTIONS = ("throughput", "sandbox", "packs", "kernels", "selfcheck")
+PACK_STUDENTS = 20      # class size of the other packs' section (at most --students)
 
 
 @dataclass
@@ -116,6 +117,10 @@ def run(config: Config, log=progress):
         from bench.classgen import write_class
         write_class(members, folder)
         result.sandbox_throughput = sandbox.throughput(folder, len(members), log=log)
+        result.loads.append(os.getloadavg())
+    if "packs" in config.sections:
+        from bench import packs
+        result.packs = packs.measure(min(config.students, PACK_STUDENTS), log=log)
         result.loads.append(os.getloadavg())
     if "kernels" in config.sections:
         result.kernels = kernels.measure(config.tiny, config.repeats, log=log)

@@ -2,7 +2,8 @@
 
 Each task runs in a fresh interpreter, as in a new notebook kernel: the import of
 ``grader.selfcheck``, a first ``check_all`` (which starts the warm forkserver), and a
-second one (what every later check in the same kernel costs).
+second one (what every later check in the same kernel costs). The command-line
+``python -m grader check FILE`` is timed too, whole, interpreter start-up included.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class Latency:
     first_s: float          # first check_all in a fresh kernel (starts the forkserver)
     second_s: float         # the next one in the same kernel
     process_s: float        # the whole interpreter, start to exit
+    cli_s: float            # `python -m grader check solutions/<task>.py`, start to exit
     score: float
     max_score: float
 
@@ -51,6 +53,9 @@ def measure(tasks: tuple[str, ...] = TASKS, log=print) -> list[Latency]:
         data = json.loads(lines[-1].split(" ", 1)[1])
         if not data["same"]:
             raise RuntimeError(f"check_all({task!r}) gave different scores on two calls")
+        cli = timing.run([PYTHON, "-m", "grader", "check", str(path)], env=child_env(), cwd=REPO)
+        if cli.returncode != 0:
+            raise RuntimeError(f"grader check {path.name} failed:\n{cli.stdout[-2000:]}\n{cli.stderr[-3000:]}")
         results.append(Latency(task, data["import_s"], data["first_s"], data["second_s"], done.wall,
-                               data["score"], data["max_score"]))
+                               cli.wall, data["score"], data["max_score"]))
     return results
