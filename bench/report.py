@@ -76,7 +76,7 @@ def render(run: Run) -> str:
     if run.kernels is not None:
         w("\n" + kernels_section(run))
     if run.selfcheck is not None:
-        w("\n" + selfcheck_section(run.selfcheck))
+        w("\n" + selfcheck_section(run.selfcheck, run.startup))
     return out.getvalue()
 
 
@@ -323,7 +323,7 @@ def kernels_section(run: Run) -> str:
                      f"<= {KERNEL_RATIO:g}x"], rows))
 
 
-def selfcheck_section(latencies: list[Latency]) -> str:
+def selfcheck_section(latencies: list[Latency], startup: Startup | None = None) -> str:
     rows = [[f"`{s.task}`", f"{s.import_s:.2f}", f"**{s.first_s:.2f}**", f"**{s.second_s:.2f}**",
              f"**{s.cli_s:.2f}**", f"{s.score:g}/{s.max_score:g}",
              verdict(max(s.first_s, s.second_s, s.cli_s) < SELFCHECK_SECONDS)]
@@ -334,7 +334,12 @@ def selfcheck_section(latencies: list[Latency]) -> str:
             "second call in the same kernel; and the whole command `python -m grader check solutions/<task>.py` "
             "(interpreter start-up, imports, the check and exit). Seconds.\n\n"
             + table(["task", "import s", "first call s", "second call s", "CLI `check` s", "score",
-                     f"< {SELFCHECK_SECONDS:g} s"], rows))
+                     f"< {SELFCHECK_SECONDS:g} s"], rows)
+            + ("" if startup is None else
+               f"\nFor scale, in this run: `python -c \"import torch\"` alone took {startup.torch_s:.2f} s. A first check "
+               "cannot take less (the checks and the student's code need torch), and a task whose checks train a "
+               "network also waits for torch's optimizer modules (`torch._dynamo`, imported by the first optimizer), "
+               "which the warm server loads once before it forks.\n"))
 
 
 def packs_section(runs: list) -> str:
