@@ -78,8 +78,11 @@ bench: install
 # --- gradescope (issue 7) ---
 # dist/autograder.zip: upload it on Gradescope's "Configure Autograder" page. Deterministic:
 # the same source always gives the same bytes.
+# A contest pack (assignment3) needs LABELS=path on the command line: the demo's labels,
+# the default for `make grade` on the demo class, are never bundled by accident.
 gradescope: install
-	$(PY) -m grader.gradescope build --out dist/autograder.zip --assignment $(ASSIGNMENT)
+	$(PY) -m grader.gradescope build --out dist/autograder.zip --assignment $(ASSIGNMENT) \
+		$(if $(filter command line environment,$(origin LABELS)),--labels $(LABELS)) $(if $(CUTOFFS),--cutoffs $(CUTOFFS))
 
 new-pack: install
 	$(PY) -m grader new-pack $(NAME)

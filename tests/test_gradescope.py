@@ -235,3 +235,41 @@ def test_stage_takes_the_id_from_inside_a_zip(tmp_path):
     (tmp_path / "up" / "hw.zip").write_bytes(zip_bytes({"x/task1_77.py": "a = 1\n", "x/task2_77.py": "b = 2\n"}))
     staged = stage(tmp_path / "up", tmp_path / "staged", PACK)
     assert staged.student_id == "77" and staged.renamed == {"77_assignment2.zip": "hw.zip"}
+
+
+# --- a contest pack (assignment3) ----------------------------------------------------------
+
+DEMO_LABELS = REPO / "data" / "demo_labels" / "assignment3.csv"
+
+
+def test_contest_bundle_needs_usable_labels_and_never_takes_them_for_another_pack(tmp_path):
+    with pytest.raises(ValueError, match="LABELS="):
+        build(tmp_path / "a.zip", assignment="assignment3")
+    bad = tmp_path / "labels.csv"
+    bad.write_text("id;label\n1;2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not usable"):
+        build(tmp_path / "a.zip", assignment="assignment3", labels=bad)
+    with pytest.raises(ValueError, match="no graded name that uses labels"):
+        build(tmp_path / "a.zip", assignment="assignment2", labels=DEMO_LABELS)
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_contest_bundle_grades_predictions_on_its_hidden_labels(tmp_path):
+    bundle_path = build(tmp_path / "autograder.zip", assignment="assignment3", labels=DEMO_LABELS, cutoffs=(0.5, 0.8))
+    with zipfile.ZipFile(bundle_path) as archive:
+        assert archive.read("hidden/labels.csv") == DEMO_LABELS.read_bytes()
+        assert json.loads(archive.read("hidden/settings.json")) == {"cutoffs": [0.5, 0.8], "labels": "hidden/labels.csv"}
+    assert "chmod -R go-rwx hidden" in (REPO / "grader" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
+    # 70 % right: (0.7 - 0.5) / (0.8 - 0.5) of the 10 points, under the student's own file name.
+    rows = DEMO_LABELS.read_text(encoding="utf-8").splitlines()[1:]
+    wrong = set(range(0, len(rows), 10)) | set(range(1, len(rows), 10)) | set(range(2, len(rows), 10))
+    lines = ["id,label"] + [f"{r.split(',')[0]},{(int(r.split(',')[1]) + 1) % 10 if i in wrong else r.split(',')[1]}"
+                            for i, r in enumerate(rows)]
+    root = lay_out(tmp_path / "autograder", bundle_path, {"predictions.csv": "\n".join(lines) + "\n"})
+    _, data = run_autograder(root)
+    contest = by_name(data, "predictions.accuracy")
+    accuracy = 1 - len(wrong) / len(rows)
+    assert sum(t["score"] for t in contest) == pytest.approx(round(10 * (accuracy - 0.5) / 0.3, 2), abs=0.01)
+    assert any("accura" in t["output"].lower() for t in contest)          # the student is told why
+    assert data["leaderboard"][0]["name"] == "Accuracy (public ids)"
+    assert 0.5 < data["leaderboard"][0]["value"] < 0.9

@@ -8,11 +8,19 @@ for one assignment (``--assignment``), the bundle also holds
 ``grader/gradescope/default_assignment.txt``, which makes that pack the one
 ``run_autograder`` grades unless ``GRADER_ASSIGNMENT`` says otherwise.
 
+A pack whose checks need run settings (assignment3's contest: the hidden labels, and
+optionally other cutoffs) gets them at build time: the labels file goes into the bundle
+as ``hidden/labels.csv`` with ``hidden/settings.json`` beside it; ``setup.sh`` makes
+``hidden/`` readable by root only, like the solutions, and ``run_autograder`` grades with
+them. Building such a pack without the labels is refused with a one-line reason, so a
+bundle can never be uploaded that fails every student.
+
 The zip is deterministic: files in a fixed order, fixed timestamps and permissions, so
 the same source always gives the same bytes.
 """
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -66,10 +74,38 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = Fa
 
 
 DEFAULT_FILE = "grader/gradescope/default_assignment.txt"
+HIDDEN_DIR = "hidden"                          # readable by root only once setup.sh has run
+LABELS_FILE = f"{HIDDEN_DIR}/labels.csv"
+SETTINGS_FILE = f"{HIDDEN_DIR}/settings.json"
 
 
-def build(out: Path, repo: Path = REPO, assignment: str | None = None) -> Path:
-    """Write the bundle to ``out`` and return its path; ``assignment`` becomes its default pack."""
+def run_settings(assignment: str | None, labels: Path | None, cutoffs: tuple[float, float] | None) -> dict:
+    """The settings the bundle's pack is graded with, checked now rather than on Gradescope.
+
+    Raises ValueError (one line, for the TA) when the pack needs labels and none were
+    given, when labels are given for a pack that has no use for them, or when the checks
+    refuse them (an unreadable labels file, cutoffs out of order).
+    """
+    from ..assignment import configured
+    from ..packs import DEFAULT, load_pack
+
+    pack = load_pack(assignment or DEFAULT)
+    wanted = {s for n in pack.names for s in n.check.settings}
+    settings = {k: v for k, v in (("labels", labels), ("cutoffs", cutoffs)) if v is not None}
+    if "labels" in wanted and labels is None:
+        raise ValueError(f"{pack.name} grades contest predictions against hidden labels: build the bundle with "
+                         "them (make gradescope ASSIGNMENT=" + pack.name + " LABELS=path/to/labels.csv)")
+    configured(pack, settings)     # unused settings and unusable labels raise SettingError, a ValueError
+    return settings
+
+
+def build(out: Path, repo: Path = REPO, assignment: str | None = None, labels: Path | None = None,
+          cutoffs: tuple[float, float] | None = None) -> Path:
+    """Write the bundle to ``out`` and return its path; ``assignment`` becomes its default pack.
+
+    ``labels`` and ``cutoffs`` are the contest settings (see :func:`run_settings`).
+    """
+    settings = run_settings(assignment, labels, cutoffs)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     missing = [p for p in (repo / "data" / "digits.npz", *solution_dirs(repo)) if not p.exists()]
@@ -90,5 +126,10 @@ def build(out: Path, repo: Path = REPO, assignment: str | None = None) -> Path:
             if assignment not in PACKS:
                 raise KeyError(f"unknown assignment {assignment!r}; available: {', '.join(PACKS)}")
             _add(archive, DEFAULT_FILE, (assignment + "\n").encode())
+        if settings:
+            stored = {k: (LABELS_FILE if k == "labels" else list(v)) for k, v in settings.items()}
+            if "labels" in settings:
+                _add(archive, LABELS_FILE, Path(settings["labels"]).read_bytes())
+            _add(archive, SETTINGS_FILE, (json.dumps(stored, sort_keys=True) + "\n").encode())
     tmp.replace(out)
     return out

@@ -118,7 +118,8 @@ def grade_submission(settings: Settings) -> dict:
         shutil.copytree(settings.submission, upload, symlinks=True)
         staged = stage(upload, work / "students", assignment)
         options = Options(jobs=max(1, settings.jobs), timeout=settings.timeout, memory_mb=settings.memory_mb,
-                          protected=(settings.results, settings.submission, upload), sandbox=settings.sandbox)
+                          protected=(settings.results, settings.submission, upload), sandbox=settings.sandbox,
+                          settings=bundled_settings(assignment))
         batch = grade_folder(staged.folder, work / "out", assignment, options, resume=False, progress=False,
                              visibility=settings.visibility, announce=lambda line: print(line, flush=True))
         for error in batch.internal_errors:
@@ -141,7 +142,43 @@ def grade_submission(settings: Settings) -> dict:
         output += ("\nThe grader hit an internal error on part of this submission; the points concerned may "
                    "be wrong. Please tell the course staff (details are in the autograder output).")
     data["output"] = output
+    board = gradescope_leaderboard(batch.results, assignment)
+    if board:
+        data["leaderboard"] = board
     return data
+
+
+def bundled_settings(assignment, folder: Path | None = None) -> dict:
+    """The run settings built into the bundle (``hidden/settings.json``) that ``assignment`` reads.
+
+    A bundle built for the contest carries its labels; a run that grades another pack
+    (``GRADER_ASSIGNMENT``) leaves them out rather than failing on a setting it has no use for.
+    """
+    from ..reference import REPO
+    from .bundle import SETTINGS_FILE
+
+    root = folder or REPO
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    wanted = {s for n in assignment.names for s in n.check.settings}
+    settings = {}
+    for key, value in stored.items():
+        if key in wanted:
+            settings[key] = root / value if key == "labels" else tuple(value)
+    return settings
+
+
+def gradescope_leaderboard(results, assignment) -> list[dict]:
+    """Gradescope's own leaderboard entry: the public-part accuracy, as a classroom contest shows it."""
+    from ..leaderboard import contest_name, entries
+
+    name = contest_name(assignment)
+    board = entries(results, name.key) if name is not None else []
+    if not board:
+        return []
+    return [{"name": "Accuracy (public ids)", "value": round(board[0].public_accuracy, 4), "order": "desc"}]
 
 
 def bundled_assignment(folder: Path | None = None) -> str | None:

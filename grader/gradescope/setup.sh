@@ -19,6 +19,8 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -c "import numpy, torch, torchvision, matplotlib; print('installed torch', torch.__version__, '| numpy', numpy.__version__)"
 
 # Student code runs under unprivileged uids (the grader's sandbox picks them when it runs
-# as root): they must be able to read Python and the grader, never the solutions.
+# as root): they must be able to read Python and the grader, never the solutions or a contest's
+# hidden labels.
 chmod -R a+rX "$VENV" .
 chmod -R go-rwx solutions
+if [ -d hidden ]; then chmod -R go-rwx hidden; fi

@@ -3,8 +3,9 @@
 On Gradescope everything in ``/autograder/submission`` belongs to one student, and
 students upload whatever they have: ``task1.py``, ``task1_<id>.py``, the untouched
 ``task1_template.py``, ``<id>_assignment2.zip``, any other zip, sometimes inside a
-folder. This module picks one file per task (and at most one zip) and copies them into a
-fresh folder under the names the batch grader expects, ``<task>_<id>.py`` and
+folder (a data file such as assignment3's ``predictions.csv`` likewise, with its own
+suffix). This module picks one file per task (and at most one zip) and copies them into a
+fresh folder under the names the batch grader expects, ``<task>_<id><suffix>`` and
 ``<id>_<assignment>.zip``, so the same discovery and grading run as for a whole class.
 The original names are remembered, so messages can show the student their own names.
 """
@@ -74,13 +75,13 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
         staged.notes.append(f"the file names carry different student IDs ({', '.join(ids)}); "
                             "all files were graded as this one submission")
 
-    for task in [t.task for t in assignment.files]:
+    for task, suffix in [(t.task, t.suffix) for t in assignment.files]:
         options = sorted((c for c in loose if c.task == task),
                          key=lambda c: (c.depth, c.file_id != sid, c.file_id == "template", c.relative))
         if not options:
             continue
         chosen, rest = options[0], options[1:]
-        name = f"{task}_{sid}.py"
+        name = f"{task}_{sid}{suffix}"
         shutil.copyfile(chosen.path, dest / name)
         staged.renamed[name] = chosen.relative
         if rest:
@@ -104,10 +105,10 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
         # Messages about missing files name the expected files; without an id in the
         # upload, "task2.py" reads better than "task2_student.py".
         for task in assignment.files:
-            staged.renamed.setdefault(f"{task.task}_{sid}.py", f"{task.task}.py")
+            staged.renamed.setdefault(f"{task.task}_{sid}{task.suffix}", f"{task.task}{task.suffix}")
         staged.renamed.setdefault(zip_name, "a zip")
     if not loose and not zips:
-        expected = ", ".join(f.solution for f in assignment.files)
+        expected = ", ".join(f"{f.task}{f.suffix}" for f in assignment.files)
         staged.notes.append(f"no file of this assignment was found in the upload (expected {expected}, "
                             f"named like task1.py or task1_<studentID>.py, or a zip of them)")
     if ignored:
@@ -119,7 +120,7 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
 def _task_of(name: str, assignment: Assignment) -> tuple[str | None, str | None]:
     """("task1", "42") for task1_42.py, ("task1", None) for task1.py, (None, None) otherwise."""
     for task in assignment.files:
-        if name == f"{task.task}.py":
+        if name == f"{task.task}{task.suffix}":
             return task.task, None
         m = assignment.file_pattern(task).match(name)
         if m:
