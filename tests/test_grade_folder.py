@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -147,6 +148,8 @@ def test_killed_mid_batch_then_rerun_finishes_with_the_same_gradebook(klass):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    abandoned = list(Path(tempfile.gettempdir()).glob(f"grader-scratch-{process.pid}-*"))
+    assert abandoned, "the killed run should have left its scratch folder (this test checks the sweep)"
     finished_before = len(list(out.glob("*/results.json")))
     assert 1 <= finished_before < 6, "the kill came too late to interrupt the batch"
     assert not (out / "gradebook.csv").exists()
@@ -155,6 +158,7 @@ def test_killed_mid_batch_then_rerun_finishes_with_the_same_gradebook(klass):
     assert f"reused {finished_before}" in rerun.stdout, rerun.stdout
     assert (out / "gradebook.csv").read_bytes() == (klass["out"] / "gradebook.csv").read_bytes()
     assert not list(out.rglob("*.tmp*")), "a partially written file was left behind"
+    assert not any(p.exists() for p in abandoned), "the rerun should sweep the killed run's scratch folder"
 
 
 def test_submissions_folder_is_never_written(klass):

@@ -144,6 +144,34 @@ class ChildRun:
         return Exit(self.process.exitcode if not timed_out else None, timed_out)
 
 
+SCRATCH_PREFIX = "grader-scratch-"
+
+
+def sweep_abandoned_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove scratch folders of earlier runs that were killed before they could clean up.
+
+    A run's scratch folder is named after its process id; one whose process no longer
+    exists (and that this user owns) holds nothing anyone will read again, only copies of
+    submissions. Folders of live processes, and of other users, are left alone.
+    """
+    removed = []
+    root = Path(folder or tempfile.gettempdir())
+    for path in root.glob(SCRATCH_PREFIX + "*"):
+        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or path.is_symlink() or path.lstat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)          # alive (or not ours to signal): keep it
+            continue
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 class Sandbox:
     """Forkserver, scratch space and process hygiene for one grading run."""
 
@@ -153,7 +181,8 @@ class Sandbox:
         self.mode = mode
         self.ctx = multiprocessing.get_context(start_method())
         self.layers: LayerReport | None = None   # what the self-test (or the first child) found
-        self.scratch_root = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
+        sweep_abandoned_scratch()
+        self.scratch_root = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         self.protected = [str(Path(p).resolve()) for p in protected if p]
         wanted = (os.getuid() == 0) if isolate_uid is None else isolate_uid and os.getuid() == 0
         # An unprivileged uid is only usable if it can read the Python installation
