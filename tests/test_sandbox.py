@@ -345,3 +345,20 @@ def test_spawn_start_method_still_self_checks(tmp_path):
 
 def test_options_default_to_the_best_effort_sandbox():
     assert Options().sandbox == "best" and Options().self_test
+
+
+def test_threaded_numeric_libraries_in_the_caller_do_not_cost_the_network_layer(machine_layers, tmp_path):
+    """A notebook imports grader.selfcheck with no thread settings (OpenBLAS then starts a pool
+    in every forked child, and the kernel refuses a user namespace to a threaded process)."""
+    need(machine_layers, "network")
+    if subprocess.run(["unshare", "-Urn", "true"], capture_output=True).returncode != 0:
+        pytest.skip("this machine gives no user namespace to an unprivileged process")
+    script = ("import os, tempfile\nfrom grader.sandbox import Sandbox\n"
+              "s = Sandbox([tempfile.mkdtemp()])\nr = s.self_test()\ns.close()\n"
+              "print(r.on.get('network'), os.environ.get('OPENBLAS_NUM_THREADS'))\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["OPENBLAS_NUM_THREADS"] = "4"
+    done = subprocess.run([PYTHON, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # the full layer (not the root-only fallback), and the caller's own setting left as it was
+    assert done.stdout.split("\n")[0] == "user + network namespace 4"

@@ -74,10 +74,32 @@ def start_forkserver(training: bool = True) -> None:
     if _running_preload is None:
         multiprocessing.get_context("forkserver").set_forkserver_preload(wanted)
         _running_preload = wanted
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
-    with main_module_hidden():
+    with main_module_hidden(), single_threaded_libraries():
         forkserver.ensure_running()
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def single_threaded_libraries():
+    """One BLAS/OpenMP thread for a server started inside this block; the caller's settings after.
+
+    Not only for speed: a numeric library with a thread pool restarts it in every forked
+    child (OpenBLAS does, from a fork handler), and the kernel refuses a new user namespace
+    to a process with more than one thread, so the network layer would be lost. The
+    variables are read when the server starts, so they are restored once it has.
+    """
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
@@ -232,9 +254,13 @@ class Sandbox:
             self.layers = report
 
     def _start_process(self, target, args: tuple):
+        # The server must have been started by start_forkserver (its preload, one thread per
+        # library): a caller that skipped warm_up gets the light server here.
+        if _running_preload is None:
+            start_forkserver(training=False)
         receiver, sender = self.ctx.Pipe(duplex=False)
         process = self.ctx.Process(target=target, args=(sender, *args), daemon=True)
-        with main_module_hidden():
+        with main_module_hidden(), single_threaded_libraries():    # a spawned child reads them too
             process.start()
         sender.close()
         return process, receiver

@@ -9,6 +9,8 @@ once, from the libraries this warm process has mapped.
 Checks that train a network need more: :mod:`.preload_training` imports this module and
 then sets up torch's optimizers (seconds), which only a server for such checks pays.
 """
+import gc
+
 import numpy  # noqa: F401
 import torch
 import torch.nn  # noqa: F401
@@ -27,3 +29,18 @@ for _name in PACKS:
     for _graded in load_pack(_name).names:
         _graded.check.warm()
 filesystem.prepare()
+
+
+def freeze_heap() -> None:
+    """Move everything loaded so far out of the garbage collector's sight.
+
+    A forked child shares the server's memory until it writes to a page. A collection in
+    the child would walk (and write the headers of) every object the server made, copying
+    most of torch's heap into each child; frozen objects are never walked. Called last by
+    each preload module.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+freeze_heap()

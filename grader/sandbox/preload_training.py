@@ -40,3 +40,4 @@ for _name in preload.PACKS:
     for _graded in preload.load_pack(_name).names:
         if _graded.check.needs_optimizer:
             _graded.check.warm_training()
+preload.freeze_heap()
