@@ -58,7 +58,7 @@ def write_class(pack: str, students: int, folder: Path) -> int:
     return files
 
 
-def measure(students: int = 20, packs: tuple[str, ...] = PACKS, jobs: int = 2, log=print) -> list[PackRun]:
+def measure(students: int = 40, packs: tuple[str, ...] = PACKS, jobs: int = 2, log=print) -> list[PackRun]:
     from grader.packs import load_pack
 
     runs = []

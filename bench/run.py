@@ -23,7 +23,6 @@ import tempfile  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 SECTIONS = ("throughput", "sandbox", "packs", "kernels", "selfcheck")
-PACK_STUDENTS = 20      # class size of the other packs' section (at most --students)
 
 
 @dataclass
@@ -120,7 +119,7 @@ def run(config: Config, log=progress):
         result.loads.append(os.getloadavg())
     if "packs" in config.sections:
         from bench import packs
-        result.packs = packs.measure(min(config.students, PACK_STUDENTS), log=log)
+        result.packs = packs.measure(config.students, log=log)    # the same class size as the main section
         result.loads.append(os.getloadavg())
     if "kernels" in config.sections:
         result.kernels = kernels.measure(config.tiny, config.repeats, log=log)
