@@ -78,6 +78,9 @@ def relu(x):
     Hostile("sysexit", "import sys\ndef relu(x):\n    sys.exit(0)\n", {"task1.relu": 0}, {"task1.relu": "exit"}),
     Hostile("osexit", "import os\ndef prelu(x, a):\n    os._exit(3)\n", {"task1.prelu": 0}),
     Hostile("ctrlc", "def prelu(x, a):\n    raise KeyboardInterrupt\n", {"task1.prelu": 0}, {"task1.prelu": "KeyboardInterrupt"}),
+    # --- an ordinary bug deep in the student's own helpers: the reason points at their line -----
+    Hostile("deeperror", "def _inner(x):\n    raise ValueError('broken on purpose')\n\ndef relu(x):\n    return _inner(x)\n",
+            {"task1.relu": 0}, {"task1.relu": "in _inner: raise ValueError('broken on purpose')"}),
     Hostile("exitatimport", "raise SystemExit(1)\n", *zero_all("exit")),
     Hostile("closedstdout", '''
 import os, sys

@@ -251,11 +251,28 @@ def describe_exception(exc: BaseException, job: JobSpec) -> dict:
     """A student-facing description: kind, one-line message, and the frames in their file."""
     kind = classify(exc)
     text = _exception_text(exc)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.realpath(f.filename) == os.path.realpath(job.module_path)]
     trace = "\n".join(f"  {job.display_name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
-                      for f in frames[-6:])
+                      for f in _student_frames(exc.__traceback__, job.module_path)[-6:])
     return {"kind": kind, "message": text, "trace": trace}
+
+
+def _student_frames(tb, module_path: str) -> list[traceback.FrameSummary]:
+    """The frames of ``tb`` that run in the student's file, with their source lines.
+
+    Frames are filtered before any source is read: ``traceback.extract_tb`` would read
+    every file in the stack (torch's modules are thousands of lines) into this short-lived
+    child's empty line cache, tens of milliseconds for each child whose code raises.
+    """
+    target = os.path.realpath(module_path)
+    same: dict[str, bool] = {}
+    picked = []
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if filename not in same:
+            same[filename] = filename == module_path or os.path.realpath(filename) == target
+        if same[filename]:
+            picked.append(traceback.FrameSummary(filename, lineno, frame.f_code.co_name))
+    return picked
 
 
 def classify(exc: BaseException) -> str:
