@@ -362,3 +362,17 @@ def test_threaded_numeric_libraries_in_the_caller_do_not_cost_the_network_layer(
     assert done.returncode == 0, done.stderr[-2000:]
     # the full layer (not the root-only fallback), and the caller's own setting left as it was
     assert done.stdout.split("\n")[0] == "user + network namespace 4"
+
+
+def test_server_environment_is_set_for_the_server_only(monkeypatch):
+    from grader.sandbox.parent import MALLOC_TUNABLES, server_environment
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    with server_environment():
+        assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["OMP_NUM_THREADS"] == "1"
+        assert os.environ["GLIBC_TUNABLES"] == MALLOC_TUNABLES
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4" and "GLIBC_TUNABLES" not in os.environ
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")     # the caller's own: kept
+    with server_environment():
+        assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2"
