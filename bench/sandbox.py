@@ -92,7 +92,7 @@ class Throughput:
         return self.median("best") / self.median("off") - 1
 
 
-def throughput(folder: Path, students: int, rounds: int = 2, log=print) -> Throughput:
+def throughput(folder: Path, students: int, rounds: int = 3, log=print) -> Throughput:
     from .throughput import grade
 
     work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
