@@ -281,6 +281,11 @@ class Assignment:
     def names(self) -> tuple[GradedName, ...]:
         return tuple(n for f in self.files for n in f.names)
 
+    @property
+    def settings_read(self) -> frozenset[str]:
+        """The run settings some check of this pack reads (e.g. ``labels``)."""
+        return frozenset(s for n in self.names for s in n.check.settings)
+
     def file(self, task: str) -> TaskFile:
         for f in self.files:
             if f.task == task:
@@ -308,8 +313,7 @@ def configured(assignment: Assignment, settings: Mapping[str, Any],
     ``keys`` limits this to the graded names that will run (None: all). A setting that no
     graded name reads is an error, so a mistyped or misplaced option is not ignored.
     """
-    used = {s for n in assignment.names for s in n.check.settings}
-    unused = sorted(set(settings) - used)
+    unused = sorted(set(settings) - assignment.settings_read)
     if unused:
         raise SettingError(f"{assignment.name} has no graded name that uses {', '.join(unused)}")
 

@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         from .sandbox import start_forkserver
         # Its imports run while this process loads the pack (both import torch). A self-check
         # of a task without training checks needs only the light preload.
-        task = args.task or manifest.task_of_name(args.assignment, args.file.name) if args.command == "check" else None
-        start_forkserver(training=args.command == "grade" or manifest.trains(args.assignment, task))
+        start_forkserver(training=args.command == "grade"
+                         or manifest.file_trains(args.assignment, args.file.name, args.task))
     assignment = load_pack(args.assignment)
     if args.command == "grade":
         return _grade(args, assignment)

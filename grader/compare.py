@@ -135,6 +135,17 @@ def as_float(got: Any, what: str) -> tuple[float | None, str | None]:
     return None, f"{what} is {describe_type(got)}, expected a float"
 
 
+def as_floats(items: Any, what: str) -> tuple[list[float] | None, str | None]:
+    """Each entry of a list or tuple through :func:`as_float`; the first problem, if any."""
+    values = []
+    for item in items:
+        value, problem = as_float(item, f"each entry of {what}")
+        if problem:
+            return None, problem
+        values.append(value)
+    return values, None
+
+
 def compare_float(got: Any, expected: float, what: str, rtol: float = 1e-7, atol: float = 1e-9) -> str | None:
     value, problem = as_float(got, what)
     if problem:

@@ -137,7 +137,7 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
                task: str | None = None) -> SelfCheck:
     # Its start-up overlaps with loading the pack (both import torch); only a task that
     # trains networks needs the server's longer preload.
-    start_forkserver(training=manifest.trains(assignment, task or manifest.task_of_name(assignment, Path(path).name)))
+    start_forkserver(training=manifest.file_trains(assignment, Path(path).name, task))
     pack = load_pack(assignment)
     path = Path(path)
     if not path.is_file():

@@ -90,9 +90,8 @@ def run_settings(assignment: str | None, labels: Path | None, cutoffs: tuple[flo
     from ..packs import DEFAULT, load_pack
 
     pack = load_pack(assignment or DEFAULT)
-    wanted = {s for n in pack.names for s in n.check.settings}
     settings = {k: v for k, v in (("labels", labels), ("cutoffs", cutoffs)) if v is not None}
-    if "labels" in wanted and labels is None:
+    if "labels" in pack.settings_read and labels is None:
         raise ValueError(f"{pack.name} grades contest predictions against hidden labels: build the bundle with "
                          "them (make gradescope ASSIGNMENT=" + pack.name + " LABELS=path/to/labels.csv)")
     configured(pack, settings)     # unused settings and unusable labels raise SettingError, a ValueError

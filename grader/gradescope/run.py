@@ -162,10 +162,9 @@ def bundled_settings(assignment, folder: Path | None = None) -> dict:
     if not path.is_file():
         return {}
     stored = json.loads(path.read_text(encoding="utf-8"))
-    wanted = {s for n in assignment.names for s in n.check.settings}
     settings = {}
     for key, value in stored.items():
-        if key in wanted:
+        if key in assignment.settings_read:
             settings[key] = root / value if key == "labels" else tuple(value)
     return settings
 

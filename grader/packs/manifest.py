@@ -50,6 +50,11 @@ def task_of_name(pack: str, file_name: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def file_trains(pack: str, file_name: str, task: str | None = None) -> bool:
+    """:func:`trains` for the task ``task`` names, else the one ``file_name`` mentions."""
+    return trains(pack, task or task_of_name(pack, file_name))
+
+
 def trains(pack: str, task: str | None) -> bool:
     """True when ``task`` has a check that trains a network (True when unsure: the safe side)."""
     entry = tasks(pack).get(task or "")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..assignment import HIDDEN_SEED
-from ..compare import as_float
+from ..compare import as_floats
 from ..wire import Tensor, describe_type
 
 
@@ -49,12 +49,9 @@ def compare_losses(got: Any, expected: list[float], batch_losses: list[list[floa
         return f"{what} is {describe_type(got)}, expected a list of floats"
     if not isinstance(got, (list, tuple)):
         return f"{what} is {describe_type(got)}, expected a list of floats (one per epoch)"
-    values = []
-    for item in got:
-        value, problem = as_float(item, f"each entry of {what}")
-        if problem:
-            return problem
-        values.append(value)
+    values, problem = as_floats(got, what)
+    if problem:
+        return problem
     if len(values) != len(expected):
         return f"{what} has {len(values)} entries, expected {len(expected)} (one per epoch)"
     for epoch, (value, want, losses) in enumerate(zip(values, expected, batch_losses), start=1):

@@ -45,6 +45,10 @@ def close_inherited(keep: set[int]) -> int:
     return closed
 
 
+# One thread for each numeric library: children and the server they fork from (parent.py).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def minimal_environment(scratch: str) -> dict[str, str]:
     """Everything a child needs from its environment, and nothing else."""
     return {
@@ -53,9 +57,7 @@ def minimal_environment(scratch: str) -> dict[str, str]:
         "TMPDIR": scratch,
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
+        **{name: "1" for name in THREAD_VARIABLES},
     }
 
 

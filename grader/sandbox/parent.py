@@ -28,7 +28,7 @@ from typing import Any
 
 from .. import wire
 from .child import JobSpec, child_main
-from .inherited import NATIVE_OUTPUT
+from .inherited import NATIVE_OUTPUT, THREAD_VARIABLES
 from .layers import MODES, LayerReport
 from .native import PR_SET_CHILD_SUBREAPER, prctl
 
@@ -78,7 +78,6 @@ def start_forkserver(training: bool = True) -> None:
         forkserver.ensure_running()
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # glibc's malloc backs its heap with transparent huge pages (glibc 2.35+; others ignore it).
 # A fork copies the page tables of the server's heap, and every child then faults its pages
 # in: with 2 MiB pages there are 512 times fewer of both. Measured: 0.77 against 0.81 s per

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...assignment import Check, ProbeError
-from ...compare import as_float, compare_arrays
+from ...compare import as_floats, compare_arrays
 from ...data import load_tweets
 from ...torchtools import Replayer, TrainingLog, analyse_training, watch
 from ...wire import Tensor, describe_type
@@ -362,12 +362,9 @@ def losses_problem(got: Any, expected: list[float], sizes: list[int]) -> str | N
     what = "the returned list"
     if not isinstance(got, (list, tuple)):
         return f"train_lstm returned {describe_type(got)}, expected a list of floats (one per batch)"
-    values = []
-    for item in got:
-        value, problem = as_float(item, f"each entry of {what}")
-        if problem:
-            return problem
-        values.append(value)
+    values, problem = as_floats(got, what)
+    if problem:
+        return problem
     if len(values) != len(sizes):
         return f"{what} has {len(values)} entries, expected {len(sizes)} (one per batch)"
     if len(expected) != len(sizes):
