@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         # Its imports run while this process loads the pack (both import torch). A self-check
         # of a task without training checks needs only the light preload.
         start_forkserver(training=args.command == "grade"
-                         or manifest.file_trains(args.assignment, args.file.name, args.task))
+                         or manifest.file_trains(args.assignment, args.file.name, args.task),
+                         many_children=args.command == "grade")
     assignment = load_pack(args.assignment)
     if args.command == "grade":
         return _grade(args, assignment)

@@ -26,6 +26,7 @@ from .results import NameResult, StudentResult
 from .sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
 
 STARTUP_ALLOWANCE = 10.0   # seconds for a fresh child to start, on top of the import timeout
+MANY_STUDENTS = 8          # from this class size on, the forkserver moves onto huge pages (cheaper forks)
 
 
 @dataclass
@@ -134,7 +135,8 @@ class Runner:
         if not students:
             return internal
         self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid, self.options.sandbox)
-        self.sandbox.warm_up(training=any(self.assignment.graded(key).check.needs_optimizer for key in self.cases))
+        self.sandbox.warm_up(training=any(self.assignment.graded(key).check.needs_optimizer for key in self.cases),
+                             many_children=len(students) >= MANY_STUDENTS)
         if self.options.self_test:
             try:
                 layers = self.sandbox.self_test()     # raises SandboxError: nothing is graded

@@ -376,3 +376,96 @@ def test_server_environment_is_set_for_the_server_only(monkeypatch):
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")     # the caller's own: kept
     with server_environment():
         assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2"
+
+
+# --- set-up done once in the warm server -----------------------------------------------------
+
+def test_the_filter_compiled_once_is_libseccomps_own_program_for_each_pid():
+    from grader.sandbox import syscalls
+    if syscalls.available():
+        pytest.skip(syscalls.available())
+    compiled = syscalls.CompiledFilter.build()
+    assert compiled is not None and compiled.pid_slots, "the program could not be patched"
+    for pid in (2, 4321, 4_194_303):
+        assert compiled.for_pid(pid) == syscalls._export(pid)[0]
+    assert compiled.for_pid(4321) != compiled.for_pid(4322)
+
+
+COMPILED_FILTER_CHILD = r'''
+import errno, os, socket, sys
+from grader.sandbox import syscalls
+syscalls.prepare()
+assert syscalls._compiled is not None
+pid = os.fork()
+if pid == 0:
+    syscalls.restrict(os.getpid())
+    verdicts = []
+    for name, attempt in (("own pid", lambda: os.kill(os.getpid(), 0)),
+                          ("grader", lambda: os.kill(os.getppid(), 0)),
+                          ("socket", lambda: socket.socket()),
+                          ("fork", lambda: os.fork())):
+        try:
+            attempt()
+            verdicts.append(f"{name}:allowed")
+        except OSError as exc:
+            verdicts.append(f"{name}:{errno.errorcode[exc.errno]}")
+    print(" ".join(verdicts), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+
+
+def test_a_child_loading_the_compiled_filter_may_signal_itself_and_nothing_else():
+    from grader.sandbox import syscalls
+    if syscalls.available():
+        pytest.skip(syscalls.available())
+    done = subprocess.run([PYTHON, "-c", COMPILED_FILTER_CHILD], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "own pid:allowed grader:EPERM socket:EPERM fork:EPERM"
+
+
+def test_the_server_keeps_a_preload_that_does_at_least_what_is_asked():
+    from grader.sandbox.parent import BATCH_PRELOAD, PRELOAD, TRAINING_PRELOAD, preload_for
+
+    assert preload_for(None, training=False, many_children=False) == PRELOAD
+    assert preload_for(None, training=True, many_children=True) == BATCH_PRELOAD
+    assert preload_for(PRELOAD, training=True, many_children=False) == TRAINING_PRELOAD
+    assert preload_for(PRELOAD, training=False, many_children=True) == BATCH_PRELOAD
+    assert preload_for(BATCH_PRELOAD, training=False, many_children=False) == BATCH_PRELOAD
+    # a running training server is not restarted for huge pages alone
+    assert preload_for(TRAINING_PRELOAD, training=True, many_children=True) == TRAINING_PRELOAD
+
+
+HUGE_PAGES_SCRIPT = r'''
+junk = [bytearray(1 << 20) for _ in range(192)]        # 192 MB of private memory on 4 KiB pages
+from grader.sandbox import hugepages
+moved = hugepages.collapse()
+huge = [int(l.split()[1]) for l in open("/proc/self/smaps_rollup") if l.startswith("AnonHugePages:")][0]
+print(moved >> 20, huge >> 10)
+'''
+
+
+def _transparent_huge_pages() -> str:
+    try:
+        return Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return ""
+
+
+def test_a_batch_server_moves_its_memory_onto_huge_pages_unless_told_not_to():
+    if "[never]" in _transparent_huge_pages() or not _transparent_huge_pages():
+        pytest.skip("this machine has transparent huge pages off")
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADER_HUGE_PAGES", "GLIBC_TUNABLES")}
+    done = subprocess.run([PYTHON, "-c", HUGE_PAGES_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    moved_mb, huge_mb = map(int, done.stdout.split())
+    if moved_mb == 0:
+        pytest.skip("this kernel has no MADV_COLLAPSE (Linux 6.1+)")
+    assert huge_mb >= 150, done.stdout
+    env["GRADER_HUGE_PAGES"] = "0"
+    done = subprocess.run([PYTHON, "-c", HUGE_PAGES_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[0] == "0" and int(done.stdout.split()[1]) < 50, done.stdout

@@ -52,6 +52,19 @@ def prepare() -> list[str]:
     return _readable
 
 
+def rehearse() -> None:
+    """Build (and throw away) the ruleset a child builds, once, in the warm forkserver.
+
+    The binding combines access flags with Python's ``enum.Flag``, which computes each
+    combination the first time it is made: about 1.5 ms of a child's set-up when every
+    child starts from scratch, nothing once the server has made them all.
+    """
+    if abi_version() < 1:
+        return
+    with _ruleset(os.path.realpath(os.curdir), []):
+        pass
+
+
 def readable_for(protected: list[str]) -> list[str]:
     """The read-only folders, minus any that would expose a protected one.
 
@@ -69,11 +82,20 @@ def restrict(scratch: str, protected: list[str]) -> str:
     abi = abi_version()
     if abi < 1:
         raise OSError(0, "this kernel has no Landlock (needs Linux 5.13+ with Landlock enabled)")
+    with _ruleset(scratch, protected) as ruleset:
+        ruleset.restrict()
+    network = ", TCP refused" if abi >= 4 else ""
+    return f"Landlock ABI {abi}{network}"
+
+
+def _ruleset(scratch: str, protected: list[str]) -> Ruleset:
+    """The child's ruleset, built but not enforced: read-only imports, read-write scratch."""
     read_dir = AccessFS.READ_FILE | AccessFS.READ_DIR
     scratch_rights = (read_dir | AccessFS.WRITE_FILE | AccessFS.TRUNCATE | AccessFS.MAKE_REG
                       | AccessFS.MAKE_DIR | AccessFS.REMOVE_FILE | AccessFS.REMOVE_DIR)
     handled_net = AccessNet.BIND_TCP | AccessNet.CONNECT_TCP     # dropped below ABI 4 (best effort)
-    with Ruleset(handled_net=handled_net) as ruleset:
+    ruleset = Ruleset(handled_net=handled_net)
+    try:
         for path in readable_for(protected):
             _allow(ruleset, path, read_dir)
         for path in SYSTEM_FILES + (f"/proc/{os.getpid()}",):
@@ -81,9 +103,10 @@ def restrict(scratch: str, protected: list[str]) -> str:
         for path in READ_WRITE_FILES:
             _allow(ruleset, path, AccessFS.READ_FILE | AccessFS.WRITE_FILE)
         ruleset.allow_path(scratch, scratch_rights)
-        ruleset.restrict()
-    network = ", TCP refused" if abi >= 4 else ""
-    return f"Landlock ABI {abi}{network}"
+    except BaseException:
+        ruleset.close()
+        raise
+    return ruleset
 
 
 def _allow(ruleset, path: str, rights) -> None:

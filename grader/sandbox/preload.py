@@ -10,6 +10,8 @@ Checks that train a network need more: :mod:`.preload_training` imports this mod
 then sets up torch's optimizers (seconds), which only a server for such checks pays.
 """
 import gc
+import multiprocessing.popen_fork  # noqa: F401 - the server imports these when it forks; done here,
+import multiprocessing.popen_forkserver  # noqa: F401 - sys.modules is then the same in every child
 
 import numpy  # noqa: F401
 import torch
@@ -20,7 +22,7 @@ import torch.utils.data  # noqa: F401
 
 from .. import wire  # noqa: F401
 from ..packs import PACKS, load_pack
-from . import child, filesystem, probe, syscalls  # noqa: F401
+from . import child, filesystem, probe, signals, syscalls  # noqa: F401
 
 torch.set_num_threads(1)
 
@@ -29,6 +31,9 @@ for _name in PACKS:
     for _graded in load_pack(_name).names:
         _graded.check.warm()
 filesystem.prepare()
+filesystem.rehearse()
+signals.rehearse()
+syscalls.prepare()
 
 
 def freeze_heap() -> None:
@@ -37,10 +42,11 @@ def freeze_heap() -> None:
     A forked child shares the server's memory until it writes to a page. A collection in
     the child would walk (and write the headers of) every object the server made, copying
     most of torch's heap into each child; frozen objects are never walked. Called last by
-    each preload module.
+    each preload module, which also records the grader's module names for the children.
     """
     gc.collect()
     gc.freeze()
+    child.note_grader_modules()
 
 
 freeze_heap()

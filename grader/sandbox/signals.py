@@ -20,10 +20,21 @@ def restrict() -> str:
     if abi < SCOPING_ABI:
         raise OSError(0, f"Landlock signal scoping needs ABI {SCOPING_ABI}, this kernel has "
                          + (f"ABI {abi}" if abi else "no Landlock"))
-    from landlockpy import AccessFS, AccessNet, Ruleset, Scope
-
-    with Ruleset(handled_fs=AccessFS.NONE, handled_net=AccessNet.NONE,
-                 scoped=Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET) as ruleset:
+    with _ruleset() as ruleset:
         ruleset.restrict()
     return "Landlock scoping"
 
+
+def rehearse() -> None:
+    """Build (and throw away) the scoping ruleset once in the warm forkserver (see
+    :func:`.filesystem.rehearse`: the flag combinations are then computed for every child)."""
+    if abi_version() >= SCOPING_ABI:
+        with _ruleset():
+            pass
+
+
+def _ruleset():
+    from landlockpy import AccessFS, AccessNet, Ruleset, Scope
+
+    return Ruleset(handled_fs=AccessFS.NONE, handled_net=AccessNet.NONE,
+                   scoped=Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET)
