@@ -137,17 +137,19 @@ class Runner:
         self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid, self.options.sandbox)
         self.sandbox.warm_up(training=any(self.assignment.graded(key).check.needs_optimizer for key in self.cases),
                              many_children=len(students) >= MANY_STUDENTS)
+        judge_queue: queue.Queue = queue.Queue()
+        worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
+        worker.start()      # it computes the references first, while the forkserver loads
         if self.options.self_test:
             try:
                 layers = self.sandbox.self_test()     # raises SandboxError: nothing is graded
             except BaseException:
+                judge_queue.put(None)
+                worker.join()
                 self.sandbox.close()
                 raise
             if self.on_layers:
                 self.on_layers(layers)
-        judge_queue: queue.Queue = queue.Queue()
-        worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
-        worker.start()
         try:
             jobs = self._plan(students, judge_queue)
             self._run_jobs(jobs, judge_queue)
@@ -338,6 +340,7 @@ class Runner:
 
     def _judge_loop(self, judge_queue: queue.Queue, on_result: Callable[[StudentResult], None],
                     internal: list[str]) -> None:
+        self._compute_references()
         while True:
             item = judge_queue.get()
             if item is None:
@@ -360,6 +363,23 @@ class Runner:
                     on_result(result)
                 except Exception as exc:  # noqa: BLE001
                     internal.append(f"{progress.student.id}: writing results failed: {exc}")
+
+    def _compute_references(self) -> None:
+        """Compute every case's reference before the first judging.
+
+        Done on the judging thread as soon as grading starts: the forkserver then still has
+        seconds of imports ahead, during which this process would otherwise wait. A
+        reference that fails is left for the judging of its name, which reports it.
+        """
+        if self.refs.kit is not None:
+            return                      # looked up, not computed
+        for key, cases in self.cases.items():
+            graded = self.assignment.graded(key)
+            for case in cases:
+                try:
+                    self.refs.get(graded, case)
+                except Exception:  # noqa: BLE001 - reported where the name is judged
+                    pass
 
     def _judge_file(self, progress: _StudentProgress, task: TaskFile, job: FileJob | None,
                     blocked: dict[str, str]) -> None:
