@@ -4,7 +4,8 @@ without it, measured side by side in one run.
 * set-up: a process that has imported what the forkserver imports forks children one
   after another; each puts up every layer (:func:`grader.sandbox.enter.enter`) and
   reports how long that took. The same number of children that skip the kernel layers
-  gives the baseline of the fork itself.
+  gives the baseline of the fork itself. Both again after the process moved its memory onto
+  huge pages, as the batch forkserver does (:mod:`grader.sandbox.hugepages`).
 * throughput: the benchmark class graded with ``--jobs 2`` twice per setting,
   alternating ``--sandbox off`` and ``--sandbox best``, so that load drifts hit both.
 """
@@ -43,10 +44,15 @@ def one(kernel_layers):
     return data[0], time.perf_counter() - started, data[1]
 
 count = int(sys.argv[1])
-rows = {"on": [], "off": []}
+rows = {"on": [], "off": [], "on_huge": [], "off_huge": []}
 for i in range(count):
     for mode in ("on", "off"):          # interleaved: machine noise hits both
         rows[mode].append(one(mode == "on"))
+from grader.sandbox import hugepages     # then as the batch server: its memory on huge pages
+hugepages.collapse()
+for i in range(count):
+    for mode in ("on", "off"):
+        rows[mode + "_huge"].append(one(mode == "on"))
 print(json.dumps(rows))
 '''
 
@@ -58,6 +64,8 @@ class SetupCost:
     round_trip_ms: list[float]          # fork + layers + report + exit, from the parent
     baseline_round_trip_ms: list[float]  # the same without the kernel layers
     missing: list[str] = field(default_factory=list)
+    huge_round_trip_ms: list[float] = field(default_factory=list)           # the same two, forked from a
+    huge_baseline_round_trip_ms: list[float] = field(default_factory=list)  # server on huge pages
 
     @staticmethod
     def median(values: list[float]) -> float:
@@ -75,7 +83,8 @@ def setup_cost(children: int = 40) -> SetupCost:
         raise RuntimeError(f"sandbox set-up benchmark failed:\n{done.stderr[-3000:]}")
     rows = json.loads(done.stdout.strip().splitlines()[-1])
     return SetupCost(children, [1000 * r[0] for r in rows["on"]], [1000 * r[1] for r in rows["on"]],
-                     [1000 * r[1] for r in rows["off"]], rows["on"][0][2] if rows["on"] else [])
+                     [1000 * r[1] for r in rows["off"]], rows["on"][0][2] if rows["on"] else [],
+                     [1000 * r[1] for r in rows["on_huge"]], [1000 * r[1] for r in rows["off_huge"]])
 
 
 @dataclass
