@@ -380,12 +380,18 @@ def sandbox_section(run: Run) -> str:
     t = run.sandbox_throughput
     if t is not None:
         out.append(f"\nThroughput: the benchmark class ({t.students} students) graded with `--jobs 2`, "
-                   f"{len(t.per_student['off'])} runs per setting, alternating.\n")
-        out.append(table(["setting", "seconds per student (each run)", "median"], [
+                   f"{len(t.per_student['off'])} rounds of one run per setting, back to back (the order "
+                   "alternating between rounds).\n")
+        out.append(table(["setting", "seconds per student (each round)", "median"], [
             ["`--sandbox off` (no kernel layers)", ", ".join(f"{v:.2f}" for v in t.per_student["off"]),
              f"{t.median('off'):.2f}"],
             ["`--sandbox best` (every layer here)", ", ".join(f"{v:.2f}" for v in t.per_student["best"]),
-             f"{t.median('best'):.2f}"]]))
-        out.append(f"\nWith the sandbox, grading is {100 * t.overhead:+.1f} % slower per student "
-                   "(the start-up self-test included).\n")
+             f"{t.median('best'):.2f}"],
+            ["ratio best / off", ", ".join(f"{v:.3f}" for v in t.pair_ratios), f"{t.overhead + 1:.3f}"]]))
+        out.append(f"\nWith the sandbox, grading is {100 * t.overhead:+.1f} % slower per student (the median of "
+                   "the rounds' ratios; the start-up self-test included). From the set-up table, the kernel "
+                   "layers add about "
+                   + (f"{s.median(s.huge_round_trip_ms) - s.median(s.huge_baseline_round_trip_ms):.1f} ms"
+                      if s.huge_round_trip_ms else "a few ms")
+                   + " of CPU per child, one child per file.\n")
     return "\n".join(out)

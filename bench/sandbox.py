@@ -6,8 +6,9 @@ without it, measured side by side in one run.
   reports how long that took. The same number of children that skip the kernel layers
   gives the baseline of the fork itself. Both again after the process moved its memory onto
   huge pages, as the batch forkserver does (:mod:`grader.sandbox.hugepages`).
-* throughput: the benchmark class graded with ``--jobs 2`` twice per setting,
-  alternating ``--sandbox off`` and ``--sandbox best``, so that load drifts hit both.
+* throughput: the benchmark class graded with ``--jobs 2`` five times per setting, in
+  rounds of one run each (``--sandbox off`` and ``--sandbox best``, the order alternating
+  between rounds); the overhead is the median of the rounds' ratios.
 """
 from __future__ import annotations
 
@@ -96,12 +97,20 @@ class Throughput:
         return statistics.median(self.per_student[mode])
 
     @property
+    def pair_ratios(self) -> list[float]:
+        """Each round's ``best`` run over its ``off`` run, made back to back."""
+        return [b / o for b, o in zip(self.per_student["best"], self.per_student["off"])]
+
+    @property
     def overhead(self) -> float:
-        """Relative slowdown of grading with the sandbox (0.03 = 3 % slower)."""
-        return self.median("best") / self.median("off") - 1
+        """Relative slowdown of grading with the sandbox (0.03 = 3 % slower): the median of
+        the rounds' ratios. A run pairs with the one made right before or after it, so a
+        drift in the machine's speed over the minutes of the benchmark cancels out; a single
+        median over all runs of a setting would carry the drift between them."""
+        return statistics.median(self.pair_ratios) - 1
 
 
-def throughput(folder: Path, students: int, rounds: int = 3, log=print) -> Throughput:
+def throughput(folder: Path, students: int, rounds: int = 5, log=print) -> Throughput:
     from .throughput import grade
 
     work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
