@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import io
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .breakdown import TRAINING_NAMES, ReportWriting, Startup, mean_per_student
 from .kernels import Comparison
-from .selfcheck_latency import Latency
+from .selfcheck_latency import READING_SECONDS, Latency
 from .throughput import Throughput
 
 # Targets (issue 6, tightened by issue 15).
@@ -86,8 +87,19 @@ def summary_rows(run: Run) -> list[list[str]]:
     if t is not None:
         top = max(t.grader)
         per = t.grader[top].per_student
-        rows.append([f"grading, `--jobs {top}`", f"{per:.2f} s per student",
-                     f"< {SECONDS_PER_STUDENT:g} s", verdict(per < SECONDS_PER_STUDENT)])
+        default_runs = [per] + (run.sandbox_throughput.per_student["best"]
+                                if run.sandbox_throughput is not None and top == 2 else [])
+        if len(default_runs) > 1:
+            # The sandbox section graded the same class with the same command (the default
+            # sandbox) again: on a shared machine the median of all those runs is the figure.
+            typical = statistics.median(default_runs)
+            rows.append([f"grading, `--jobs {top}`",
+                         f"{typical:.2f} s per student (median of {len(default_runs)} runs: "
+                         + ", ".join(f"{v:.2f}" for v in default_runs) + ")",
+                         f"< {SECONDS_PER_STUDENT:g} s", verdict(typical < SECONDS_PER_STUDENT)])
+        else:
+            rows.append([f"grading, `--jobs {top}`", f"{per:.2f} s per student",
+                         f"< {SECONDS_PER_STUDENT:g} s", verdict(per < SECONDS_PER_STUDENT)])
         floor_cpu, floor_wall = physical_floor(t)
         rows.append([f"physical floor, `--jobs {top}`: the checks' own computations on "
                      f"{min(top, t.grader[top].free_cores):.1f} cores",
@@ -132,6 +144,11 @@ def summary_rows(run: Run) -> list[list[str]]:
         later = max(run.selfcheck, key=lambda s: s.second_s)
         rows.append([f"`check_all`, first call in a fresh kernel, slowest task ({first.task})",
                      f"{first.first_s:.1f} s", f"< {SELFCHECK_SECONDS:g} s", verdict(first.first_s < SELFCHECK_SECONDS)])
+        warmed = max(run.selfcheck, key=lambda s: s.after_warm_up_s)
+        rows.append([f"`check_all`, first call in a notebook (after its setup cell's `warm_up` and "
+                     f"{READING_SECONDS:g} s of reading), slowest task ({warmed.task})",
+                     f"{warmed.after_warm_up_s:.1f} s", f"< {SELFCHECK_SECONDS:g} s",
+                     verdict(warmed.after_warm_up_s < SELFCHECK_SECONDS)])
         rows.append([f"`check_all`, later calls, slowest task ({later.task})",
                      f"{later.second_s:.1f} s", f"< {SELFCHECK_SECONDS:g} s", verdict(later.second_s < SELFCHECK_SECONDS)])
         cli = max(run.selfcheck, key=lambda s: s.cli_s)
@@ -324,17 +341,22 @@ def kernels_section(run: Run) -> str:
 
 
 def selfcheck_section(latencies: list[Latency], startup: Startup | None = None) -> str:
-    rows = [[f"`{s.task}`", f"{s.import_s:.2f}", f"**{s.first_s:.2f}**", f"**{s.second_s:.2f}**",
-             f"**{s.cli_s:.2f}**", f"{s.score:g}/{s.max_score:g}",
+    rows = [[f"`{s.task}`", f"{s.import_s:.2f}", f"**{s.first_s:.2f}**", f"{s.warm_up_s:.2f}",
+             f"**{s.after_warm_up_s:.2f}**",
+             f"**{s.second_s:.2f}**", f"**{s.cli_s:.2f}**", f"{s.score:g}/{s.max_score:g}",
              verdict(max(s.first_s, s.second_s, s.cli_s) < SELFCHECK_SECONDS)]
             for s in latencies]
     return ("## 3. Self-check latency\n\n"
             "`grader.selfcheck.check_all(task, path=solutions/<task>.py)` in a fresh interpreter per task, as in a new "
             "notebook kernel: the import, the first call (which starts the forkserver and imports torch), and a "
-            "second call in the same kernel; and the whole command `python -m grader check solutions/<task>.py` "
-            "(interpreter start-up, imports, the check and exit). Seconds.\n\n"
-            + table(["task", "import s", "first call s", "second call s", "CLI `check` s", "score",
-                     f"< {SELFCHECK_SECONDS:g} s"], rows)
+            "second call in the same kernel; in another fresh interpreter, the order of the notebooks: their setup "
+            "cell (the import and `warm_up(file)`, which loads the checks and imports torch in the kernel while "
+            f"the checking process starts), {READING_SECONDS:g} s of reading, then the first call; and the whole command "
+            "`python -m grader check solutions/<task>.py` (interpreter start-up, imports, the check and exit). "
+            "Seconds. The last column judges the cold figures (first call, later call, CLI).\n\n"
+            + table(["task", "import s", "first call s", "notebook: setup cell s", "notebook: first call s",
+                     "second call s",
+                     "CLI `check` s", "score", f"< {SELFCHECK_SECONDS:g} s"], rows)
             + ("" if startup is None else
                f"\nFor scale, in this run: `python -c \"import torch\"` alone took {startup.torch_s:.2f} s. A first check "
                "cannot take less (the checks and the student's code need torch), and a task whose checks train a "

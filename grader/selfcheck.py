@@ -3,6 +3,7 @@
 In a notebook::
 
     from grader.selfcheck import check, check_all
+    warm_up("templates/task1_template.py")   # optional: start loading PyTorch now
     check("task1.relu")          # one graded name
     check_all("task1")           # every graded name of task1
 
@@ -192,6 +193,19 @@ def check(name: str, path: str | Path | None = None, assignment: str = DEFAULT) 
     """Run the visible checks of one graded name, e.g. ``check("task1.relu")``."""
     task = name.split(".")[0]
     return check_file(path or default_path(task, assignment), assignment, name=name, task=task)
+
+
+def warm_up(path: str | Path | None = None, assignment: str = DEFAULT, task: str | None = None) -> None:
+    """Get the checks ready now, so that the first check does not wait for them.
+
+    Starts the process that runs the checks (it imports PyTorch and the checks in the
+    background: a few seconds, more for a task that trains a network) and loads the
+    assignment's checks here, which imports PyTorch in this process too (about two
+    seconds, at the same time). A notebook calls this in its setup cell; by the time the
+    first check runs, both are ready. Checking works the same without it.
+    """
+    start_forkserver(training=manifest.file_trains(assignment, Path(path).name if path else "", task))
+    load_pack(assignment)
 
 
 def check_all(task: str, path: str | Path | None = None, assignment: str = DEFAULT) -> SelfCheck:

@@ -64,7 +64,7 @@ def notebook(task: str, title: str, intro: str,
     template = f"{task}_template.py"
     cells: list[tuple[str, str]] = [
         ("markdown", f"# {title}\n\n" + _text(intro) + "\n\n" + INTRO.format(template=template)),
-        ("code", SETUP.format(template=template, task=task)),
+        ("code", SETUP.format(template=template, task=task, assignment="assignment2")),
     ]
     for explanation, key, experiment in sections:
         cells.append(("markdown", _text(explanation)))

@@ -73,7 +73,7 @@ def notebook(task: str, title: str, intro: str, hidden_note: str,
     template = f"{task}_template.py"
     cells: list[tuple[str, str]] = [
         ("markdown", f"# {title}\n\n" + _text(intro) + "\n\n" + INTRO.format(template=template, hidden=hidden_note)),
-        ("code", SETUP.format(template=template, task=task)),
+        ("code", SETUP.format(template=template, task=task, assignment="assignment3")),
     ]
     for explanation, key, experiment in sections:
         if explanation:

@@ -13,7 +13,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 TOTAL_LINE = "Total of visible checks:"     # the final cell prints "<TOTAL_LINE> 20/20 points"
 
 # The setup cell: finds the repository and the student's file, and defines the helpers the
-# experiments use. Formatted with the template's file name and the task.
+# experiments use. Formatted with the template's file name, the task and the assignment.
 SETUP = '''\
 %load_ext autoreload
 %autoreload 2
@@ -39,7 +39,7 @@ REPO = find_repo()
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from grader.selfcheck import check, check_all
+from grader.selfcheck import check, check_all, warm_up
 
 # The file to check. Change the default here, or set the environment variable STUDENT_FILE.
 STUDENT_FILE = Path(os.environ.get("STUDENT_FILE", "templates/{template}"))
@@ -48,6 +48,8 @@ if not STUDENT_FILE.is_absolute():
 if not STUDENT_FILE.is_file():
     raise FileNotFoundError(f"{{STUDENT_FILE}} does not exist; fix STUDENT_FILE in this cell")
 print("Checking", STUDENT_FILE)
+# Load PyTorch and the checks now (a few seconds), so that the first check below is quick.
+warm_up(STUDENT_FILE, assignment="{assignment}")
 
 
 def student():
