@@ -115,7 +115,7 @@ def run(config: Config, log=progress):
         folder = Path(tempfile.mkdtemp(prefix="bench-sandbox-class-")) / "submissions"
         from bench.classgen import write_class
         write_class(members, folder)
-        result.sandbox_throughput = sandbox.throughput(folder, len(members), log=log)
+        result.sandbox_throughput = sandbox.throughput(folder, len(members), rounds=6, log=log)
         result.loads.append(os.getloadavg())
     if "packs" in config.sections:
         from bench import packs

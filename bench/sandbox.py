@@ -6,7 +6,7 @@ without it, measured side by side in one run.
   reports how long that took. The same number of children that skip the kernel layers
   gives the baseline of the fork itself. Both again after the process moved its memory onto
   huge pages, as the batch forkserver does (:mod:`grader.sandbox.hugepages`).
-* throughput: the benchmark class graded with ``--jobs 2`` five times per setting, in
+* throughput: the benchmark class graded with ``--jobs 2`` six times per setting, in
   rounds of one run each (``--sandbox off`` and ``--sandbox best``, the order alternating
   between rounds); the overhead is the median of the rounds' ratios.
 """
@@ -110,7 +110,7 @@ class Throughput:
         return statistics.median(self.pair_ratios) - 1
 
 
-def throughput(folder: Path, students: int, rounds: int = 5, log=print) -> Throughput:
+def throughput(folder: Path, students: int, rounds: int = 6, log=print) -> Throughput:
     from .throughput import grade
 
     work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
