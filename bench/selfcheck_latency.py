@@ -69,10 +69,7 @@ def measure(tasks: tuple[str, ...] = TASKS, log=print) -> list[Latency]:
         log(f"check_all({task!r}) ...")
         path = REPO / "solutions" / f"{task}.py"
         done = timing.run([PYTHON, "-c", SCRIPT, task, str(path)], env=child_env(), cwd=REPO)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("SELFCHECK ")]
-        if done.returncode != 0 or not lines:
-            raise RuntimeError(f"check_all({task!r}) failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-        data = json.loads(lines[-1].split(" ", 1)[1])
+        data = _reported(done, f"check_all({task!r})")
         if not data["same"]:
             raise RuntimeError(f"check_all({task!r}) gave different scores on two calls")
         cli = timing.run([PYTHON, "-m", "grader", "check", str(path)], env=child_env(), cwd=REPO)
@@ -80,12 +77,17 @@ def measure(tasks: tuple[str, ...] = TASKS, log=print) -> list[Latency]:
             raise RuntimeError(f"grader check {path.name} failed:\n{cli.stdout[-2000:]}\n{cli.stderr[-3000:]}")
         notebook = timing.run([PYTHON, "-c", NOTEBOOK_SCRIPT, task, str(path), str(READING_SECONDS)],
                               env=child_env(), cwd=REPO)
-        lines = [line for line in notebook.stdout.splitlines() if line.startswith("SELFCHECK ")]
-        if notebook.returncode != 0 or not lines:
-            raise RuntimeError(f"check_all({task!r}) after warm_up failed:\n{notebook.stderr[-3000:]}")
-        warmed = json.loads(lines[-1].split(" ", 1)[1])
+        warmed = _reported(notebook, f"check_all({task!r}) after warm_up")
         if warmed["score"] != data["score"]:
             raise RuntimeError(f"check_all({task!r}) after warm_up gave another score")
         results.append(Latency(task, data["import_s"], data["first_s"], data["second_s"], done.wall,
                                cli.wall, data["score"], data["max_score"], warmed["first_s"], warmed["setup_s"]))
     return results
+
+
+def _reported(done, what: str) -> dict:
+    """The figures a script printed on its ``SELFCHECK`` line; raises if it failed."""
+    lines = [line for line in done.stdout.splitlines() if line.startswith("SELFCHECK ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{what} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1].split(" ", 1)[1])

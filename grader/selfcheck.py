@@ -2,7 +2,7 @@
 
 In a notebook::
 
-    from grader.selfcheck import check, check_all
+    from grader.selfcheck import check, check_all, warm_up
     warm_up("templates/task1_template.py")   # optional: start loading PyTorch now
     check("task1.relu")          # one graded name
     check_all("task1")           # every graded name of task1
@@ -136,9 +136,7 @@ def task_of(path: Path, assignment: Assignment) -> str:
 
 def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
                task: str | None = None) -> SelfCheck:
-    # Its start-up overlaps with loading the pack (both import torch); only a task that
-    # trains networks needs the server's longer preload.
-    start_forkserver(training=manifest.file_trains(assignment, Path(path).name, task))
+    warm_up(path, assignment, task)     # a no-op when the notebook's setup cell did it
     pack = load_pack(assignment)
     path = Path(path)
     if not path.is_file():
@@ -202,7 +200,9 @@ def warm_up(path: str | Path | None = None, assignment: str = DEFAULT, task: str
     background: a few seconds, more for a task that trains a network) and loads the
     assignment's checks here, which imports PyTorch in this process too (about two
     seconds, at the same time). A notebook calls this in its setup cell; by the time the
-    first check runs, both are ready. Checking works the same without it.
+    first check runs, both are ready. Checking works the same without it. The server
+    starts first, so that its imports overlap with loading the pack here; only a task
+    that trains networks needs the server's longer preload.
     """
     start_forkserver(training=manifest.file_trains(assignment, Path(path).name if path else "", task))
     load_pack(assignment)

@@ -15,7 +15,6 @@ kernel lacks the call or transparent huge pages are off, nothing changes;
 """
 from __future__ import annotations
 
-import ctypes
 import os
 
 from .native import IS_LINUX, libc
@@ -50,13 +49,10 @@ def collapse() -> int:
     """Move what can be moved onto huge pages; return how many bytes were (0 if none)."""
     if not IS_LINUX or libc is None or os.environ.get("GRADER_HUGE_PAGES") == "0":
         return 0
-    madvise = libc.madvise
-    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    madvise.restype = ctypes.c_int
     moved = 0
     for low, high in private_anonymous_ranges():
         # MADV_HUGEPAGE also lets pages the server allocates later be huge ones.
-        madvise(low, high - low, MADV_HUGEPAGE)
-        if madvise(low, high - low, MADV_COLLAPSE) == 0:
+        libc.madvise(low, high - low, MADV_HUGEPAGE)
+        if libc.madvise(low, high - low, MADV_COLLAPSE) == 0:
             moved += high - low
     return moved

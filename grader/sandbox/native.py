@@ -45,6 +45,8 @@ def _load_libc() -> ctypes.CDLL | None:
         lib.prctl.restype = ctypes.c_int
         lib.unshare.restype = ctypes.c_int
         lib.unshare.argtypes = (ctypes.c_int,)
+        lib.madvise.restype = ctypes.c_int
+        lib.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
         return lib
     except (OSError, AttributeError):
         return None
