@@ -22,9 +22,10 @@ import torch.utils.data  # noqa: F401
 
 from .. import wire  # noqa: F401
 from ..packs import PACKS, load_pack
-from . import child, filesystem, probe, signals, syscalls  # noqa: F401
+from . import child, dynamo_deferral, filesystem, probe, signals, syscalls  # noqa: F401
 
 torch.set_num_threads(1)
+dynamo_deferral.defer()      # before anything that would import torch's compiler
 
 
 for _name in PACKS:
