@@ -155,10 +155,6 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
             data = fh.read(MAX_FILE_BYTES + 1)
     else:
         data = path.read_bytes()
-    student = Student("self-check", {task: SubmittedFile(task, path.name, data)})
-    results: list[StudentResult] = []
-    Runner(pack, runner_options(pack, keys)).grade([student], results.append)
-    return SelfCheck(path, results[0].names if results else [], validate_only=data_file)
     if path.suffix.lower() == ".ipynb":
         data, problem = notebook_to_source(data)
         if data is None:
@@ -168,8 +164,9 @@ def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = N
     runner = Runner(pack, runner_options(pack, keys))
     runner.grade([student], results.append)
     layers = runner.sandbox.layers if runner.sandbox is not None else None
-    return SelfCheck(path, results[0].names if results else [], results[0].problems if results else [],
-                     layers.line() if layers is not None and not layers.complete else "")
+    return SelfCheck(path, results[0].names if results else [], validate_only=data_file,
+                     notes=results[0].problems if results else [],
+                     sandbox=layers.line() if layers is not None and not layers.complete else "")
 
 
 def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,

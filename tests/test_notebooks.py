@@ -296,3 +296,17 @@ def test_warm_up_starts_the_server_the_file_needs_and_the_first_check_uses_it(ta
     training, light, kept, score = done.stdout.split()
     assert (training, light, kept) == (str(trains), str(not trains), "True")
     assert score == f"{points(task)}/{points(task)}"
+
+
+def test_check_file_reads_a_notebook(tmp_path):
+    """A student who works in a notebook can self-check the notebook itself, shell lines and all."""
+    solution = (REPO / "solutions" / "task1.py").read_text(encoding="utf-8")
+    template = (REPO / "templates" / "task1_template.py").read_text(encoding="utf-8")
+    for name, source, expected in (("Task1_3180101234.ipynb", solution, 20), ("task1.ipynb", template, 0)):
+        notebook = nbformat.v4.new_notebook()
+        notebook.cells = [nbformat.v4.new_markdown_cell("My MLP"), nbformat.v4.new_code_cell(source),
+                          nbformat.v4.new_code_cell("!ls\nprint(relu(np.array([-1.0, 2.0])))")]
+        path = tmp_path / name
+        nbformat.write(notebook, path)
+        result = selfcheck.check_file(path)
+        assert (result.score, result.max_score) == (expected, 20), result.text()
