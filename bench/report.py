@@ -359,9 +359,9 @@ def selfcheck_section(latencies: list[Latency], startup: Startup | None = None) 
                      "CLI `check` s", "score", f"< {SELFCHECK_SECONDS:g} s"], rows)
             + ("" if startup is None else
                f"\nFor scale, in this run: `python -c \"import torch\"` alone took {startup.torch_s:.2f} s. A first check "
-               "cannot take less (the checks and the student's code need torch), and a task whose checks train a "
-               "network also waits for torch's optimizer modules (`torch._dynamo`, imported by the first optimizer), "
-               "which the warm server loads once before it forks.\n"))
+               "cannot take less (the checks and the student's code need torch). torch's compiler (`torch._dynamo`, "
+               "which the first optimizer would import for another second or so) stays unloaded in the warm server "
+               "(`grader/sandbox/dynamo_deferral.py`).\n"))
 
 
 def packs_section(runs: list) -> str:

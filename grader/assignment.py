@@ -90,9 +90,6 @@ class Check:
 
     parts: Mapping[str, float] = {}
     settings: frozenset[str] = frozenset()   # run settings this check reads in configure()
-    # True when the child builds a torch optimizer (a training check): the warm server then
-    # sets up torch's optimizer machinery once, instead of each child doing it (seconds).
-    needs_optimizer: bool = False
 
     def configure(self, settings: Mapping[str, Any]) -> "Check":
         """This check as one grading run needs it, e.g. with a hidden labels file the TA gives.
@@ -107,13 +104,8 @@ class Check:
 
         Children cannot open the solutions folder, so anything a probe uses from there
         (e.g. a reference network to hand to a training function) must be loaded here.
-        """
-
-    def warm_training(self) -> None:
-        """Like :meth:`warm`, for set-up only a training check needs (a first optimizer step).
-
-        Called in the warm server after :meth:`warm`, only when the run has checks with
-        ``needs_optimizer`` (see :mod:`grader.sandbox.preload_training`).
+        Set-up that torch does lazily on a first use (a first LSTM pass, a first optimizer
+        step) is worth doing here too: each child would otherwise pay for it again.
         """
 
     def cases(self) -> list[Case]:

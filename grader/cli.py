@@ -112,13 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         from .scaffold import main as scaffold
         return scaffold(args.name, args.task)
     if args.command in ("grade", "check"):
-        from .packs import manifest
         from .sandbox import start_forkserver
-        # Its imports run while this process loads the pack (both import torch). A self-check
-        # of a task without training checks needs only the light preload.
-        start_forkserver(training=args.command == "grade"
-                         or manifest.file_trains(args.assignment, args.file.name, args.task),
-                         many_children=args.command == "grade")
+        # Its imports run while this process loads the pack (both import torch).
+        start_forkserver(many_children=args.command == "grade")
     assignment = load_pack(args.assignment)
     if args.command == "grade":
         return _grade(args, assignment)
@@ -130,12 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "templates":
         from . import kit
         from .templates import generate
-        from .packs import manifest
         stale = generate(assignment, check_only=args.check)
         if kit.refresh(assignment, check_only=args.check):
             stale.append(kit.kit_path(assignment))
-        if manifest.refresh(assignment, check_only=args.check):
-            stale.append(manifest.path(assignment.name))
         for path in stale:
             print(("stale: " if args.check else "wrote ") + str(path))
         if not stale:

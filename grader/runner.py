@@ -135,8 +135,7 @@ class Runner:
         if not students:
             return internal
         self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid, self.options.sandbox)
-        self.sandbox.warm_up(training=any(self.assignment.graded(key).check.needs_optimizer for key in self.cases),
-                             many_children=len(students) >= MANY_STUDENTS)
+        self.sandbox.warm_up(many_children=len(students) >= MANY_STUDENTS)
         judge_queue: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
         worker.start()      # it computes the references first, while the forkserver loads

@@ -200,12 +200,10 @@ def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path
     # The template and the stored visible references, as `make templates` writes them.
     from . import kit
     from .assignment import check_points
-    from .packs import manifest
     from .templates import generate
     assignment = importlib.import_module(f"grader.packs.{name}").ASSIGNMENT
     check_points(assignment)
-    manifest.refresh(assignment)
-    generated = generate(assignment) + [kit.write(assignment), manifest.path(assignment.name)]
+    generated = generate(assignment) + [kit.write(assignment)]
     return list(written) + [repo / PACKS_FILE] + generated
 
 

@@ -3,7 +3,7 @@
 In a notebook::
 
     from grader.selfcheck import check, check_all, warm_up
-    warm_up("templates/task1_template.py")   # optional: start loading PyTorch now
+    warm_up()                    # optional: start loading PyTorch now
     check("task1.relu")          # one graded name
     check_all("task1")           # every graded name of task1
 
@@ -30,7 +30,6 @@ from .packs import DEFAULT, load_pack
 from .reference import TEMPLATES
 from .results import NameResult, StudentResult
 from .runner import Options, Runner
-from .packs import manifest
 from .sandbox import start_forkserver
 
 
@@ -136,7 +135,7 @@ def task_of(path: Path, assignment: Assignment) -> str:
 
 def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
                task: str | None = None) -> SelfCheck:
-    warm_up(path, assignment, task)     # a no-op when the notebook's setup cell did it
+    warm_up(assignment)     # a no-op when the notebook's setup cell did it
     pack = load_pack(assignment)
     path = Path(path)
     if not path.is_file():
@@ -190,18 +189,17 @@ def check(name: str, path: str | Path | None = None, assignment: str = DEFAULT) 
     return check_file(path or default_path(task, assignment), assignment, name=name, task=task)
 
 
-def warm_up(path: str | Path | None = None, assignment: str = DEFAULT, task: str | None = None) -> None:
+def warm_up(assignment: str = DEFAULT) -> None:
     """Get the checks ready now, so that the first check does not wait for them.
 
     Starts the process that runs the checks (it imports PyTorch and the checks in the
-    background: a few seconds, more for a task that trains a network) and loads the
-    assignment's checks here, which imports PyTorch in this process too (about two
-    seconds, at the same time). A notebook calls this in its setup cell; by the time the
-    first check runs, both are ready. Checking works the same without it. The server
-    starts first, so that its imports overlap with loading the pack here; only a task
-    that trains networks needs the server's longer preload.
+    background: one or two seconds) and loads the assignment's checks here, which imports
+    PyTorch in this process too, at the same time. A notebook calls this in its setup
+    cell; by the time the first check runs, both are ready. Checking works the same
+    without it. The server starts first, so that its imports overlap with loading the
+    pack here.
     """
-    start_forkserver(training=manifest.file_trains(assignment, Path(path).name if path else "", task))
+    start_forkserver()
     load_pack(assignment)
 
 

@@ -49,7 +49,7 @@ if not STUDENT_FILE.is_file():
     raise FileNotFoundError(f"{{STUDENT_FILE}} does not exist; fix STUDENT_FILE in this cell")
 print("Checking", STUDENT_FILE)
 # Load PyTorch and the checks now (a few seconds), so that the first check below is quick.
-warm_up(STUDENT_FILE, assignment="{assignment}")
+warm_up(assignment="{assignment}")
 
 
 def student():

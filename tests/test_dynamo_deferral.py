@@ -91,7 +91,7 @@ print(json.dumps({"deferred": dynamo_deferral.defer(), "in_modules": "torch._dyn
 def test_the_warm_server_preload_leaves_the_compiler_unloaded():
     result = run("""
 import json, sys
-import grader.sandbox.preload_training
+import grader.sandbox.preload
 from grader.sandbox import dynamo_deferral
 print(json.dumps({"deferred": dynamo_deferral.is_deferred(),
                   "loaded": sorted(n for n in sys.modules if n.startswith("torch._dynamo."))[:5]}))

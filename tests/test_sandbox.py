@@ -425,18 +425,6 @@ def test_a_child_loading_the_compiled_filter_may_signal_itself_and_nothing_else(
     assert done.stdout.strip() == "own pid:allowed grader:EPERM socket:EPERM fork:EPERM"
 
 
-def test_the_server_keeps_a_preload_that_does_at_least_what_is_asked():
-    from grader.sandbox.parent import BATCH_PRELOAD, PRELOAD, TRAINING_PRELOAD, preload_for
-
-    assert preload_for(None, training=False, many_children=False) == PRELOAD
-    assert preload_for(None, training=True, many_children=True) == BATCH_PRELOAD
-    assert preload_for(PRELOAD, training=True, many_children=False) == TRAINING_PRELOAD
-    assert preload_for(PRELOAD, training=False, many_children=True) == BATCH_PRELOAD
-    assert preload_for(BATCH_PRELOAD, training=False, many_children=False) == BATCH_PRELOAD
-    # a running training server is not restarted for huge pages alone
-    assert preload_for(TRAINING_PRELOAD, training=True, many_children=True) == TRAINING_PRELOAD
-
-
 HUGE_PAGES_SCRIPT = r'''
 junk = [bytearray(1 << 20) for _ in range(192)]        # 192 MB of private memory on 4 KiB pages
 from grader.sandbox import hugepages

@@ -9,9 +9,9 @@ Read in this order:
 * :mod:`.child` runs the student's code inside them; :mod:`.audit` is a courtesy that
   names Python-level refusals, not part of the wall;
 * :mod:`.parent` forks children from a warm forkserver, enforces deadlines, reads
-  results, cleans up; the server's preload is :mod:`.preload` (light),
-  :mod:`.preload_training` (plus torch's optimizers) or :mod:`.preload_batch` (plus its
-  memory on huge pages, :mod:`.hugepages`, for cheaper forks);
+  results, cleans up; the server's preload is :mod:`.preload` (with
+  :mod:`.dynamo_deferral`, which keeps torch's compiler unloaded) or :mod:`.preload_batch`
+  (plus its memory on huge pages, :mod:`.hugepages`, for cheaper forks);
 * :mod:`.probe` is the start-up self-test, :mod:`.layers` says which layers a run has.
 """
 from __future__ import annotations

@@ -33,9 +33,7 @@ from .layers import MODES, LayerReport
 from .native import PR_SET_CHILD_SUBREAPER, prctl
 
 PRELOAD = ["grader.sandbox.preload"]                       # imports, warmed checks, sandbox set-up
-TRAINING_PRELOAD = ["grader.sandbox.preload_training"]     # all that, plus torch's optimizers
 BATCH_PRELOAD = ["grader.sandbox.preload_batch"]           # all that, on huge pages
-PRELOADS = [PRELOAD, TRAINING_PRELOAD, BATCH_PRELOAD]        # each does what the ones before do
 MAX_MESSAGE = 1024**3            # a single message larger than this is refused
 MAX_NATIVE_OUTPUT = 4096         # bytes of a child's C-level output the parent reads back
 ISOLATION_UID_BASE = 64_000      # uids used for children when the grader runs as root
@@ -53,43 +51,27 @@ def start_method() -> str:
 _running_preload: list[str] | None = None
 
 
-def start_forkserver(training: bool = True, many_children: bool = False) -> None:
+def start_forkserver(many_children: bool = False) -> None:
     """Start the forkserver (if it is not running yet) and return without waiting for it.
 
     Its preload (numpy, torch, every check) takes seconds; it runs in the server's own
     process while this one goes on. Callers that are about to import torch themselves
     (loading a pack does) should call this first, so both imports run at the same time
-    on two cores. ``training=False`` asks for the light preload, enough for every check
-    that does not train a network (a self-check of such a task); ``many_children`` (a
-    batch run) adds half a second of moving the server onto huge pages, which makes each
-    fork cheaper (:mod:`.hugepages`). Idempotent: a server already running with at least
-    what is asked is kept (a training server is kept for a batch too: a restart would cost
-    more than huge pages save); a lesser one is replaced (once: later calls find it running).
+    on two cores. ``many_children`` (a batch run) adds half a second of moving the server
+    onto huge pages, which makes each fork cheaper (:mod:`.hugepages`). Idempotent: a
+    server already running is kept, whichever preload it has (a restart for huge pages
+    would cost more than they save).
     """
     global _running_preload
     from multiprocessing import forkserver
 
     if start_method() != "forkserver":
         return
-    wanted = preload_for(_running_preload, training, many_children)
-    if _running_preload is not None and wanted != _running_preload:
-        forkserver._forkserver._stop()          # private but stable (3.8+): the lesser server goes
-        _running_preload = None
     if _running_preload is None:
-        multiprocessing.get_context("forkserver").set_forkserver_preload(wanted)
-        _running_preload = wanted
+        _running_preload = BATCH_PRELOAD if many_children else PRELOAD
+        multiprocessing.get_context("forkserver").set_forkserver_preload(_running_preload)
     with main_module_hidden(), server_environment():
         forkserver.ensure_running()
-
-
-def preload_for(running: list[str] | None, training: bool, many_children: bool) -> list[str]:
-    """The preload the server should have: the running one when it does at least as much."""
-    wanted = BATCH_PRELOAD if many_children else TRAINING_PRELOAD if training else PRELOAD
-    if running == TRAINING_PRELOAD and wanted == BATCH_PRELOAD:
-        return running                          # huge pages save less than a restart costs
-    if running is not None and PRELOADS.index(running) >= PRELOADS.index(wanted):
-        return running
-    return wanted
 
 
 # glibc's malloc backs its heap with transparent huge pages (glibc 2.35+; others ignore it).
@@ -243,9 +225,9 @@ class Sandbox:
         else:
             _become_subreaper()
 
-    def warm_up(self, training: bool = True, many_children: bool = False) -> None:
+    def warm_up(self, many_children: bool = False) -> None:
         """Start the forkserver now, so its imports overlap with the parent's own work."""
-        start_forkserver(training, many_children)
+        start_forkserver(many_children)
 
     def self_test(self) -> LayerReport:
         """Fork the probe child and settle which layers this run has (see :mod:`.probe`).
@@ -278,9 +260,9 @@ class Sandbox:
 
     def _start_process(self, target, args: tuple):
         # The server must have been started by start_forkserver (its preload, one thread per
-        # library): a caller that skipped warm_up gets the light server here.
+        # library): a caller that skipped warm_up starts it here.
         if _running_preload is None:
-            start_forkserver(training=False)
+            start_forkserver()
         receiver, sender = self.ctx.Pipe(duplex=False)
         process = self.ctx.Process(target=target, args=(sender, *args), daemon=True)
         with main_module_hidden(), server_environment():    # a spawned child reads them too

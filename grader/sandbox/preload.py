@@ -1,13 +1,15 @@
-"""Imported once by the forkserver, before any child is forked (the light preload).
+"""Imported once by the forkserver, before any child is forked.
 
 Everything imported here is already in memory in every child, so isolation costs a
-fork, not an interpreter start and a torch import. The sandbox layers are prepared here
-too: their bindings load the C libraries they need (which may run ``ldconfig``, a
-subprocess no child may start), and the list of folders imports come from is computed
-once, from the libraries this warm process has mapped.
+fork, not an interpreter start and a torch import. Each kind of torch operation the
+checks use runs once here too (the first of each sets things up lazily), and so does
+each check's own warming. The sandbox layers are prepared here as well: their bindings
+load the C libraries they need (which may run ``ldconfig``, a subprocess no child may
+start), and the list of folders imports come from is computed once, from the libraries
+this warm process has mapped.
 
-Checks that train a network need more: :mod:`.preload_training` imports this module and
-then sets up torch's optimizers (seconds), which only a server for such checks pays.
+torch's compiler (``torch._dynamo``), which the first optimizer would import for over a
+second, stays unloaded: see :mod:`.dynamo_deferral`.
 """
 import gc
 import multiprocessing.popen_fork  # noqa: F401 - the server imports these when it forks; done here,
@@ -28,6 +30,29 @@ torch.set_num_threads(1)
 dynamo_deferral.defer()      # before anything that would import torch's compiler
 
 
+def exercise_torch() -> None:
+    """Run each kind of operation once, so children do not pay for torch's lazy set-up.
+
+    Everything runs on this one thread, so the server stays single-threaded and safe to fork.
+    """
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.BatchNorm2d(2), torch.nn.ReLU(), torch.nn.Sigmoid(),
+        torch.nn.MaxPool2d(2), torch.nn.AvgPool2d(1), torch.nn.AdaptiveAvgPool2d((1, 1)), torch.nn.Flatten(),
+        torch.nn.Linear(2, 3))
+    for module in net.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            torch.nn.init.xavier_uniform_(module.weight)
+    for optimizer in (torch.optim.SGD(net.parameters(), lr=0.1), torch.optim.Adam(net.parameters())):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(torch.randn(2, 1, 4, 4)), torch.tensor([0, 1]))
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        net.eval()(torch.randn(1, 1, 4, 4))
+    torch.nn.functional.conv1d(torch.randn(1, 1, 5, dtype=torch.float64), torch.randn(1, 1, 2, dtype=torch.float64))
+
+
+exercise_torch()
 for _name in PACKS:
     for _graded in load_pack(_name).names:
         _graded.check.warm()

@@ -1,8 +1,8 @@
-"""The forkserver's preload for batch grading: the training preload, then the server's
-memory moved onto huge pages (:mod:`.hugepages`), which makes each of the many forks of a
-batch run cheaper and costs the server about half a second once.
+"""The forkserver's preload for batch grading: the preload, then the server's memory moved
+onto huge pages (:mod:`.hugepages`), which makes each of the many forks of a batch run
+cheaper and costs the server about half a second once.
 """
-from . import hugepages, preload, preload_training  # noqa: F401 - everything the training preload does, first
+from . import hugepages, preload
 
 hugepages.collapse()
 preload.freeze_heap()

@@ -126,8 +126,6 @@ class TrainingCheck(Check):
     layers of the network handed to the student's function.
     """
 
-    needs_optimizer = True
-
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
 

@@ -289,7 +289,6 @@ TRAIN_HIDDEN = 8
 
 
 class TrainLstm(Check):
-    needs_optimizer = True
     parts = {STEPS: 4.0, LOSSES: 2.0}
     SPECS = {True: [dict(texts=24, batch=8, lr=0.01)],
              False: [dict(texts=30, batch=7, lr=0.005), dict(texts=16, batch=16, lr=0.02)]}
@@ -298,16 +297,13 @@ class TrainLstm(Check):
         self._replayers: dict[str, Replayer] = {}
 
     def warm(self):
-        # The first LSTM pass sets up lazily; pay for it once, in the forkserver.
+        # The first LSTM pass sets up lazily, and so does the first Adam step with a backward
+        # pass through it; pay for both once, in the forkserver.
         x, lengths = encode(["warm", "up"])
         with torch.no_grad():
             ReferenceCharLSTM(TRAIN_HIDDEN, 2)(torch.from_numpy(x), torch.from_numpy(lengths))
-
-    def warm_training(self):
-        # So does the first Adam step (with a backward pass through the LSTM).
         net = ReferenceCharLSTM(TRAIN_HIDDEN, 2)
         optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-        x, lengths = encode(["warm", "up"])
         for _ in range(2):
             optimizer.zero_grad()
             F.nll_loss(net(torch.from_numpy(x), torch.from_numpy(lengths)), torch.tensor([0, 1])).backward()

@@ -212,7 +212,6 @@ TEST_LOSS = "test_loss: the mean cross-entropy per test example"
 
 
 class TrainVgg(Check):
-    needs_optimizer = True
     parts = {STEPS: 3.0, LOSS: 1.5, EVALUATION: 1.5, ACCURACY: 1.5, TEST_LOSS: 1.5}
     SPECS = {True: [dict(train=64, test=40, batch=24, epochs=2, lr=0.05, device=None)],
              False: [dict(train=60, test=45, batch=25, epochs=3, lr=0.1, device="cpu"),
@@ -221,7 +220,7 @@ class TrainVgg(Check):
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
 
-    def warm_training(self):
+    def warm(self):
         # Momentum's first step sets up lazily; pay for it once, in the forkserver.
         net = build_chain(TRAIN_CHAIN)
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
