@@ -293,6 +293,18 @@ def test_best_mode_grades_with_the_layers_that_exist_and_says_which_are_missing(
     assert data["extra_data"]["result"]["names"][0]["score"] == 3      # still graded: relu 3/3
 
 
+def test_self_check_on_a_machine_with_missing_layers_says_so_under_its_title(tmp_path, machine_layers):
+    need(machine_layers, "syscalls")     # the simulation itself needs seccomp
+    script = tmp_path / "older_kernel.py"
+    script.write_text(OLDER_KERNEL)
+    run = subprocess.run([PYTHON, str(script), "check", "solutions/task1.py", "--name", "task1.relu"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert lines[1].startswith("  sandbox: MISSING filesystem"), lines[:3]
+    assert "task1.relu" in lines[2] and "3/3" in lines[2]
+
+
 def test_require_mode_refuses_to_grade_without_every_layer(tmp_path, machine_layers):
     need(machine_layers, "syscalls")
     run, out = _older_kernel_grade(tmp_path, "--sandbox", "require")
