@@ -38,7 +38,10 @@ help:
 	@echo "make gradescope   build dist/autograder.zip for ASSIGNMENT (assignment3 also needs LABELS=path; CUTOFFS=\"LOW HIGH\")"
 	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check; no solutions"
 
+# Byte-compiled once here: where PYTHONDONTWRITEBYTECODE is set (this CI, many containers) no
+# import writes it, and every process would compile the grader again (0.25 s of a server's start).
 install: $(STAMP)
+	@$(PY) -m compileall -q grader > /dev/null
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
