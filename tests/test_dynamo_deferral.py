@@ -97,3 +97,15 @@ print(json.dumps({"deferred": dynamo_deferral.is_deferred(),
                   "loaded": sorted(n for n in sys.modules if n.startswith("torch._dynamo."))[:5]}))
 """)
     assert result == {"deferred": True, "loaded": []}
+
+
+def test_a_student_file_that_imports_the_compiler_is_graded_as_before(tmp_path):
+    """Copied from the web: ``import torch._dynamo`` and a config line at the top of a file.
+    The child loads the real compiler itself; its cache folder goes to the child's scratch."""
+    from grader import selfcheck
+
+    path = tmp_path / "task2_3180101234.py"
+    path.write_text("import torch._dynamo\ntorch._dynamo.config.suppress_errors = True\n"
+                    + (REPO / "solutions" / "task2.py").read_text(encoding="utf-8"), encoding="utf-8")
+    result = selfcheck.check_file(path)
+    assert (result.score, result.max_score) == (10, 10), result.text()

@@ -469,3 +469,27 @@ def test_a_batch_server_moves_its_memory_onto_huge_pages_unless_told_not_to():
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[0] == "0" and int(done.stdout.split()[1]) < 50, done.stdout
+
+
+TEMPFILE_RELU = '''
+import os, tempfile
+import numpy as np
+
+def relu(x):
+    # a student who saves and reloads through a temporary file (a checkpoint, a cache)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "x.npy")
+        np.save(path, np.maximum(x, 0))
+        return np.load(path)
+'''
+
+
+def test_temporary_files_of_student_code_go_to_its_scratch_folder(tmp_path):
+    """tempfile picked /tmp once in the server; in a child that folder is out of bounds, so
+    the child's tempfile must use its own scratch folder (TMPDIR), where writing is allowed."""
+    from grader import selfcheck
+
+    path = tmp_path / "task1_3180101234.py"
+    path.write_text(TEMPFILE_RELU, encoding="utf-8")
+    result = selfcheck.check_file(path, name="task1.relu")
+    assert (result.score, result.max_score) == (3, 3), result.text()

@@ -11,6 +11,7 @@ child needs.
 from __future__ import annotations
 
 import os
+import tempfile
 
 NATIVE_OUTPUT = "native-output.txt"     # what C code writes to fds 1 and 2, in the scratch folder
 
@@ -64,3 +65,6 @@ def minimal_environment(scratch: str) -> dict[str, str]:
 def replace_environment(scratch: str) -> None:
     os.environ.clear()                   # also clears the C-level environment (unsetenv)
     os.environ.update(minimal_environment(scratch))
+    # tempfile chose its folder once, in the server (/tmp, out of a child's bounds); temporary
+    # files of the student's code, and caches libraries put there, belong in the scratch folder.
+    tempfile.tempdir = scratch
