@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="lenient: grade misnamed files that can be tied to a student and say what was wrong; "
                             "strict: only exact names count (default: the pack's policy, lenient)")
     grade.add_argument("--interface", choices=("compatible", "strict"), default=None,
-                       help="compatible: accept parameter lists every grader call still fits, and say so; "
-                            "strict: any change costs the name (default: the pack's policy, compatible)")
+                       help="compatible: accept parameter lists every grader call still fits, and skip top-level "
+                            "statements that raise when the file is loaded, and say so; strict: any change to a "
+                            "parameter list costs the name, and a file that cannot be imported earns 0 "
+                            "(default: the pack's policy, compatible)")
     grade.add_argument("--sandbox", default="best", choices=("best", "require", "off"),
                        help="best (default): grade with the kernel sandbox layers this machine has and say "
                             "which are missing; require: refuse to grade unless every layer is on; off: no "

@@ -74,6 +74,7 @@ class FileJob:
     blocked: dict[str, str] = field(default_factory=dict)   # names stopped by static checks
     progress: Any = None                                    # the student's _StudentProgress
     fatal: str | None = None                                # the child harness itself failed
+    skipped: list[str] = field(default_factory=list)        # top-level statements that raised and were skipped
 
     def __post_init__(self) -> None:
         self.remaining = list(self.keys)
@@ -214,6 +215,7 @@ class Runner:
             # Other children's scratch folders are off limits; the child's own is always allowed.
             protected=[str(p) for p in self.options.protected] + [str(self.sandbox.scratch_root)],
             required=self.sandbox.required, kernel_layers=self.options.sandbox != "off",
+            skip_failing_statements=self.interface != "strict",
         )
         return spec, scratch
 
@@ -280,9 +282,10 @@ class Runner:
                                          "its student code was not run")
             return "end"
         if kind == "imported":
-            _, error, stdout, violations = message
+            _, error, stdout, violations, skipped = message
             job.import_output += stdout or ""
             job.violations += violations
+            job.skipped = job.skipped or list(skipped)     # a resumed child loads the file again
             if error is not None:
                 job.file_failure = _import_failure(job, error)
             return None
@@ -393,6 +396,8 @@ class Runner:
             others = sorted(set(v for v in job.violations if not v.startswith("import of ")))
             if others:
                 progress.refused.append(f"{job.submitted.origin}: refused while grading: " + "; ".join(others[:5]))
+            if job.skipped:
+                progress.notes.append(_skipped_note(job))
         for graded in self._graded_names(task):
             reason = blocked.get(graded.key) or runtime_block
             outcome = job.outcomes.get(graded.key) if job else None
@@ -438,6 +443,13 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
             if not part.passed:
                 part.message += note
                 break
+
+
+def _skipped_note(job: FileJob) -> str:
+    shown = "; ".join(job.skipped[:3]) + (f"; and {len(job.skipped) - 3} more" if len(job.skipped) > 3 else "")
+    return (f"{job.submitted.origin}: code outside your functions failed when the file was loaded, so the "
+            f"grader skipped it and graded the rest: {shown}. Code at the top level runs whenever the file is "
+            "imported; put it under `if __name__ == \"__main__\":`")
 
 
 def _import_failure(job: FileJob, error: dict) -> str:

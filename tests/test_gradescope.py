@@ -155,12 +155,13 @@ def test_hostile_upload_is_graded_and_cannot_fake_its_result(bundle, tmp_path):
                                       "layers_42.py": loops})
     proc, data = run_autograder(root, GRADER_TIMEOUT="5")
     assert "The grader failed" not in proc.stdout
-    assert all(t["score"] == 0 and "exit" in t["output"] for key in ("task1.relu", "task1.train")
-               for t in by_name(data, key))
-    assert all(t["score"] == t["max_score"] for key in ("task2.get_DNN", "task2.train_torch") for t in by_name(data, key))
+    # The exit at the top of task1 is skipped (and reported); the functions after it are graded.
+    assert "SystemExit(0)" in data["output"]
+    assert all(t["score"] == t["max_score"] for key in ("task1.relu", "task1.train", "task2.get_DNN",
+                                                        "task2.train_torch") for t in by_name(data, key))
     assert all(t["score"] == 0 and "timed out" in t["output"] for t in by_name(data, "layers.Conv1D.forward"))
     assert data["score"] == sum(t["score"] for t in scored(data))
-    assert data["score"] == 10 and '{"score": 999}' not in results_file.read_text()   # task2 only; no planted file
+    assert data["score"] == 30 and '{"score": 999}' not in results_file.read_text()   # task1 + task2; no planted file
 
 
 def test_broken_grader_source_still_writes_a_zero_result(bundle, tmp_path):

@@ -33,7 +33,7 @@ from .limits import Limits
 # Messages are tuples whose first item names them:
 #   ("sandbox", layer report dict)               the kernel layers this child got
 #   ("refused", missing layer names)             a required layer is missing: no student code ran
-#   ("imported", error | None, stdout, violations)
+#   ("imported", error | None, stdout, violations, skipped)   skipped: top-level statements that raised
 #   ("start", key)
 #   ("case", key, case_id, output | None, error | None, stdout, seconds, violations)
 #   ("end",)
@@ -58,6 +58,7 @@ class JobSpec:
     protected: list[str] = field(default_factory=list)  # folders the child may not open
     required: tuple[str, ...] = ()    # kernel layers without which no student code may run
     kernel_layers: bool = True        # False only with --sandbox off (benchmarks)
+    skip_failing_statements: bool = True  # a top-level statement that raises is skipped (False: --interface strict)
 
 
 class _BoundedText(io.TextIOBase):
@@ -138,9 +139,10 @@ def _run(conn: Any, job: JobSpec) -> None:
     hook.armed = True
 
     # A data file (e.g. a predictions CSV) is never run: its checks' probes get its bytes.
-    module, error, exc = _read_data(job) if task.kind == "data" else _import_student(job)
+    skipped: list[str] = []
+    module, error, exc = _read_data(job) if task.kind == "data" else _import_student(job, skipped)
     _note_kernel_refusal(exc, error, violations)
-    send(("imported", error, capture.take(), _drain(violations)))
+    send(("imported", error, capture.take(), _drain(violations), skipped))
     if module is None:
         send(("end",))
         return
@@ -224,17 +226,55 @@ def _grader_module_names() -> list[str]:
             if name == "grader" or name.startswith("grader.") or name.startswith("solutions")]
 
 
-def _import_student(job: JobSpec) -> tuple[Any, dict | None, BaseException | None]:
+def _import_student(job: JobSpec, skipped: list[str]) -> tuple[Any, dict | None, BaseException | None]:
+    """Load the student's file as module ``job.task``; on failure (None, error, exception).
+
+    With ``job.skip_failing_statements`` the file's top-level statements run one by one, and
+    one that raises is skipped (its description goes to ``skipped``): code students leave
+    below their functions (loading their own data, a training run, ``sys.exit()``) then
+    costs only what depends on it. A file that does not parse still fails as a whole.
+    """
     import importlib.util
 
     try:
         spec = importlib.util.spec_from_file_location(job.task, job.module_path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[job.task] = module
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        if job.skip_failing_statements:
+            _run_statements(module, job, skipped)
+        else:
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
         return module, None, None
     except BaseException as exc:  # noqa: BLE001
         return None, describe_exception(exc, job), exc
+
+
+def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
+    """Execute the file's top-level statements in order, in the module's namespace, as an
+    import would, skipping (and describing) each one that raises."""
+    import __future__
+    import ast
+
+    with open(job.module_path, "rb") as fh:
+        source = fh.read()
+    tree = ast.parse(source, filename=job.module_path)
+    lines = source.decode("utf-8", "replace").splitlines()
+    module.__doc__ = ast.get_docstring(tree, clean=False)
+    flags = 0                               # `from __future__ import ...` holds for the statements after it
+    for statement in tree.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue       # a bare string does nothing, but compiled alone it would become __doc__
+        code = compile(ast.Module([statement], type_ignores=[]), job.module_path, "exec",
+                       flags=flags, dont_inherit=True)
+        try:
+            exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
+            text = lines[statement.lineno - 1].strip() if statement.lineno <= len(lines) else ""
+            skipped.append(f"line {statement.lineno} ({text[:80]}) raised {_exception_text(exc)}")
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= feature.compiler_flag if feature is not None else 0
 
 
 def _read_data(job: JobSpec) -> tuple[bytes | None, dict | None, BaseException | None]:

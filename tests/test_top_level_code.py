@@ -1,0 +1,84 @@
+"""Code students leave outside their functions: their own data loading, a training run, a
+``sys.exit()``. By default a top-level statement that raises when the file is loaded is
+skipped and reported, and costs only the names that depend on it; ``--interface strict``
+keeps the old rule (the file earns 0)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.discovery import Student, SubmittedFile
+from grader.packs import load_pack
+from grader.runner import Options, Runner
+from grader.selfcheck import runner_options
+
+REPO = Path(__file__).resolve().parents[1]
+PACK = load_pack("assignment2")
+SOLUTION = (REPO / "solutions" / "task1.py").read_text(encoding="utf-8")
+
+LEFTOVER_SCRIPT = SOLUTION + '''
+
+data = np.load("mnist_train.npy")           # the student's own copy of the data
+params = train(data[:, 1:], data[:, 0], 10)
+print("trained")
+import sys
+sys.exit(0)
+'''
+
+# relu reads a constant that a failing top-level line was meant to set; the rest is correct.
+DEPENDS_ON_A_FAILED_LINE = SOLUTION.replace("def relu(", "def _reference_relu(") + '''
+
+SLOPE = float(open("config.txt").read())
+
+def relu(x):
+    return np.where(x > 0, x, SLOPE * x)
+'''
+
+# Future annotations must hold for every statement after them (the name in the annotation
+# does not exist), and the module docstring must stay the module's.
+FUTURE_AND_DOCSTRING = '"""My MLP."""\nfrom __future__ import annotations\n' + SOLUTION.replace(
+    "def relu(x", "def relu(x: UndefinedArrayType", 1) + "\nassert __doc__ == 'My MLP.', __doc__\n"
+
+
+def grade(sources: dict[str, str], interface: str | None = None) -> dict:
+    students = [Student(sid, {"task1": SubmittedFile("task1", f"task1_{sid}.py", text.encode())})
+                for sid, text in sources.items()]
+    results: dict = {}
+    options = Options(jobs=2, protected=runner_options(PACK).protected, interface=interface, only=None)
+    errors = Runner(PACK, options).grade(students, lambda r: results.__setitem__(r.student_id, r))
+    assert errors == [], errors
+    return results
+
+
+@pytest.fixture(scope="module")
+def lenient():
+    return grade({"1": LEFTOVER_SCRIPT, "2": DEPENDS_ON_A_FAILED_LINE, "3": FUTURE_AND_DOCSTRING})
+
+
+def test_a_leftover_script_costs_nothing_and_is_reported(lenient):
+    result = lenient["1"]
+    assert result.score == PACK.file("task1").points == 20
+    note = next(p for p in result.problems if "skipped" in p)
+    assert "FileNotFoundError" in note and "NameError" in note and "SystemExit" in note
+    assert f"line {LEFTOVER_SCRIPT.splitlines().index('sys.exit(0)') + 1} " in note
+    assert 'if __name__ == "__main__"' in note
+    assert "trained" in result.names[0].output           # what the file printed while loading
+
+
+def test_a_name_that_depends_on_a_skipped_line_loses_its_points_with_the_reason(lenient):
+    scores = {n.key: n.score for n in lenient["2"].names}
+    assert scores["task1.relu"] == 0 and "SLOPE" in lenient["2"].names[0].reason + str(lenient["2"].names[0].parts)
+    assert all(score == PACK.graded(key).points for key, score in scores.items()
+               if key.startswith("task1.") and key != "task1.relu")
+
+
+def test_statements_keep_the_files_future_imports_and_docstring(lenient):
+    result = lenient["3"]
+    assert result.score == 20 and not any("skipped" in p for p in result.problems), result.problems
+
+
+def test_strict_interface_keeps_the_rule_that_a_failing_file_earns_nothing():
+    result = grade({"1": LEFTOVER_SCRIPT}, interface="strict")["1"]
+    assert result.score == 0
+    assert "importing the file failed" in result.names[0].reason and "FileNotFoundError" in result.names[0].reason
