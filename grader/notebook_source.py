@@ -11,6 +11,8 @@ import re
 
 MAX_CELLS = 2000
 HELP = re.compile(r"^[\w.]+\?{1,2}$")     # "np.dot?" asks IPython for help
+CELL_MARKER = "# --- notebook cell {} ---"    # the line before each cell's code in the module
+CELL_MARKER_LINE = re.compile(r"^# --- notebook cell (\d+) ---$")
 
 
 def notebook_to_source(raw: bytes) -> tuple[bytes | None, str | None]:
@@ -31,10 +33,20 @@ def notebook_to_source(raw: bytes) -> tuple[bytes | None, str | None]:
             continue
         source = cell.get("source", cell.get("input", ""))
         text = "".join(source) if isinstance(source, list) else str(source)
-        parts.append(f"# --- notebook cell {number} ---\n" + "\n".join(_plain_python(line) for line in text.splitlines()))
+        parts.append(CELL_MARKER.format(number) + "\n" + "\n".join(_plain_python(line) for line in text.splitlines()))
     if not parts:
         return None, "the notebook has no code cells"
     return ("\n\n".join(parts) + "\n").encode("utf-8"), None
+
+
+def position(lines: list[str], lineno: int) -> str:
+    """Where line ``lineno`` of a module made by :func:`notebook_to_source` is in the notebook:
+    "cell 3, line 2"; "line N" for a module without cells."""
+    for back in range(min(lineno, len(lines)) - 1, -1, -1):
+        marker = CELL_MARKER_LINE.match(lines[back])
+        if marker:
+            return f"cell {marker.group(1)}, line {lineno - back - 1}"
+    return f"line {lineno}"
 
 
 def _plain_python(line: str) -> str:

@@ -82,3 +82,44 @@ def test_strict_interface_keeps_the_rule_that_a_failing_file_earns_nothing():
     result = grade({"1": LEFTOVER_SCRIPT}, interface="strict")["1"]
     assert result.score == 0
     assert "importing the file failed" in result.names[0].reason and "FileNotFoundError" in result.names[0].reason
+
+
+def test_in_a_notebook_skipped_lines_and_tracebacks_name_the_cell(tmp_path):
+    """A notebook is graded as one module of its cells; what the student reads points at cells."""
+    import nbformat
+
+    from grader import selfcheck
+
+    broken = SOLUTION.replace("return np.maximum(x, 0)", "return np.maximum(x, 0) + undefined_name")
+    assert broken != SOLUTION
+    line_in_cell = broken.splitlines().index("    return np.maximum(x, 0) + undefined_name") + 1
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# My MLP"), nbformat.v4.new_code_cell(broken),
+                      nbformat.v4.new_code_cell("%matplotlib inline\ndata = np.load('train.npy')")]
+    path = tmp_path / "task1_3180101234.ipynb"
+    nbformat.write(notebook, path)
+    result = selfcheck.check_file(path)
+    assert any("cell 3, line 2 (data = np.load('train.npy')) raised FileNotFoundError" in n for n in result.notes), \
+        result.notes
+    relu = result.names[0]
+    assert relu.key == "task1.relu" and relu.score == 0
+    assert f"task1_3180101234.ipynb, cell 2, line {line_in_cell}, in relu" in relu.detail + relu.reason
+    assert result.score == 17                                   # every other name keeps its points
+
+
+def test_cell_positions_count_every_cell_and_fall_back_to_lines():
+    from grader.notebook_source import notebook_to_source, position
+
+    raw = json_notebook(["x = 1", "y = 2\nz = 3"], markdown_first=True)
+    lines = notebook_to_source(raw)[0].decode().splitlines()
+    assert position(lines, lines.index("z = 3") + 1) == "cell 3, line 2"
+    assert position(["a = 1", "b = 2"], 2) == "line 2"
+
+
+def json_notebook(cells: list[str], markdown_first: bool = False) -> bytes:
+    import json
+
+    body = ([{"cell_type": "markdown", "source": "text", "metadata": {}}] if markdown_first else []) + [
+        {"cell_type": "code", "source": text, "metadata": {}, "outputs": [], "execution_count": None}
+        for text in cells]
+    return json.dumps({"cells": body, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode()

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import wire
+from ..notebook_source import position
 from .audit import AuditPolicy, SandboxViolation
 from .enter import enter
 from .limits import Limits
@@ -270,7 +271,7 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
             exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
             text = lines[statement.lineno - 1].strip() if statement.lineno <= len(lines) else ""
-            skipped.append(f"line {statement.lineno} ({text[:80]}) raised {_exception_text(exc)}")
+            skipped.append(f"{_where(job, statement.lineno, lines)} ({text[:80]}) raised {_exception_text(exc)}")
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             for alias in statement.names:
                 feature = getattr(__future__, alias.name, None)
@@ -311,9 +312,22 @@ def describe_exception(exc: BaseException, job: JobSpec) -> dict:
     """A student-facing description: kind, one-line message, and the frames in their file."""
     kind = classify(exc)
     text = _exception_text(exc)
-    trace = "\n".join(f"  {job.display_name}, line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+    trace = "\n".join(f"  {job.display_name}, {_where(job, f.lineno)}, in {f.name}: {(f.line or '').strip()}"
                       for f in _student_frames(exc.__traceback__, job.module_path)[-6:])
     return {"kind": kind, "message": text, "trace": trace}
+
+
+def _where(job: JobSpec, lineno: int | None, lines: list[str] | None = None) -> str:
+    """"line 12", or for a notebook "cell 3, line 2" (it was graded as one module of its cells)."""
+    if lineno is None or not job.display_name.lower().endswith(".ipynb"):
+        return f"line {lineno}"
+    if lines is None:
+        try:
+            with open(job.module_path, encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            return f"line {lineno}"
+    return position(lines, lineno)
 
 
 def _student_frames(tb, module_path: str) -> list[traceback.FrameSummary]:
