@@ -216,6 +216,8 @@ class Runner:
             protected=[str(p) for p in self.options.protected] + [str(self.sandbox.scratch_root)],
             required=self.sandbox.required, kernel_layers=self.options.sandbox != "off",
             skip_failing_statements=self.interface != "strict",
+            # half the import's limit, so that the functions after a stopped statement still load
+            top_level_seconds=job.task.import_timeout / 2,
         )
         return spec, scratch
 
@@ -447,8 +449,8 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
 
 def _skipped_note(job: FileJob) -> str:
     shown = "; ".join(job.skipped[:3]) + (f"; and {len(job.skipped) - 3} more" if len(job.skipped) > 3 else "")
-    return (f"{job.submitted.origin}: code outside your functions failed when the file was loaded, so the "
-            f"grader skipped it and graded the rest: {shown}. Code at the top level runs whenever the file is "
+    return (f"{job.submitted.origin}: code outside your functions failed or ran too long when the file was "
+            f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs whenever the file is "
             "imported; put it under `if __name__ == \"__main__\":`")
 
 

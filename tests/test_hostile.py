@@ -56,7 +56,11 @@ HOSTILE = [
     Hostile("busyloop", "def relu(x):\n    while True:\n        pass\n", {"task1.relu": 0}, {"task1.relu": "timed out"}),
     Hostile("sleeper", "import time\ndef prelu(x, a):\n    time.sleep(10_000)\n",
             {"task1.prelu": 0}, {"task1.prelu": "timed out"}),
-    Hostile("importhang", "while True:\n    pass\n", *zero_all("timed out")),
+    # a loop left at the top level is stopped after the file's time for top-level code, and skipped
+    Hostile("importhang", "while True:\n    pass\n"),
+    # one that catches every interrupt runs into the import's limit: the whole file is lost
+    Hostile("importhangcatches", "while True:\n    try:\n        while True:\n            pass\n"
+            "    except BaseException:\n        pass\n", *zero_all("timed out")),
     Hostile("nosigterm", '''
 import sys
 def relu(x):

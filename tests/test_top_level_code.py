@@ -41,12 +41,12 @@ FUTURE_AND_DOCSTRING = '"""My MLP."""\nfrom __future__ import annotations\n' + S
     "def relu(x", "def relu(x: UndefinedArrayType", 1) + "\nassert __doc__ == 'My MLP.', __doc__\n"
 
 
-def grade(sources: dict[str, str], interface: str | None = None) -> dict:
+def grade(sources: dict[str, str], interface: str | None = None, pack=PACK) -> dict:
     students = [Student(sid, {"task1": SubmittedFile("task1", f"task1_{sid}.py", text.encode())})
                 for sid, text in sources.items()]
     results: dict = {}
     options = Options(jobs=2, protected=runner_options(PACK).protected, interface=interface, only=None)
-    errors = Runner(PACK, options).grade(students, lambda r: results.__setitem__(r.student_id, r))
+    errors = Runner(pack, options).grade(students, lambda r: results.__setitem__(r.student_id, r))
     assert errors == [], errors
     return results
 
@@ -76,6 +76,30 @@ def test_a_name_that_depends_on_a_skipped_line_loses_its_points_with_the_reason(
 def test_statements_keep_the_files_future_imports_and_docstring(lenient):
     result = lenient["3"]
     assert result.score == 20 and not any("skipped" in p for p in result.problems), result.problems
+
+
+def test_a_top_level_run_that_does_not_end_is_stopped_and_the_functions_after_it_are_graded():
+    import dataclasses
+
+    # The task's import limit is 4 s, so its top-level statements get 2 s between them.
+    quick = dataclasses.replace(PACK, files=tuple(dataclasses.replace(f, import_timeout=4.0) for f in PACK.files))
+    endless = SOLUTION.replace("def relu(", "def _reference_relu(") + '''
+import time
+while True:                        # "training" until interrupted, errors ignored
+    try:
+        time.sleep(100)
+    except Exception:
+        pass
+
+def relu(x):
+    return np.maximum(x, 0)
+'''
+    result = grade({"1": endless}, pack=quick)["1"]
+    assert result.score == 20, [(n.key, n.reason) for n in result.names]
+    note = next(p for p in result.problems if "skipped" in p)
+    loop_line = next(n for n, line in enumerate(endless.splitlines(), 1) if line.startswith("while True:"))
+    assert f"line {loop_line} (while True:" in note
+    assert "was still running after 2 s and was stopped" in note
 
 
 def test_strict_interface_keeps_the_rule_that_a_failing_file_earns_nothing():

@@ -16,6 +16,7 @@ import errno
 import io
 import os
 import random
+import signal
 import sys
 import time
 import traceback
@@ -60,6 +61,7 @@ class JobSpec:
     required: tuple[str, ...] = ()    # kernel layers without which no student code may run
     kernel_layers: bool = True        # False only with --sandbox off (benchmarks)
     skip_failing_statements: bool = True  # a top-level statement that raises is skipped (False: --interface strict)
+    top_level_seconds: float = 10.0   # wall time for all top-level statements; one still running then is stopped
 
 
 class _BoundedText(io.TextIOBase):
@@ -250,32 +252,68 @@ def _import_student(job: JobSpec, skipped: list[str]) -> tuple[Any, dict | None,
         return None, describe_exception(exc, job), exc
 
 
+class _StatementTooLong(BaseException):
+    """Raised into a top-level statement that ran past the file's time for them (a BaseException,
+    so that the student's own ``except Exception`` does not swallow it)."""
+
+
+_in_statement = False
+
+
+def _stop_statement(signum, frame) -> None:
+    if _in_statement:
+        raise _StatementTooLong()
+
+
 def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
     """Execute the file's top-level statements in order, in the module's namespace, as an
-    import would, skipping (and describing) each one that raises."""
+    import would, skipping (and describing) each one that raises. Together they get
+    ``job.top_level_seconds``; a statement still running then (a training run left at the
+    bottom of the file) is stopped and skipped too, and each later one gets a second."""
     import __future__
     import ast
 
+    global _in_statement
     with open(job.module_path, "rb") as fh:
         source = fh.read()
     tree = ast.parse(source, filename=job.module_path)
     lines = source.decode("utf-8", "replace").splitlines()
     module.__doc__ = ast.get_docstring(tree, clean=False)
+    timed = hasattr(signal, "setitimer")         # not on Windows: there the parent's import limit alone
+    previous = signal.signal(signal.SIGALRM, _stop_statement) if timed else None
+    deadline = time.monotonic() + job.top_level_seconds
     flags = 0                               # `from __future__ import ...` holds for the statements after it
-    for statement in tree.body:
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-            continue       # a bare string does nothing, but compiled alone it would become __doc__
-        code = compile(ast.Module([statement], type_ignores=[]), job.module_path, "exec",
-                       flags=flags, dont_inherit=True)
-        try:
-            exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
-            text = lines[statement.lineno - 1].strip() if statement.lineno <= len(lines) else ""
-            skipped.append(f"{_where(job, statement.lineno, lines)} ({text[:80]}) raised {_exception_text(exc)}")
-        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
-            for alias in statement.names:
-                feature = getattr(__future__, alias.name, None)
-                flags |= feature.compiler_flag if feature is not None else 0
+    try:
+        for statement in tree.body:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                continue       # a bare string does nothing, but compiled alone it would become __doc__
+            code = compile(ast.Module([statement], type_ignores=[]), job.module_path, "exec",
+                           flags=flags, dont_inherit=True)
+            where = _where(job, statement.lineno, lines)
+            text = lines[statement.lineno - 1].strip()[:80] if statement.lineno <= len(lines) else ""
+            if timed:          # repeats every half second, in case the student's code catches it
+                signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1.0), 0.5)
+            try:
+                _in_statement = True
+                exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
+                _in_statement = False
+            except _StatementTooLong:
+                skipped.append(f"{where} ({text}) was still running after {job.top_level_seconds:g} s "
+                               "and was stopped")
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
+                skipped.append(f"{where} ({text}) raised {_exception_text(exc)}")
+            finally:
+                _in_statement = False
+                if timed:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                for alias in statement.names:
+                    feature = getattr(__future__, alias.name, None)
+                    flags |= feature.compiler_flag if feature is not None else 0
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 def _read_data(job: JobSpec) -> tuple[bytes | None, dict | None, BaseException | None]:
