@@ -289,8 +289,6 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
                 continue       # a bare string does nothing, but compiled alone it would become __doc__
             code = compile(ast.Module([statement], type_ignores=[]), job.module_path, "exec",
                            flags=flags, dont_inherit=True)
-            where = _where(job, statement.lineno, lines)
-            text = lines[statement.lineno - 1].strip()[:80] if statement.lineno <= len(lines) else ""
             if timed:          # repeats every half second, in case the student's code catches it
                 signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1.0), 0.5)
             try:
@@ -298,10 +296,10 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
                 exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
                 _in_statement = False
             except _StatementTooLong:
-                skipped.append(f"{where} ({text}) was still running after {job.top_level_seconds:g} s "
-                               "and was stopped")
+                skipped.append(f"{_statement_at(job, statement.lineno, lines)} was still running after "
+                               f"{job.top_level_seconds:g} s and was stopped")
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
-                skipped.append(f"{where} ({text}) raised {_exception_text(exc)}")
+                skipped.append(f"{_statement_at(job, statement.lineno, lines)} raised {_exception_text(exc)}")
             finally:
                 _in_statement = False
                 if timed:
@@ -314,6 +312,12 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+def _statement_at(job: JobSpec, lineno: int, lines: list[str]) -> str:
+    """'line 12 (data = np.load(...))': where a top-level statement starts, and its first line."""
+    text = lines[lineno - 1].strip()[:80] if lineno <= len(lines) else ""
+    return f"{_where(job, lineno, lines)} ({text})"
 
 
 def _read_data(job: JobSpec) -> tuple[bytes | None, dict | None, BaseException | None]:
