@@ -74,7 +74,7 @@ class FileJob:
     blocked: dict[str, str] = field(default_factory=dict)   # names stopped by static checks
     progress: Any = None                                    # the student's _StudentProgress
     fatal: str | None = None                                # the child harness itself failed
-    skipped: list[str] = field(default_factory=list)        # top-level statements that raised and were skipped
+    skipped: list[str] = field(default_factory=list)        # top-level statements skipped (raised, or ran too long)
 
     def __post_init__(self) -> None:
         self.remaining = list(self.keys)
@@ -450,8 +450,8 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
 def _skipped_note(job: FileJob) -> str:
     shown = "; ".join(job.skipped[:3]) + (f"; and {len(job.skipped) - 3} more" if len(job.skipped) > 3 else "")
     return (f"{job.submitted.origin}: code outside your functions failed or ran too long when the file was "
-            f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs whenever the file is "
-            "imported; put it under `if __name__ == \"__main__\":`")
+            f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs "
+            "whenever the file is imported; put it under `if __name__ == \"__main__\":`")
 
 
 def _import_failure(job: FileJob, error: dict) -> str:
