@@ -74,7 +74,8 @@ class FileJob:
     blocked: dict[str, str] = field(default_factory=dict)   # names stopped by static checks
     progress: Any = None                                    # the student's _StudentProgress
     fatal: str | None = None                                # the child harness itself failed
-    skipped: list[str] = field(default_factory=list)        # top-level statements skipped (raised, or ran too long)
+    skipped: dict[int, str] = field(default_factory=dict)   # top-level statements skipped (raised, or ran too
+                                                            # long): first line -> description
 
     def __post_init__(self) -> None:
         self.remaining = list(self.keys)
@@ -218,6 +219,7 @@ class Runner:
             skip_failing_statements=self.interface != "strict",
             # half the import's limit, so that the functions after a stopped statement still load
             top_level_seconds=job.task.import_timeout / 2,
+            skip_lines=tuple(job.skipped),    # a resumed child does not run (and wait for) them again
         )
         return spec, scratch
 
@@ -287,7 +289,7 @@ class Runner:
             _, error, stdout, violations, skipped = message
             job.import_output += stdout or ""
             job.violations += violations
-            job.skipped = job.skipped or list(skipped)     # a resumed child loads the file again
+            job.skipped.update((line, text) for line, text in skipped)
             if error is not None:
                 job.file_failure = _import_failure(job, error)
             return None
@@ -448,7 +450,8 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
 
 
 def _skipped_note(job: FileJob) -> str:
-    shown = "; ".join(job.skipped[:3]) + (f"; and {len(job.skipped) - 3} more" if len(job.skipped) > 3 else "")
+    texts = [job.skipped[line] for line in sorted(job.skipped)]
+    shown = "; ".join(texts[:3]) + (f"; and {len(texts) - 3} more" if len(texts) > 3 else "")
     return (f"{job.submitted.origin}: code outside your functions failed or ran too long when the file was "
             f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs "
             "whenever the file is imported; put it under `if __name__ == \"__main__\":`")

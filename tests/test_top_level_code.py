@@ -147,3 +147,34 @@ def json_notebook(cells: list[str], markdown_first: bool = False) -> bytes:
         {"cell_type": "code", "source": text, "metadata": {}, "outputs": [], "execution_count": None}
         for text in cells]
     return json.dumps({"cells": body, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode()
+
+
+def test_a_child_resumed_after_a_timeout_does_not_run_the_skipped_statements_again():
+    """relu never returns, so its child is killed and a second child grades the names after
+    it; that child loads the file again but leaves out the statement the first one stopped,
+    instead of waiting for it a second time."""
+    import dataclasses
+
+    quick = dataclasses.replace(PACK, files=tuple(dataclasses.replace(f, import_timeout=4.0) for f in PACK.files))
+    source = SOLUTION.replace("def relu(", "def _reference_relu(") + '''
+import time
+def relu(x):
+    while True:
+        time.sleep(1)
+
+while True:
+    print("training started")
+    time.sleep(100)
+'''
+    students = [Student("1", {"task1": SubmittedFile("task1", "task1_1.py", source.encode())})]
+    results: dict = {}
+    options = Options(jobs=1, protected=runner_options(PACK).protected, only=None, timeout=2.0)
+    assert Runner(quick, options).grade(students, lambda r: results.__setitem__(r.student_id, r)) == []
+    result = results["1"]
+    scores = {n.key: n.score for n in result.names}
+    assert scores["task1.relu"] == 0 and "timed out" in result.names[0].reason
+    assert result.score == 20 - PACK.graded("task1.relu").points, scores
+    # Printed by the first child only: the resumed one did not run the stopped statement.
+    assert result.names[0].output.count("training started") == 1, result.names[0].output
+    note = next(p for p in result.problems if "skipped" in p)
+    assert note.count("was still running after 2 s") == 1

@@ -35,7 +35,8 @@ from .limits import Limits
 # Messages are tuples whose first item names them:
 #   ("sandbox", layer report dict)               the kernel layers this child got
 #   ("refused", missing layer names)             a required layer is missing: no student code ran
-#   ("imported", error | None, stdout, violations, skipped)   skipped: top-level statements that raised
+#   ("imported", error | None, stdout, violations, skipped)   skipped: [(line, description)] of the
+#                                                top-level statements that raised or ran too long
 #   ("start", key)
 #   ("case", key, case_id, output | None, error | None, stdout, seconds, violations)
 #   ("end",)
@@ -62,6 +63,8 @@ class JobSpec:
     kernel_layers: bool = True        # False only with --sandbox off (benchmarks)
     skip_failing_statements: bool = True  # a top-level statement that raises is skipped (False: --interface strict)
     top_level_seconds: float = 10.0   # wall time for all top-level statements; one still running then is stopped
+    skip_lines: tuple[int, ...] = ()  # top-level statements (by first line) not to run: those an earlier child
+                                      # of this file skipped, so that a resumed child does not wait for them again
 
 
 class _BoundedText(io.TextIOBase):
@@ -142,7 +145,7 @@ def _run(conn: Any, job: JobSpec) -> None:
     hook.armed = True
 
     # A data file (e.g. a predictions CSV) is never run: its checks' probes get its bytes.
-    skipped: list[str] = []
+    skipped: list[tuple[int, str]] = []
     module, error, exc = _read_data(job) if task.kind == "data" else _import_student(job, skipped)
     _note_kernel_refusal(exc, error, violations)
     send(("imported", error, capture.take(), _drain(violations), skipped))
@@ -229,11 +232,11 @@ def _grader_module_names() -> list[str]:
             if name == "grader" or name.startswith("grader.") or name.startswith("solutions")]
 
 
-def _import_student(job: JobSpec, skipped: list[str]) -> tuple[Any, dict | None, BaseException | None]:
+def _import_student(job: JobSpec, skipped: list[tuple[int, str]]) -> tuple[Any, dict | None, BaseException | None]:
     """Load the student's file as module ``job.task``; on failure (None, error, exception).
 
     With ``job.skip_failing_statements`` the file's top-level statements run one by one, and
-    one that raises is skipped (its description goes to ``skipped``): code students leave
+    one that raises is skipped (its line and description go to ``skipped``): code students leave
     below their functions (loading their own data, a training run, ``sys.exit()``) then
     costs only what depends on it. A file that does not parse still fails as a whole.
     """
@@ -265,11 +268,12 @@ def _stop_statement(signum, frame) -> None:
         raise _StatementTooLong()
 
 
-def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
+def _run_statements(module: Any, job: JobSpec, skipped: list[tuple[int, str]]) -> None:
     """Execute the file's top-level statements in order, in the module's namespace, as an
     import would, skipping (and describing) each one that raises. Together they get
     ``job.top_level_seconds``; a statement still running then (a training run left at the
-    bottom of the file) is stopped and skipped too, and each later one gets a second."""
+    bottom of the file) is stopped and skipped too, and each later one gets a second.
+    Statements starting on ``job.skip_lines`` are not run at all."""
     import __future__
     import ast
 
@@ -287,6 +291,8 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
         for statement in tree.body:
             if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
                 continue       # a bare string does nothing, but compiled alone it would become __doc__
+            if statement.lineno in job.skip_lines:
+                continue
             code = compile(ast.Module([statement], type_ignores=[]), job.module_path, "exec",
                            flags=flags, dont_inherit=True)
             if timed:          # repeats every half second, in case the student's code catches it
@@ -296,10 +302,11 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[str]) -> None:
                 exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
                 _in_statement = False
             except _StatementTooLong:
-                skipped.append(f"{_statement_at(job, statement.lineno, lines)} was still running after "
-                               f"{job.top_level_seconds:g} s and was stopped")
+                skipped.append((statement.lineno, f"{_statement_at(job, statement.lineno, lines)} was still "
+                                f"running after {job.top_level_seconds:g} s and was stopped"))
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
-                skipped.append(f"{_statement_at(job, statement.lineno, lines)} raised {_exception_text(exc)}")
+                skipped.append((statement.lineno,
+                                f"{_statement_at(job, statement.lineno, lines)} raised {_exception_text(exc)}"))
             finally:
                 _in_statement = False
                 if timed:
