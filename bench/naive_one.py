@@ -2,8 +2,10 @@
 
 What a simple harness does: a fresh interpreter per file, which imports NumPy and torch,
 imports the student's file directly, and for each graded name of the task runs the
-grader's own check (cases, the student's outputs through the check's ``probe``,
-references computed here from ``solutions/``, verdicts from the same ``judge_name``).
+grader's own check (cases, the student's outputs through the pack's probe with its
+stand-ins, references computed here from ``solutions/``, verdicts from the same
+``judge_name``). Answers and student code share one process here: fine for timing correct
+and buggy students, which is all this harness is for.
 No warm forkserver, no sandbox, and nothing cached between students: every reference is
 computed again in every process.
 
@@ -16,6 +18,7 @@ import time
 STARTED = time.perf_counter()
 
 import contextlib  # noqa: E402
+import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
@@ -30,10 +33,11 @@ import torch  # noqa: E402
 
 LIBRARIES_IMPORTED = time.perf_counter()
 
-from grader import wire  # noqa: E402
-from grader.sandbox.child import describe_exception  # noqa: E402
+from grader import standins, wire  # noqa: E402
 from grader.judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name  # noqa: E402
-from grader.packs import DEFAULT, load_pack  # noqa: E402
+from grader.packs import DEFAULT, load_pack, probes_module  # noqa: E402
+from grader.probing import ProbeError, probes_of  # noqa: E402
+from grader.sandbox.child import _run_stand_ins, describe_exception  # noqa: E402
 
 MARKER = "NAIVE-RESULT "
 
@@ -54,7 +58,7 @@ def import_student(path: Path, task: str):
     return module
 
 
-def run_cases(check, key: str, cases, module, seed: int, where) -> NameOutcome:
+def run_cases(probe, stand_ins: dict, key: str, cases, module, seed: int, where) -> NameOutcome:
     """The student's outputs for every case, as the grader's parent would receive them."""
     outcome = NameOutcome(key)
     for case in cases:
@@ -63,10 +67,10 @@ def run_cases(check, key: str, cases, module, seed: int, where) -> NameOutcome:
         output, error = None, None
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                raw = check.probe(module, case.inputs)
+                raw = probe(module, case.inputs, stand_ins)
             output = wire.loads(wire.dumps(wire.to_plain(raw)))
         except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-            error = describe_exception(exc, where)
+            error = describe_exception(exc, where, probe_error=ProbeError)
         outcome.cases[case.id] = CaseOutcome(case.id, output, error, "", time.perf_counter() - started)
     return outcome
 
@@ -88,13 +92,17 @@ def grade_file(path: Path, task: str, assignment: str = DEFAULT) -> dict:
     report["student_import_s"] = time.perf_counter() - started
 
     refs = ReferenceCache()
+    importlib.import_module(probes_module(assignment))
+    probes = probes_of(probes_module(assignment))
     for graded in task_file.names:
         cases = graded.check.cases()
         t0 = time.perf_counter()
         if module is None:
             outcome = NameOutcome(graded.key, failure={"kind": "crash", "message": "import failed"})
         else:
-            outcome = run_cases(graded.check, graded.key, cases, module, pack.seed, where)
+            found = standins.for_name(pack, graded)
+            stand_ins = _run_stand_ins([list(s) for s in found.sources]) if found else {}
+            outcome = run_cases(probes[graded.key], stand_ins, graded.key, cases, module, pack.seed, where)
         t1 = time.perf_counter()
         for case in cases:
             refs.get(graded, case)

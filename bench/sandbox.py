@@ -34,7 +34,7 @@ def one(kernel_layers):
     pid = os.fork()
     if pid == 0:
         os.close(read)
-        report = enter(scratch, write, [], None, Limits(), 60, kernel_layers=kernel_layers)
+        report = enter(scratch, {write}, [], None, Limits(), 60, kernel_layers=kernel_layers)
         os.write(write, json.dumps([report.seconds, sorted(report.missing)]).encode())
         os._exit(0)
     os.close(write)

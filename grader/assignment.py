@@ -11,9 +11,10 @@ import ast
 import dataclasses
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
+
+from .sandbox.imports import FORBIDDEN_STDLIB, STDLIB, ImportRule  # noqa: F401 - re-exported
 
 
 def _hidden_seed() -> int | None:
@@ -52,14 +53,6 @@ class Case:
     label: str
 
 
-class ProbeError(Exception):
-    """Raised by a probe (in the child) when student code returned something unusable.
-
-    Its message is shown as is, unlike an exception from student code, which is shown
-    as "raised ...".
-    """
-
-
 @dataclass(frozen=True)
 class Credit:
     """A verdict worth a share of a rubric part's points, for checks that score on a scale.
@@ -78,18 +71,40 @@ class SettingError(ValueError):
     """A grading run lacks a setting a check needs (or has one no check uses)."""
 
 
-class Check:
-    """How one graded name is exercised (in the child) and judged (in the parent).
+MiB = 1024**2
 
-    Subclasses set ``parts`` (an ordered mapping of rubric part -> points) and implement
-    the four methods. ``probe`` is the only one that runs next to student code; it must
-    return plain data (see :mod:`grader.wire`). ``reference`` and ``judge`` run in the
-    grader's own process, where the student cannot reach them. ``judge`` says None (pass)
-    or a reason (fail) per part, or a :class:`Credit` for a share of the part's points.
+
+class Check:
+    """How one graded name is exercised and judged.
+
+    A check is grader-side code: it lives in the grader's own process and is never loaded
+    into a child that runs student code. Its three halves live in three places:
+
+    * ``cases()`` and ``judge()`` here, in the pack's check module: the inputs (plain
+      data, sent to the child when this name's turn comes; ``visible`` cases are the ones
+      self-check runs) and the verdict per rubric part (``None`` for a pass, a one-line
+      reason, or a :class:`Credit` for a share of the part's points);
+    * the probe, in the pack's ``probes.py`` (child side, :mod:`grader.probing`): calls the
+      student's code on one case's inputs and returns plain data;
+    * ``reference()``: the expected result, computed from the pack's ``references.py`` or
+      the reference solution. Computed once per batch; the student kit has neither, and
+      looks the visible cases' references up in ``visible_references.bin`` instead.
+
+    ``stand_ins`` names other definitions of the student's file that the probe replaces
+    with reference versions, so that one bug costs one name (``train`` runs with the
+    reference ``DNNforward``): name in the student's file -> where the reference version
+    comes from, ``"references"`` (the pack's references.py) or ``"solution"`` (the task's
+    reference solution). They reach the child only when this name's turn comes, after the
+    grader has stopped listening about every name before it; so a stand-in may replace
+    only names graded earlier in the file (:func:`check_points` enforces it).
     """
 
     parts: Mapping[str, float] = {}
     settings: frozenset[str] = frozenset()   # run settings this check reads in configure()
+    stand_ins: Mapping[str, str] = {}
+    # The most one case's result may hold; a larger result is refused in the child, with
+    # a one-line reason, so the grader never receives (or holds) more than its check can use.
+    output_limit: int = 16 * MiB
 
     def configure(self, settings: Mapping[str, Any]) -> "Check":
         """This check as one grading run needs it, e.g. with a hidden labels file the TA gives.
@@ -99,27 +114,15 @@ class Check:
         """
         return self
 
-    def warm(self) -> None:
-        """Load what ``probe`` needs from disk; called in the forkserver before any child starts.
-
-        Children cannot open the solutions folder, so anything a probe uses from there
-        (e.g. a reference network to hand to a training function) must be loaded here.
-        Set-up that torch does lazily on a first use (a first LSTM pass, a first optimizer
-        step) is worth doing here too: each child would otherwise pay for it again.
-        """
-
     def cases(self) -> list[Case]:
-        raise NotImplementedError
-
-    def probe(self, module: Any, inputs: Any) -> Any:
         raise NotImplementedError
 
     def reference(self, case: Case) -> Any:
         """Expected result for ``case``; computed once per batch and cached by the runner."""
         return None
 
-    def judge(self, case: Case, output: Any, reference: Any) -> Mapping[str, str | None]:
-        """Map each part of ``case.parts`` to ``None`` (pass) or a one-line reason."""
+    def judge(self, case: Case, output: Any, reference: Any) -> Mapping[str, Any]:
+        """Map each part of ``case.parts`` to ``None`` (pass), a one-line reason, or a Credit."""
         raise NotImplementedError
 
 
@@ -207,10 +210,6 @@ class GradedName:
         return "class" if self.path[:1].isupper() else "function"
 
 
-# Python's standard library, as far as the running interpreter knows it (3.10+).
-STDLIB = frozenset(sys.stdlib_module_names)
-
-
 @dataclass(frozen=True)
 class TaskFile:
     """One file students hand in, e.g. ``task1_<id>.py``.
@@ -235,19 +234,12 @@ class TaskFile:
     def points(self) -> float:
         return sum(n.points for n in self.names)
 
+    @property
+    def imports(self) -> ImportRule:
+        return ImportRule(frozenset(self.allowed_packages), self.allow_stdlib)
+
     def import_allowed(self, module: str) -> bool:
-        top = module.split(".")[0]
-        return top in self.allowed_packages or (self.allow_stdlib and top in STDLIB and top not in FORBIDDEN_STDLIB)
-
-
-# Standard-library modules that no task needs and whose only use in a task file would be
-# to escape the sandbox (processes, signals, raw memory, sockets, the garbage collector's
-# view of every object). Importing one costs the file its points like any other
-# disallowed import; the rest of the standard library stays allowed, as the contract says.
-FORBIDDEN_STDLIB = frozenset({
-    "ctypes", "subprocess", "multiprocessing", "socket", "ssl", "signal", "pty",
-    "resource", "gc", "mmap", "fcntl", "posix", "_thread", "_posixsubprocess",
-})
+        return self.imports.allows(module)
 
 
 @dataclass(frozen=True)
@@ -319,11 +311,24 @@ def configured(assignment: Assignment, settings: Mapping[str, Any],
 
 
 def check_points(assignment: Assignment) -> None:
-    """Raise if any graded name's parts do not add up to its points (a declaration bug)."""
+    """Raise on a declaration bug: parts that do not add up to a name's points, or a
+    stand-in for a graded name that is not graded before the name that uses it."""
     for name in assignment.names:
         total = sum(name.check.parts.values())
         if abs(total - name.points) > 1e-9:
             raise ValueError(f"{name.key}: parts add up to {total}, declared {name.points}")
+    for task in assignment.files:
+        order = [n.path for n in task.names]
+        for position, name in enumerate(task.names):
+            for stand_in, source in name.check.stand_ins.items():
+                if source not in ("references", "solution"):
+                    raise ValueError(f"{name.key}: the stand-in {stand_in} comes from {source!r}; "
+                                     "use 'references' or 'solution'")
+                answered = [p for p in order if p == stand_in or p.startswith(stand_in + ".")]
+                if any(order.index(p) >= position for p in answered):
+                    raise ValueError(f"{name.key}: its stand-in {stand_in} answers {task.task}.{answered[0]}, "
+                                     "which must be graded before it (a stand-in reaches the child only after "
+                                     "every name it could answer is done)")
 
 
 def names_by_task(names: Sequence[GradedName]) -> dict[str, list[GradedName]]:

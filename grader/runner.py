@@ -17,16 +17,20 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from . import __version__, kit
+from . import __version__, kit, standins, wire
 from .assignment import HIDDEN_SEED, Assignment, Case, GradedName, TaskFile, configured
 from .discovery import Student, SubmittedFile
 from .interface import FileReport, inspect_file
 from .judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
+from .packs import probes_module
 from .results import NameResult, StudentResult
 from .sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
 
 STARTUP_ALLOWANCE = 10.0   # seconds for a fresh child to start, on top of the import timeout
 MANY_STUDENTS = 8          # from this class size on, the forkserver moves onto huge pages (cheaper forks)
+# The most the grader holds of one child's results; past it, a case's result is dropped with a
+# reason. Each case is bounded on its own by its check's output_limit, refused in the child.
+MAX_RESULTS_PER_CHILD = 128 * 1024**2
 
 
 @dataclass
@@ -76,6 +80,11 @@ class FileJob:
     fatal: str | None = None                                # the child harness itself failed
     skipped: dict[int, str] = field(default_factory=dict)   # top-level statements skipped (raised, or ran too
                                                             # long): first line -> description
+    # The running child's protocol: the names it may still start, in order, and what it sent.
+    order: list[str] = field(default_factory=list)
+    imported: bool = False
+    received_bytes: int = 0
+    tampered: str | None = None
 
     def __post_init__(self) -> None:
         self.remaining = list(self.keys)
@@ -118,6 +127,13 @@ class Runner:
             if self.options.visible_only:
                 cases = [c for c in cases if c.visible]
             self.cases[graded.key] = cases
+        self.stand_ins: dict[str, standins.StandIns | None] = {
+            key: standins.for_name(assignment, assignment.graded(key)) for key in self.cases}
+        missing = [key for key, found in self.stand_ins.items() if found is None]
+        if missing and not self.options.visible_only:
+            raise FileNotFoundError(f"grading needs the pack's references and solutions: no stand-ins for "
+                                    f"{', '.join(missing)} (self-check works without them)")
+        self._turns: dict[str, bytes] = {}
         self.sandbox: Sandbox | None = None
         self.on_layers: Callable[[LayerReport], None] | None = None   # told the run's layers after the self-test
         self.memory_text = f"{self.options.memory_mb / 1024:g} GiB"
@@ -207,10 +223,11 @@ class Runner:
         scratch, module_path = self.sandbox.prepare(job.submitted.data, job.task.task, slot)
         names = list(job.remaining)
         cpu = int(sum(self._timeout(k) for k in names) + job.task.import_timeout + 30)
+        job.order, job.imported, job.received_bytes, job.tampered = list(names), False, 0, None
         spec = JobSpec(
-            assignment=self.assignment.name, task=job.task.task, module_path=module_path,
+            probes=probes_module(self.assignment.name), task=job.task.task, kind=job.task.kind,
+            imports=job.task.imports, module_path=module_path,
             display_name=job.submitted.origin.split(":")[-1].split("/")[-1], names=names,
-            cases={k: [(c.id, c.inputs) for c in self.cases[k]] for k in names},
             seed=self.assignment.seed, limits=Limits(memory=self.options.memory_mb * 1024**2),
             scratch=scratch, cpu_seconds=cpu, uid=self.sandbox.uid_for(slot),
             # Other children's scratch folders are off limits; the child's own is always allowed.
@@ -267,10 +284,25 @@ class Runner:
             message = child.receive()
             if message is None:
                 return "eof"
+            problem = _out_of_turn(job, message, self.cases)
+            if problem:
+                job.tampered = problem
+                return "eof"
             verdict = self._handle(child, job, message)
             if verdict:
                 return verdict
         return None
+
+    def _turn(self, key: str) -> bytes:
+        """The message that gives a child one name's turn: its cases and its stand-ins (the
+        same for every student, so encoded once)."""
+        if key not in self._turns:
+            check = self.assignment.graded(key).check
+            cases = [(c.id, c.inputs, check.output_limit) for c in self.cases[key]]
+            found = self.stand_ins.get(key)
+            sources = [list(source) for source in found.sources] if found is not None else []
+            self._turns[key] = wire.dumps(wire.to_plain(("turn", key, cases, sources)))
+        return self._turns[key]
 
     def _handle(self, child: ChildRun, job: FileJob, message: tuple) -> str | None:
         kind = message[0]
@@ -294,11 +326,19 @@ class Runner:
                 job.file_failure = _import_failure(job, error)
             return None
         if kind == "start":
+            # Every name before this one is done: nothing more about them is accepted, and
+            # only now do this name's inputs and stand-ins go to the child.
             job.current = message[1]
             child.set_deadline(self._timeout(job.current))
+            child.send(self._turn(job.current))
             return None
         if kind == "case":
             _, key, case_id, output, error, stdout, seconds, violations = message
+            job.received_bytes += child.last_size
+            if job.received_bytes > MAX_RESULTS_PER_CHILD:
+                output, error = None, {"kind": "output", "trace": "", "message": (
+                    f"the results of this file's names hold more than {MAX_RESULTS_PER_CHILD // 1024**2} MiB "
+                    "together, more than the grader keeps")}
             job.outcomes[key].cases[case_id] = CaseOutcome(case_id, output, error, stdout, seconds)
             job.violations += violations
             return None
@@ -320,6 +360,8 @@ class Runner:
             if how == "timeout":
                 limit = self._timeout(job.current) if job.current else job.task.import_timeout
                 what = f"timed out after {limit:g} s (wall clock)"
+            elif job.tampered:
+                what = f"stopped: the grading process was tampered with ({job.tampered})"
             else:
                 what = f"stopped: the process {exit_info.describe()}"
             if job.fatal:
@@ -411,6 +453,8 @@ class Runner:
                 extra = (job.import_output + job.native_output).strip()
                 if extra:
                     result.output = (extra + "\n" + result.output)[:4096]
+            if self.stand_ins.get(graded.key) is None and reason is None:
+                _note_own_versions(result, graded)
             progress.names[graded.key] = result
 
     def _student_result(self, progress: _StudentProgress) -> StudentResult:
@@ -432,6 +476,42 @@ class Runner:
         )
 
 
+def _out_of_turn(job: FileJob, message: Any, cases: dict[str, list[Case]]) -> str | None:
+    """Why ``message`` breaks the child's protocol, or None.
+
+    Student code can write to the result channel too. What the parent accepts keeps the
+    answers useless to it: names start in their order, each once; a case is accepted only
+    for the name whose turn it is, once. So once a name's turn has ended, and a stand-in
+    that could answer it may have reached the child, nothing about it is accepted any more.
+    """
+    if not isinstance(message, tuple) or not message or not isinstance(message[0], str):
+        return "a message the grader does not know"
+    kind = message[0]
+    if kind == "imported":
+        if job.imported or job.current is not None or len(message) != 5:
+            return "a second report of the file's import"
+        job.imported = True
+        return None
+    if kind == "start":
+        if not job.imported or len(message) != 2 or not job.order or message[1] != job.order[0]:
+            return "a name started out of turn"
+        job.order.pop(0)
+        return None
+    if kind == "case":
+        if len(message) != 8 or message[1] != job.current or job.current not in job.outcomes:
+            return "a result for a name whose turn it is not"
+        if message[2] not in {c.id for c in cases[job.current]}:
+            return "a result for an input the grader did not give"
+        if message[2] in job.outcomes[job.current].cases:
+            return "a second result for the same input"
+        return None
+    if kind in ("sandbox", "refused"):          # sent before any student code runs
+        return "a sandbox report after the file was loaded" if job.imported else None
+    if kind in ("end", "fatal"):
+        return None
+    return "a message the grader does not know"
+
+
 def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None:
     """Say so when a name lost points after a name it cannot run without had failed first."""
     result = names.get(graded.key)
@@ -447,6 +527,21 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
             if not part.passed:
                 part.message += note
                 break
+
+
+def _note_own_versions(result: NameResult, graded: GradedName) -> None:
+    """Self-check without the pack's references (the student kit): a name that grading runs with
+    stand-ins ran with the student's own versions. Say so where it lost points."""
+    if result.score >= result.points:
+        return
+    names = ", ".join(graded.check.stand_ins)
+    note = (f" (self-check ran {graded.path} with your own {names}; grading runs it with reference versions, "
+            "so a mistake there costs only that name)")
+    result.reason += note
+    for part in result.parts:
+        if not part.passed:
+            part.message += note
+            break
 
 
 def _skipped_note(job: FileJob) -> str:

@@ -4,8 +4,11 @@ The pack has one task file with one graded function, ``scale(x, factor=2.0)`` (a
 times a number), checked against PyTorch on visible and hidden inputs. It is a skeleton to
 grow, laid out like the real packs (see ``grader/packs/AUTHORING.md``):
 
-    grader/packs/NAME/__init__.py     the declaration: files, graded names, points, signatures
-    grader/packs/NAME/checks.py       the check: cases, probe, reference, judge
+    grader/packs/NAME/__init__.py     empty (a child imports probes.py through it)
+    grader/packs/NAME/pack.py         the declaration: files, graded names, points, signatures
+    grader/packs/NAME/checks.py       the check: cases and judge (grader side)
+    grader/packs/NAME/references.py   the expected values (grader side; never in a child or the kit)
+    grader/packs/NAME/probes.py       the probe: calls the student's code (child side)
     grader/packs/NAME/ASSIGNMENT.md   the contract, in words, for students and staff
     solutions/TASK.py                 the reference solution, with solution markers
     templates/TASK_template.py        generated from it (markers stripped)
@@ -26,11 +29,17 @@ from .reference import REPO
 
 PACKS_FILE = Path("grader") / "packs" / "__init__.py"
 
+INIT = '''\
+"""The pack "{name}". Its declaration is ``pack.py``; this file stays empty, because a
+child imports ``probes.py`` through it and must not pull in the grader side."""
+'''
+
 DECLARATION = '''\
 """The pack "{name}" (contract: ASSIGNMENT.md in this folder).
 
 The single place where this pack's files, graded names, points, signatures, allowed
-imports and time limits are declared; the checks live in checks.py.
+imports and time limits are declared. The checks (cases, judges) live in checks.py, the
+expected values in references.py, and what runs next to the student's code in probes.py.
 """
 from __future__ import annotations
 
@@ -52,15 +61,13 @@ ASSIGNMENT = Assignment(
 '''
 
 CHECKS = '''\
-"""Checks of the pack "{name}"."""
+"""Checks of the pack "{name}": cases and judges (grader side; the probes are in probes.py)."""
 from __future__ import annotations
-
-import numpy as np
-import torch
 
 from ...assignment import Case, Check
 from ...compare import compare_arrays
 from ..toolkit import case_rng
+from . import references      # attribute access only: the student kit has a placeholder in its place
 
 VISIBLE_SEED = {seed}
 
@@ -83,22 +90,51 @@ class Scale(Check):
                 out.append(Case(f"{{'visible' if visible else 'hidden'}}-{{index}}", (part,), visible, inputs, label))
         return out
 
-    def probe(self, module, inputs):
-        # Runs in the child, next to the student's code: call it, return plain data.
-        x = inputs["x"].copy()
-        if inputs["factor"] is None:
-            return module.scale(x)              # defaults are left to the student's signature
-        return module.scale(x, factor=inputs["factor"])
-
     def reference(self, case):
-        # Runs in the grader's process: the expected value, from PyTorch.
-        factor = 2.0 if case.inputs["factor"] is None else case.inputs["factor"]
-        return (torch.from_numpy(case.inputs["x"]) * factor).numpy()
+        # Runs in the grader's process: the expected value (references.py, from PyTorch).
+        return references.scaled(case.inputs["x"], 2.0 if case.inputs["factor"] is None else case.inputs["factor"])
 
     def judge(self, case, output, reference):
         # Every part of the case: None when it passes, else one line saying why not.
         problem = compare_arrays(output, reference, "scale(x)", dtype=True)
         return {{part: problem for part in case.parts}}
+'''
+
+REFERENCES = '''\
+"""The pack "{name}"'s references: expected values computed with PyTorch.
+
+Grader side: called in the grader's own process only. Never loaded into a child that runs
+student code (a stand-in, a reference version of a graded name that a probe runs the
+student's code with, is sent as source text only when its turn comes: Check.stand_ins),
+and left out of the student kit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def scaled(x: np.ndarray, factor: float) -> np.ndarray:
+    return (torch.from_numpy(x) * factor).numpy()
+'''
+
+PROBES = '''\
+"""The pack "{name}"'s probes: what runs next to the student's code (child side).
+
+Loaded into every child, where the student's code can read it: it calls the student's
+code and returns plain data, and holds nothing that knows the right answer.
+"""
+from __future__ import annotations
+
+from ...probing import probe
+
+
+@probe("{task}.scale")
+def scale(module, inputs):
+    x = inputs["x"].copy()
+    if inputs["factor"] is None:
+        return module.scale(x)              # defaults are left to the student's signature
+    return module.scale(x, factor=inputs["factor"])
 '''
 
 SOLUTION = '''\
@@ -130,7 +166,7 @@ def scale(x, factor=2.0):
 CONTRACT = '''\
 # The pack "{name}"
 
-{title}. Names, signatures and points are declared once, in `__init__.py` next to this
+{title}. Names, signatures and points are declared once, in `pack.py` next to this
 file; this page says the same in words (see `grader/packs/AUTHORING.md`).
 
 Points (total 2).
@@ -188,8 +224,11 @@ def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path
     pack = repo / "grader" / "packs" / name
     pack.mkdir(parents=True)
     written = {
-        pack / "__init__.py": DECLARATION.format(**fields),
+        pack / "__init__.py": INIT.format(**fields),
+        pack / "pack.py": DECLARATION.format(**fields),
         pack / "checks.py": CHECKS.format(**fields),
+        pack / "references.py": REFERENCES.format(**fields),
+        pack / "probes.py": PROBES.format(**fields),
         pack / "ASSIGNMENT.md": CONTRACT.format(**fields),
         repo / "solutions" / f"{task}.py": SOLUTION.format(**fields),
     }
@@ -201,7 +240,7 @@ def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path
     from . import kit
     from .assignment import check_points
     from .templates import generate
-    assignment = importlib.import_module(f"grader.packs.{name}").ASSIGNMENT
+    assignment = importlib.import_module(f"grader.packs.{name}.pack").ASSIGNMENT
     check_points(assignment)
     generated = generate(assignment) + [kit.write(assignment)]
     return list(written) + [repo / PACKS_FILE] + generated
@@ -216,7 +255,8 @@ def main(name: str, task: str | None) -> int:
     for path in paths:
         print(f"wrote {path.relative_to(REPO)}")
     task = task or "warmup"
-    print(f"\nNext: edit solutions/{task}.py and grader/packs/{name}/, then\n"
+    print(f"\nNext: edit solutions/{task}.py and grader/packs/{name}/ (pack.py, checks.py, references.py, "
+          f"probes.py), then\n"
           f"  python -m grader templates --assignment {name}      (templates and self-check references)\n"
           f"  python -m grader check solutions/{task}.py --assignment {name}\n"
           f"See grader/packs/AUTHORING.md.")

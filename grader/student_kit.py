@@ -6,8 +6,12 @@
 Inside: the pack's templates and self-check notebooks, the grader (which self-checks
 against the stored references of the visible inputs, ``visible_references.bin``), the
 shipped digits, the pack's contract, a ``requirements.txt`` and a short README. Left out:
-``solutions/``, the tests, the hidden inputs' seed (``grader/hidden_seed.py``), demo
-classes and their hidden labels, benchmarks. The same source always gives the same bytes.
+``solutions/``, every pack's ``references.py`` (the code that computes expected values and
+the stand-ins; the kit has a placeholder that says so), the tests, the hidden inputs' seed
+(``grader/hidden_seed.py``), demo classes and their hidden labels, benchmarks. So the kit
+holds no code that computes an answer: where grading runs a name with a stand-in (one bug,
+one loss), self-check runs it with the student's own version and says so. The same
+source always gives the same bytes.
 """
 from __future__ import annotations
 
@@ -21,6 +25,21 @@ from .reference import REPO
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 LEFT_OUT = ("grader/hidden_seed.py",)
+REFERENCES = "references.py"           # each pack's: replaced by PLACEHOLDER in the kit
+
+PLACEHOLDER = '''"""This pack's references are not in the student kit (STUDENT_KIT_PLACEHOLDER).
+
+The grader computes expected values from them when it grades; on your machine, self-check
+compares your results with the stored references of the visible inputs instead
+(visible_references.bin), and runs every function with your own versions of the functions
+it calls.
+"""
+
+
+def __getattr__(name):
+    raise LookupError(f"references.{name}: the student kit holds no reference code; self-check uses the "
+                      "stored references of the visible inputs")
+'''
 NOTEBOOK_PACKAGES = ("jupyter", "nbformat", "nbconvert", "nbclient", "ipykernel")
 
 STUDENT_README = """\
@@ -64,6 +83,9 @@ def kit_files(pack_name: str, repo: Path = REPO) -> list[tuple[str, bytes]]:
     files = {p.relative_to(repo).as_posix(): p.read_bytes() for p in picked if p.is_file()}
     for name in LEFT_OUT:
         files.pop(name, None)
+    for name in list(files):
+        if name.startswith("grader/packs/") and name.endswith("/" + REFERENCES):
+            files[name] = PLACEHOLDER.encode()
     files["requirements.txt"] = requirements(repo).encode()
     files["README.md"] = student_readme(pack_name).encode()
     return sorted(files.items())

@@ -48,30 +48,63 @@ class Opaque:
 
 # --- child side ---------------------------------------------------------------------------
 
-def to_plain(value: Any, _depth: int = 0) -> Any:
-    """Convert ``value`` to plain, picklable data. Runs in the child, next to student code."""
-    if _depth > MAX_DEPTH:
+def to_plain(value: Any, limit: int | None = None) -> Any:
+    """Convert ``value`` to plain, picklable data. Runs in the child, next to student code.
+
+    ``limit`` bounds the bytes the result may hold (arrays, strings, and a little for each
+    item of a container): a larger result is refused with :class:`TooLarge` before it is
+    copied, so neither this child nor the grader ever holds more than a check can use.
+    """
+    return _plain(value, 0, _Budget(limit))
+
+
+class _Budget:
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int, what: str) -> None:
+        self.used += size
+        if self.limit is not None and self.used > self.limit:
+            raise TooLarge(f"the result is larger than this check can use ({_size(self.limit)} in all; "
+                           f"{what} alone holds {_size(size)})")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024**2:.1f} MiB" if count >= 1024**2 else f"{count:,} bytes"
+
+
+ITEM_BYTES = 16        # what one item of a list or dict counts toward the limit, besides its value
+
+
+def _plain(value: Any, depth: int, budget: _Budget) -> Any:
+    if depth > MAX_DEPTH:
         raise TooLarge("result nested too deeply")
-    if value is None or type(value) in (bool, int, str, bytes):
+    if value is None or type(value) in (bool, int, float, complex):
         return value
-    if type(value) is float or type(value) is complex:
+    if type(value) in (str, bytes):
+        budget.take(len(value), f"a {type(value).__name__} of {len(value):,} characters")
         return value
     if type(value) in (list, tuple):
         if len(value) > MAX_ITEMS:
             raise TooLarge(f"a {type(value).__name__} with {len(value)} items")
-        items = [to_plain(v, _depth + 1) for v in value]
+        budget.take(ITEM_BYTES * len(value), f"a {type(value).__name__} of {len(value):,} items")
+        items = [_plain(v, depth + 1, budget) for v in value]
         return items if type(value) is list else tuple(items)
     if type(value) is dict:
         if len(value) > MAX_ITEMS:
             raise TooLarge(f"a dict with {len(value)} items")
-        return {(k if type(k) in (str, int) else _safe_repr(k)): to_plain(v, _depth + 1) for k, v in value.items()}
+        budget.take(ITEM_BYTES * len(value), f"a dict of {len(value):,} items")
+        return {(k if type(k) in (str, int) else _safe_repr(k)): _plain(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, np.ndarray):
+        budget.take(int(value.nbytes), f"an array of shape {value.shape}")
         return _array_record("ndarray", np.ndarray.copy(value.view(np.ndarray)))
     if isinstance(value, np.generic):
         return _array_record("scalar", np.asarray(value))
     torch = _torch()
     if torch is not None and isinstance(value, torch.Tensor):
         data = torch.Tensor.detach(value)
+        budget.take(int(data.numel()) * int(data.element_size()), f"a tensor of shape {tuple(data.shape)}")
         array = torch.Tensor.numpy(torch.Tensor.cpu(torch.Tensor.resolve_conj(torch.Tensor.resolve_neg(data))))
         return _array_record("tensor", array.copy(), bool(torch.Tensor.requires_grad.__get__(value)))
     # Anything else, including subclasses of builtins that could rig comparisons.

@@ -96,21 +96,21 @@ def test_every_graded_name_has_a_wrong_fixture_and_every_part_a_visible_input():
     ([(11, 4), (3, 2), (5, 1)], 51), ([(7, 2), (3, 2), (3, 2)], 19),
 ])
 def test_receptive_fields_from_autograd_agree_with_the_formula(layers, formula):
-    from grader.packs.assignment4.cnn import torch_receptive_field
-    assert torch_receptive_field(layers) == formula
+    from grader.packs.assignment4.references import receptive_field
+    assert receptive_field(layers) == formula
 
 
 def test_cnn_references_come_from_pytorch_and_match_the_handouts_numbers():
-    from grader.packs.assignment4.cnn import (count, residual_block, torch_conv_params, torch_output_size,
-                                              torch_same_padding, torch_stat_shape)
-    assert [torch_output_size(256, 3), torch_output_size(254, 5, 3), torch_output_size(4, 5)] == [254, 84, None]
-    assert [torch_same_padding(k) for k in (1, 3, 5, 4)] == [0, 1, 2, None]
-    assert torch_conv_params(3, 100, 3) == 2800 and torch_conv_params(100, 50, (5, 3), bias=False) == 75000
+    from grader.packs.assignment4.references import (conv_params, count, output_size, residual_block, same_padding,
+                                                     stat_shape)
+    assert [output_size(256, 3), output_size(254, 5, 3), output_size(4, 5)] == [254, 84, None]
+    assert [same_padding(k) for k in (1, 3, 5, 4)] == [0, 1, 2, None]
+    assert conv_params(3, 100, 3) == 2800 and conv_params(100, 50, (5, 3), bias=False) == 75000
     # Seed 004: a basic block at 32 channels, a bottleneck block at 128.
     assert count(residual_block(32, False)) == 2 * (9 * 32 * 32 + 64) == 18_560
     assert count(residual_block(128, True)) == 128 * 32 + 64 + 9 * 32 * 32 + 64 + 32 * 128 + 256 == 17_792
-    assert torch_stat_shape((8, 5), "NC") == (5,) and torch_stat_shape((2, 4, 6, 3), "NHWC") == (3,)
-    assert torch_stat_shape((2, 3, 4), "NCHW") is None and torch_stat_shape((2, 3), "CN") is None
+    assert stat_shape((8, 5), "NC") == (5,) and stat_shape((2, 4, 6, 3), "NHWC") == (3,)
+    assert stat_shape((2, 3, 4), "NCHW") is None and stat_shape((2, 3), "CN") is None
 
 
 def test_vgg11_parameter_count_of_the_solution(load_solution):

@@ -164,6 +164,17 @@ def test_hostile_upload_is_graded_and_cannot_fake_its_result(bundle, tmp_path):
     assert data["score"] == 30 and '{"score": 999}' not in results_file.read_text()   # task1 + task2; no planted file
 
 
+def test_a_file_that_implements_nothing_earns_nothing_on_gradescope(bundle, tmp_path):
+    """The thieves of tests/fixtures/answer_thieves.py look for answers in their own process
+    and on the disk they can read; in the bundle, as in `make grade`, they find none."""
+    from fixtures.answer_thieves import THIEVES
+
+    root = lay_out(tmp_path, bundle, {f"{task}.py": source for task, source in THIEVES["assignment2"].items()})
+    _, data = run_autograder(root)
+    assert data["score"] == 0, [(t["name"], t["score"]) for t in scored(data) if t["score"]]
+    assert {t["name"].split(":")[0] for t in scored(data)} == {n.key for n in PACK.names}
+
+
 def test_broken_grader_source_still_writes_a_zero_result(bundle, tmp_path):
     root = lay_out(tmp_path, bundle, {"task1.py": solution("task1")})
     broken = tmp_path / "broken" / "grader"      # a grader package that cannot even be imported

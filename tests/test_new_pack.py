@@ -33,7 +33,8 @@ def test_new_pack_scaffolds_a_working_pack(tmp_path):
     made = run(copy, "new-pack", "course7", "--task", "intro")
     assert made.returncode == 0, made.stderr
     pack = copy / "grader" / "packs" / "course7"
-    for path in (pack / "__init__.py", pack / "checks.py", pack / "ASSIGNMENT.md", pack / "visible_references.bin",
+    for path in (pack / "__init__.py", pack / "pack.py", pack / "checks.py", pack / "references.py",
+                 pack / "probes.py", pack / "ASSIGNMENT.md", pack / "visible_references.bin",
                  copy / "solutions" / "intro.py", copy / "templates" / "intro_template.py"):
         assert path.is_file(), path
     assert '"course7")' in (copy / "grader" / "packs" / "__init__.py").read_text()

@@ -171,7 +171,7 @@ def test_attackers_are_still_graded_on_their_code(hostile):
 
 # --- each layer on its own: the start-up probe's verdicts -----------------------------------
 
-@pytest.mark.parametrize("layer", ["files", "network", "signals", "syscalls"])
+@pytest.mark.parametrize("layer", ["files", "network", "disk", "signals", "syscalls"])
 def test_probe_finds_each_layer_refusing_its_attacks(machine_layers, tmp_path, layer):
     need(machine_layers, layer)
     sandbox = Sandbox([tmp_path])
@@ -211,6 +211,13 @@ def test_a_layer_that_claims_to_be_on_but_lets_the_probe_through_stops_the_run()
     honest = _probe_message({"files": "Landlock ABI 7"}, {},
                             {"files": {"read a file outside its scratch folder": "refused (EACCES)"}})
     assert judge_probe(honest, connected=False, overwritten=False, mode="best").on == {"files": "Landlock ABI 7"}
+
+
+def test_a_disk_layer_whose_files_reach_the_grader_stops_the_run():
+    message = _probe_message({"disk": "private tmpfs"}, {}, {"disk": {}})
+    with pytest.raises(SandboxError, match="disk layer reports on but a file the probe wrote reached"):
+        judge_probe(message, connected=False, overwritten=False, mode="best", visible=True)
+    assert judge_probe(message, connected=False, overwritten=False, mode="best").on == {"disk": "private tmpfs"}
 
 
 def test_a_connection_that_arrives_despite_the_network_layer_stops_the_run():
@@ -340,8 +347,8 @@ def test_children_inherit_no_descriptors_and_no_environment(tmp_path):
         del os.environ["GRADER_TEST_ENV_SECRET"]
     printed = results[0].name("task1.relu").output
     fds = eval(printed.split("FDS ")[1].splitlines()[0])   # noqa: S307 - our own list of ints
-    # stdio, the result channel, and the descriptor os.listdir itself holds open
-    assert len(fds) <= 5, fds
+    # stdio, the result channel, the inbox (each name's turn), and the descriptor os.listdir holds open
+    assert len(fds) <= 6, fds
     env = printed.split("ENV ")[1].splitlines()[0]
     assert "GRADER_TEST_ENV_SECRET" not in env and "'HOME'" in env
 

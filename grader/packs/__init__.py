@@ -1,18 +1,37 @@
-"""Assignment packs. Each pack is a module here exposing ``ASSIGNMENT``."""
+"""Assignment packs. Each pack is a folder here:
+
+* ``pack.py``: the declaration, ``ASSIGNMENT`` (files, graded names, points, signatures);
+* the check modules: cases and judges (grader side);
+* ``references.py``: the pack's own correct versions and the expected values computed
+  from them (grader side; never in a child before its turn, never in the student kit);
+* ``probes.py``: one probe per graded name (child side: loaded into every child);
+* ``ASSIGNMENT.md``, the contract in words, and ``visible_references.bin``.
+
+This module and each pack's ``__init__.py`` import nothing: a child imports a pack's
+``probes.py``, which imports its package, and must not pull the grader side in with it.
+"""
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from ..assignment import Assignment, check_points
+if TYPE_CHECKING:
+    from ..assignment import Assignment
 
 PACKS = ("assignment2", "assignment3", "assignment4")
 DEFAULT = "assignment2"
 
 
-def load_pack(name: str = DEFAULT) -> Assignment:
+def load_pack(name: str = DEFAULT) -> "Assignment":
+    from ..assignment import check_points
+
     if name not in PACKS:
         raise KeyError(f"unknown assignment {name!r}; available: {', '.join(PACKS)}")
-    module = importlib.import_module(f"{__name__}.{name}")
-    assignment: Assignment = module.ASSIGNMENT
+    assignment: Assignment = importlib.import_module(f"{__name__}.{name}.pack").ASSIGNMENT
     check_points(assignment)
     return assignment
+
+
+def probes_module(name: str) -> str:
+    """The module name of a pack's probes (child side)."""
+    return f"{__name__}.{name}.probes"

@@ -1,8 +1,9 @@
-"""Small helpers for writing a pack's checks; every pack may use them."""
+"""Small helpers for writing a pack's checks (grader side); every pack may use them.
+
+Child-side helpers for probes are in :mod:`grader.probing`."""
 from __future__ import annotations
 
 import zlib
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,24 +24,6 @@ def case_rng(visible_seed: int, key: str, visible: bool) -> np.random.Generator:
         return np.random.default_rng()
     base = visible_seed if visible else HIDDEN_SEED
     return np.random.default_rng([base, zlib.crc32(key.encode())])
-
-
-@contextmanager
-def substituted(module: Any, **replacements: Any):
-    """Temporarily replace module-level names of the student's file (in the child only).
-
-    A graded function that calls another graded function (DNNforward calls relu, say) is
-    exercised with a correct version of the callee, so one mistake costs only the
-    function that has it.
-    """
-    saved = {name: module.__dict__.get(name) for name in replacements}
-    for name, value in replacements.items():
-        setattr(module, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(module, name, value)
 
 
 def compare_losses(got: Any, expected: list[float], batch_losses: list[list[float]], what: str) -> str | None:

@@ -1,11 +1,18 @@
 """What runs inside a child process, next to student code.
 
 The child is forked from a warm forkserver that has already imported numpy, torch and
-the assignment packs. Before it touches a byte of the student's file it puts up the
-sandbox (:mod:`.enter`: nothing inherited, its own scratch copy, filesystem, network,
-signals, system calls, limits); then it captures output, seeds the generators, arms the
-audit hook (:mod:`.audit`), imports the student's file, calls each check's ``probe`` on
-the cases it was given, and streams plain-data messages back.
+every pack's probes (the child side only: :mod:`grader.probing`). Before it touches a
+byte of the student's file it puts up the sandbox (:mod:`.enter`: nothing inherited, its
+own scratch copy, filesystem, network, private scratch space, signals, system calls,
+limits); then it captures output, seeds the generators, arms the audit hook
+(:mod:`.audit`), imports the student's file, and grades its names one at a time.
+
+The child holds no answers. Its job names the graded names and nothing more; a name's
+inputs, and the stand-ins its probe runs with (reference versions of names graded
+earlier, for one bug, one loss), come from the parent only when that name's turn comes:
+the child sends ``("start", key)`` and the parent answers with the name's turn on a
+channel of its own. By then the parent accepts nothing more about the names before it,
+so a stand-in that could answer one of them arrives too late to be of use to it.
 
 Nothing here decides a score. The parent judges; the worst a student can do by
 tampering with this process is to misreport their own outputs.
@@ -30,6 +37,7 @@ from .. import wire
 from ..notebook_source import position
 from .audit import AuditPolicy, SandboxViolation
 from .enter import enter
+from .imports import ImportRule
 from .limits import Limits
 
 # Messages are tuples whose first item names them:
@@ -37,22 +45,26 @@ from .limits import Limits
 #   ("refused", missing layer names)             a required layer is missing: no student code ran
 #   ("imported", error | None, stdout, violations, skipped)   skipped: [(line, description)] of the
 #                                                top-level statements that raised or ran too long
-#   ("start", key)
+#   ("start", key)                                the child is ready for this name's turn
 #   ("case", key, case_id, output | None, error | None, stdout, seconds, violations)
 #   ("end",)
-# where error is a dict with "kind", "message" and "trace".
+# where error is a dict with "kind", "message" and "trace". The parent answers each "start"
+# on the child's inbox with
+#   ("turn", key, [(case_id, inputs, output_limit)], [(label, stand-in source, names)])
+# Both directions carry plain data only (grader.wire): no class crosses either way.
 
 
 @dataclass
 class JobSpec:
     """Everything a child needs; built by the parent, pickled to the child."""
 
-    assignment: str
+    probes: str                       # the module of the pack's probes, e.g. grader.packs.assignment2.probes
     task: str
+    kind: str                         # "code" (imported) or "data" (its bytes go to the probes)
+    imports: ImportRule               # what the student's code may import
     module_path: str                  # the student's file, staged in the scratch dir
     display_name: str                 # the file's name as the student knows it
-    names: list[str]                  # graded keys to run, in order
-    cases: dict[str, list[tuple[str, Any]]]  # key -> [(case_id, inputs)]
+    names: list[str]                  # graded keys to run, in order (their inputs come turn by turn)
     seed: int
     limits: Limits
     scratch: str
@@ -101,10 +113,11 @@ class _BoundedText(io.TextIOBase):
         return text
 
 
-def child_main(conn: Any, job: JobSpec) -> None:
-    """Entry point of the child process (a multiprocessing target)."""
+def child_main(conn: Any, inbox: Any, job: JobSpec) -> None:
+    """Entry point of the child process (a multiprocessing target): results go out on
+    ``conn``, each name's turn comes in on ``inbox``."""
     try:
-        _run(conn, job)
+        _run(conn, inbox, job)
     except BaseException:  # noqa: BLE001 - last resort: report and die
         try:
             conn.send_bytes(wire.dumps(("fatal", traceback.format_exc()[-2000:])))
@@ -114,15 +127,16 @@ def child_main(conn: Any, job: JobSpec) -> None:
         os._exit(0)
 
 
-def _run(conn: Any, job: JobSpec) -> None:
-    from ..packs import load_pack   # already imported in the forkserver
+def _run(conn: Any, inbox: Any, job: JobSpec) -> None:
+    import importlib
 
-    pack = load_pack(job.assignment)
-    task = pack.file(job.task)
-    checks = {key: pack.graded(key).check for key in job.names}
+    from ..probing import ProbeError, probes_of
 
-    report = enter(job.scratch, conn.fileno(), job.protected, job.uid, job.limits, job.cpu_seconds,
-                   kernel_layers=job.kernel_layers)
+    importlib.import_module(job.probes)          # already imported in the forkserver
+    probes = probes_of(job.probes)
+
+    report = enter(job.scratch, {conn.fileno(), inbox.fileno()}, job.protected, job.uid, job.limits,
+                   job.cpu_seconds, kernel_layers=job.kernel_layers, module_path=job.module_path)
     send = _sender(conn)
     send(("sandbox", report.to_dict()))
     refused = [name for name in job.required if name in report.missing]
@@ -139,14 +153,14 @@ def _run(conn: Any, job: JobSpec) -> None:
     if torch.get_num_threads() != 1:     # a forkserver child has it already; setting it costs 0.6 ms
         torch.set_num_threads(1)
 
-    hook = AuditPolicy(job, task.import_allowed, violations)
+    hook = AuditPolicy(job, job.imports.allows, violations)
     sys.addaudithook(hook)
     _hide_grader_modules()
     hook.armed = True
 
     # A data file (e.g. a predictions CSV) is never run: its checks' probes get its bytes.
     skipped: list[tuple[int, str]] = []
-    module, error, exc = _read_data(job) if task.kind == "data" else _import_student(job, skipped)
+    module, error, exc = _read_data(job) if job.kind == "data" else _import_student(job, skipped)
     _note_kernel_refusal(exc, error, violations)
     send(("imported", error, capture.take(), _drain(violations), skipped))
     if module is None:
@@ -155,20 +169,50 @@ def _run(conn: Any, job: JobSpec) -> None:
 
     for key in job.names:
         send(("start", key))
-        check = checks[key]
-        for case_id, inputs in job.cases[key]:
+        turn = _receive_turn(inbox, key)
+        if turn is None:                 # the parent has gone, or answered out of order
+            break
+        cases, stand_in_sources = turn
+        stand_ins = _run_stand_ins(stand_in_sources)
+        probe = probes[key]
+        for case_id, inputs, limit in cases:
             _seed(job.seed + zlib.crc32(f"{key}/{case_id}".encode()))
             started = time.perf_counter()
             output, error = None, None
             try:
-                raw = check.probe(module, inputs)
-                output = wire.to_plain(raw)
+                raw = probe(module, inputs, stand_ins)
+                output = wire.to_plain(raw, limit=limit)
             except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-                error = describe_exception(exc, job)
+                error = describe_exception(exc, job, probe_error=ProbeError)
                 _note_kernel_refusal(exc, error, violations)
             seconds = time.perf_counter() - started
             send(("case", key, case_id, output, error, capture.take(), seconds, _drain(violations)))
     send(("end",))
+
+
+def _receive_turn(inbox: Any, key: str) -> tuple[list, list] | None:
+    """The parent's answer to ``("start", key)``: the name's cases and its stand-ins' sources."""
+    try:
+        message = wire.loads(inbox.recv_bytes())
+    except (EOFError, OSError, ValueError, wire.pickle.UnpicklingError):
+        return None
+    if not (isinstance(message, tuple) and len(message) == 4 and message[0] == "turn" and message[1] == key):
+        return None
+    return message[2], message[3]
+
+
+def _run_stand_ins(sources: list) -> dict[str, Any]:
+    """Run each stand-in's source text in a namespace of its own; the names the probe gets.
+
+    The code is compiled under a file name of its own, so the audit hook does not take
+    its imports (numpy, torch: already loaded) for the student's.
+    """
+    stand_ins: dict[str, Any] = {}
+    for label, text, names in sources:
+        namespace: dict[str, Any] = {"__name__": f"stand_in_{label.split(':')[0]}"}
+        exec(compile(text, f"grader-stand-in:{label}", "exec"), namespace)  # noqa: S102 - the grader's own text
+        stand_ins.update({name: namespace[name] for name in names})
+    return stand_ins
 
 
 def _drain(items: list[str]) -> list[str]:
@@ -357,10 +401,12 @@ def _note_kernel_refusal(exc: BaseException | None, error: dict | None, violatio
 
 # --- error descriptions -------------------------------------------------------------------
 
-def describe_exception(exc: BaseException, job: JobSpec) -> dict:
-    """A student-facing description: kind, one-line message, and the frames in their file."""
-    kind = classify(exc)
-    text = _exception_text(exc)
+def describe_exception(exc: BaseException, job: JobSpec, probe_error: type | None = None) -> dict:
+    """A student-facing description: kind, one-line message, and the frames in their file.
+
+    ``probe_error`` is the probes' own error class: its message is shown as it is."""
+    kind = "probe" if probe_error is not None and isinstance(exc, probe_error) else classify(exc)
+    text = str(exc) if kind == "probe" else _exception_text(exc)
     trace = "\n".join(f"  {job.display_name}, {_where(job, f.lineno)}, in {f.name}: {(f.line or '').strip()}"
                       for f in _student_frames(exc.__traceback__, job.module_path)[-6:])
     return {"kind": kind, "message": text, "trace": trace}
@@ -415,8 +461,6 @@ def classify(exc: BaseException) -> str:
         return "forbidden"
     if isinstance(exc, wire.TooLarge):
         return "output"
-    if type(exc).__name__ == "ProbeError" and type(exc).__module__ == "grader.assignment":
-        return "probe"
     return "exception"
 
 
@@ -441,8 +485,6 @@ def _exception_text(exc: BaseException) -> str:
     except BaseException:  # noqa: BLE001
         message = "<str() of the exception failed>"
     name = type(exc).__name__
-    if classify(exc) == "probe":
-        return message
     if isinstance(exc, SystemExit):
         return f"SystemExit({exc.code!r}): the code called sys.exit() or exit()"
     message = message.strip().splitlines()[0][:300] if message.strip() else ""

@@ -9,11 +9,13 @@
    filesystem layer because it writes the child's ``/proc/self/uid_map``, which the
    filesystem layer then makes read-only; and it must happen while the child still has
    a single thread;
-4. filesystem (:mod:`.filesystem`): Landlock, read-only imports, read-write scratch;
-5. signals (:mod:`.signals`): Landlock scoping;
-6. system calls (:mod:`.syscalls`): seccomp, last of the kernel layers, because it
-   forbids calls the layers above make (``unshare``, for one);
-7. limits (:mod:`.limits`): rlimits; the parent adds wall-clock deadlines.
+4. disk (:mod:`.disk`): a mount namespace and a private tmpfs with a quota as the scratch
+   folder (it needs the user namespace, and must come before Landlock's rule for it);
+5. filesystem (:mod:`.filesystem`): Landlock, read-only imports, read-write scratch;
+6. signals (:mod:`.signals`): Landlock scoping;
+7. system calls (:mod:`.syscalls`): seccomp, last of the kernel layers, because it
+   forbids calls the layers above make (``unshare``, ``mount``);
+8. limits (:mod:`.limits`): rlimits; the parent adds wall-clock deadlines.
 
 A layer that fails is recorded, never silently skipped. Whether a missing layer stops
 the child is the caller's decision (:mod:`.child`, from the run's ``--sandbox`` mode).
@@ -24,26 +26,29 @@ import os
 import time
 from typing import Callable
 
-from . import filesystem, identity, inherited, limits, network, signals, syscalls
+from . import disk, filesystem, identity, inherited, limits, network, signals, syscalls
 from .layers import OFF, LayerReport
 
 Checkpoint = Callable[[str], None]
 
 
-def enter(scratch: str, keep_fd: int, protected: list[str], uid: int | None, job_limits: limits.Limits,
-          cpu_seconds: int, checkpoint: Checkpoint | None = None, kernel_layers: bool = True) -> LayerReport:
+def enter(scratch: str, keep_fds: set[int], protected: list[str], uid: int | None, job_limits: limits.Limits,
+          cpu_seconds: int, checkpoint: Checkpoint | None = None, kernel_layers: bool = True,
+          module_path: str | None = None) -> LayerReport:
     """Put every layer up in order; return which kernel layers are on.
 
-    ``checkpoint(name)`` runs after each step (the start-up probe tries its attacks there,
-    so each layer is tested on its own). ``kernel_layers=False`` (``--sandbox off``, for
-    measuring what the layers cost) skips the four kernel layers and says so.
+    ``keep_fds`` are the channels to the parent; ``module_path`` is the student's file the
+    parent staged in ``scratch`` (copied into the private scratch space). ``checkpoint(name)``
+    runs after each step (the start-up probe tries its attacks there, so each layer is
+    tested on its own). ``kernel_layers=False`` (``--sandbox off``, for measuring what the
+    layers cost) skips the kernel layers and says so.
     """
     started = time.perf_counter()
     report = LayerReport()
     mark = checkpoint or (lambda name: None)
 
     limits.own_session()
-    inherited.close_inherited({keep_fd})
+    inherited.close_inherited(set(keep_fds))
     inherited.redirect_stdio(scratch)
     inherited.replace_environment(scratch)
     mark("inherited")
@@ -53,7 +58,9 @@ def enter(scratch: str, keep_fd: int, protected: list[str], uid: int | None, job
     limits.die_with_parent()      # after the uid change, which would clear it
     mark("scratch")
 
+    staged = [module_path] if module_path else []
     for name, put_up in (("network", network.isolate),
+                         ("disk", lambda: disk.private_scratch(scratch, staged)),
                          ("files", lambda: filesystem.restrict(scratch, protected)),
                          ("signals", signals.restrict),
                          ("syscalls", lambda: syscalls.restrict(os.getpid()))):

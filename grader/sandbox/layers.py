@@ -1,8 +1,8 @@
 """Which kernel layers a child actually got, and how a run says so.
 
-Four layers depend on the machine (kernel version, container policy, installed
-libraries): ``files`` (Landlock), ``network`` (namespaces), ``syscalls`` (seccomp) and
-``signals`` (Landlock scoping). The others (nothing inherited, own scratch copy, limits)
+Five layers depend on the machine (kernel version, container policy, installed
+libraries): ``files`` (Landlock), ``network`` (namespaces), ``disk`` (a private tmpfs with a
+quota, in a mount namespace), ``syscalls`` (seccomp) and ``signals`` (Landlock scoping). The others (nothing inherited, own scratch copy, limits)
 exist wherever the grader runs. Each child tries every layer and reports what it got; a
 run states the result on its first line, in summary.md, in report.html and in every
 results.json.
@@ -12,8 +12,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-KERNEL_LAYERS = ("files", "network", "syscalls", "signals")
-WORDS = {"files": "filesystem", "network": "network", "syscalls": "system calls", "signals": "signals"}
+KERNEL_LAYERS = ("files", "network", "disk", "syscalls", "signals")
+WORDS = {"files": "filesystem", "network": "network", "disk": "disk space", "syscalls": "system calls",
+         "signals": "signals"}
 MODES = ("best", "require", "off")
 OFF = "turned off with --sandbox off"
 

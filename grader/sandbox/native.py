@@ -36,6 +36,13 @@ PR_SET_NO_NEW_PRIVS = 38
 # <linux/seccomp.h>
 SECCOMP_MODE_FILTER = 2
 
+# <sys/mount.h>
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
 
 def _load_libc() -> ctypes.CDLL | None:
     if not IS_LINUX:
@@ -47,6 +54,8 @@ def _load_libc() -> ctypes.CDLL | None:
         lib.unshare.argtypes = (ctypes.c_int,)
         lib.madvise.restype = ctypes.c_int
         lib.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+        lib.mount.restype = ctypes.c_int
+        lib.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
         return lib
     except (OSError, AttributeError):
         return None
@@ -72,5 +81,18 @@ def unshare(flags: int) -> None:
     if libc is None:
         raise OSError(0, "unshare is not available on this platform")
     if libc.unshare(flags) == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """``mount(2)``; raises OSError on failure."""
+    if libc is None:
+        raise OSError(0, "mount is not available on this platform")
+
+    def encoded(text: str | None) -> bytes | None:
+        return None if text is None else os.fsencode(text)
+
+    if libc.mount(encoded(source), encoded(target), encoded(fstype), flags, encoded(data)) == -1:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +34,10 @@ from .inherited import NATIVE_OUTPUT, THREAD_VARIABLES
 from .layers import MODES, LayerReport
 from .native import PR_SET_CHILD_SUBREAPER, prctl
 
-PRELOAD = ["grader.sandbox.preload"]                       # imports, warmed checks, sandbox set-up
+PRELOAD = ["grader.sandbox.preload"]                       # imports, warmed probes, sandbox set-up
 BATCH_PRELOAD = ["grader.sandbox.preload_batch"]           # all that, on huge pages
-MAX_MESSAGE = 1024**3            # a single message larger than this is refused
+MAX_MESSAGE = 80 * 1024**2       # a single message larger than this ends the child (a case's result is
+                                 # refused in the child well before: Check.output_limit)
 MAX_NATIVE_OUTPUT = 4096         # bytes of a child's C-level output the parent reads back
 ISOLATION_UID_BASE = 64_000      # uids used for children when the grader runs as root
 
@@ -132,6 +135,43 @@ class Exit:
         return f"exited with status {self.code}"
 
 
+class _Outbox:
+    """Messages to one child, written by a thread of their own.
+
+    A name's turn can be megabytes (a training check's data) and a pipe holds 64 KiB; a
+    child whose code never reads, or that was killed, must not stall the grader's loop.
+    The thread ends when the child's end of the pipe closes.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+    def send(self, blob: bytes) -> None:
+        self.queue.put(blob)
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._write, daemon=True)
+            self.thread.start()
+
+    def _write(self) -> None:
+        while True:
+            blob = self.queue.get()
+            if blob is None:
+                return
+            try:
+                self.conn.send_bytes(blob)
+            except (OSError, ValueError):        # the child has gone
+                return
+
+    def close(self) -> None:
+        """Call once the child is dead (its end of the pipe closed): no write can block then."""
+        self.queue.put(None)
+        if self.thread is not None:
+            self.thread.join(5)
+        self.conn.close()
+
+
 class ChildRun:
     """One child process working through one :class:`JobSpec`."""
 
@@ -139,18 +179,28 @@ class ChildRun:
         self.job = job
         self.slot = slot
         self.sandbox = sandbox
-        self.process, self.conn = sandbox._start_process(child_main, (job,))
+        self.process, self.conn, inbox = sandbox._start_process(child_main, (job,), inbox=True)
+        self.outbox = _Outbox(inbox)
         self.started = time.monotonic()
         self.deadline = float("inf")
         self.closed = False
+        self.last_size = 0
+
+    def send(self, blob: bytes) -> None:
+        """Queue a message for the child's inbox (a name's turn)."""
+        self.outbox.send(blob)
 
     def set_deadline(self, seconds: float) -> None:
         self.deadline = time.monotonic() + seconds
 
     def receive(self) -> Any | None:
-        """The next message, or None when the child has gone (EOF or unreadable output)."""
+        """The next message, or None when the child has gone (EOF or unreadable output).
+
+        ``last_size`` is then the message's size in bytes."""
         try:
-            return wire.loads(self.conn.recv_bytes(MAX_MESSAGE))
+            blob = self.conn.recv_bytes(MAX_MESSAGE)
+            self.last_size = len(blob)
+            return wire.loads(blob)
         except (EOFError, OSError, ValueError, wire.pickle.UnpicklingError, MemoryError):
             return None
 
@@ -167,6 +217,7 @@ class ChildRun:
             self.kill()
             self.process.join(5)
             self.conn.close()
+            self.outbox.close()
             self.sandbox.reap_strays(self.job.uid)
         return Exit(self.process.exitcode if not timed_out else None, timed_out)
 
@@ -258,17 +309,24 @@ class Sandbox:
         if self.layers is None:
             self.layers = report
 
-    def _start_process(self, target, args: tuple):
+    def _start_process(self, target, args: tuple, inbox: bool = False):
+        """Start ``target(results_sender, [inbox_reader,] *args)``; return (process, results
+        receiver) and, with ``inbox``, the sending end of the child's inbox as well."""
         # The server must have been started by start_forkserver (its preload, one thread per
         # library): a caller that skipped warm_up starts it here.
         if _running_preload is None:
             start_forkserver()
         receiver, sender = self.ctx.Pipe(duplex=False)
-        process = self.ctx.Process(target=target, args=(sender, *args), daemon=True)
+        ends = [sender]
+        if inbox:
+            inbox_reader, inbox_writer = self.ctx.Pipe(duplex=False)
+            ends.append(inbox_reader)
+        process = self.ctx.Process(target=target, args=(*ends, *args), daemon=True)
         with main_module_hidden(), server_environment():    # a spawned child reads them too
             process.start()
-        sender.close()
-        return process, receiver
+        for end in ends:
+            end.close()
+        return (process, receiver, inbox_writer) if inbox else (process, receiver)
 
     def uid_for(self, slot: int) -> int | None:
         if not self.use_uids:

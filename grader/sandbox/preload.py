@@ -1,17 +1,22 @@
 """Imported once by the forkserver, before any child is forked.
 
 Everything imported here is already in memory in every child, so isolation costs a
-fork, not an interpreter start and a torch import. Each kind of torch operation the
-checks use runs once here too (the first of each sets things up lazily), and so does
-each check's own warming. The sandbox layers are prepared here as well: their bindings
-load the C libraries they need (which may run ``ldconfig``, a subprocess no child may
-start), and the list of folders imports come from is computed once, from the libraries
-this warm process has mapped.
+fork, not an interpreter start and a torch import. And everything imported here is in
+every child that runs student code, where the student's code can read it: so this
+imports the child side only (:mod:`grader.probing` and each pack's ``probes.py``), never a
+check, a reference, a solution or a label. ``tests/test_boundary.py`` holds it to that.
+
+Each kind of torch operation the probes use runs once here too (the first of each sets
+things up lazily), and so do the probes' own warm-ups. The sandbox layers are prepared
+here as well: their bindings load the C libraries they need (which may run ``ldconfig``,
+a subprocess no child may start), and the list of folders imports come from is computed
+once, from the libraries this warm process has mapped.
 
 torch's compiler (``torch._dynamo``), which the first optimizer would import for over a
 second, stays unloaded: see :mod:`.dynamo_deferral`.
 """
 import gc
+import importlib
 import multiprocessing.popen_fork  # noqa: F401 - the server imports these when it forks; done here,
 import multiprocessing.popen_forkserver  # noqa: F401 - sys.modules is then the same in every child
 
@@ -22,9 +27,9 @@ import torch.nn.functional  # noqa: F401
 import torch.optim  # noqa: F401
 import torch.utils.data  # noqa: F401
 
-from .. import wire  # noqa: F401
-from ..packs import PACKS, load_pack
-from . import child, dynamo_deferral, filesystem, probe, signals, syscalls  # noqa: F401
+from .. import probing, wire  # noqa: F401
+from ..packs import PACKS, probes_module
+from . import child, disk, dynamo_deferral, filesystem, probe, signals, syscalls  # noqa: F401
 
 torch.set_num_threads(1)
 dynamo_deferral.defer()      # before anything that would import torch's compiler
@@ -54,8 +59,8 @@ def exercise_torch() -> None:
 
 exercise_torch()
 for _name in PACKS:
-    for _graded in load_pack(_name).names:
-        _graded.check.warm()
+    importlib.import_module(probes_module(_name))
+probing.warm_up_all()
 filesystem.prepare()
 filesystem.rehearse()
 signals.rehearse()

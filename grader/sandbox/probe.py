@@ -118,6 +118,39 @@ def _read(path: str) -> None:
         os.close(fd)
 
 
+MARKER = "written-inside-the-probe"
+
+
+def _fill_bytes(scratch: str) -> None:
+    """Reserve one MiB more than the quota (no bytes written: tmpfs refuses at once).
+
+    First it leaves a small file behind: on the private scratch space it never reaches the
+    folder the grader sees, which the parent checks afterwards."""
+    from .disk import QUOTA_BYTES
+
+    with open(os.path.join(scratch, MARKER), "w") as fh:
+        fh.write("the grader must not find this")
+    path = os.path.join(scratch, "filler")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, QUOTA_BYTES + 1024**2)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
+def _fill_files(scratch: str) -> None:
+    from .disk import QUOTA_FILES
+
+    folder = os.path.join(scratch, "many")
+    os.mkdir(folder)
+    try:
+        for number in range(QUOTA_FILES + 1):
+            os.close(os.open(os.path.join(folder, str(number)), os.O_WRONLY | os.O_CREAT, 0o600))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # x86_64 system call numbers for calls Python does not wrap.
 SYS = {"ptrace": 101, "io_uring_setup": 425, "bpf": 321, "keyctl": 250, "shmget": 29,
        "process_vm_readv": 310, "prlimit64": 302}
@@ -139,6 +172,9 @@ def _attacks(stage: str, spec: ProbeSpec, seccomp_on: bool) -> dict[str, Callabl
                 "plant a symlink in its scratch folder": lambda: _attempt(plant_link),
                 "create a FIFO in its scratch folder": lambda: _attempt(
                     lambda: os.mkfifo(os.path.join(spec.scratch, "fifo")))}
+    if stage == "disk":
+        return {"write more than its scratch quota": lambda: _attempt(lambda: _fill_bytes(spec.scratch)),
+                "create more files than its scratch quota": lambda: _attempt(lambda: _fill_files(spec.scratch))}
     if stage == "signals":
         return {"signal the grader": lambda: _attempt(lambda: os.kill(grader, 0))}
     if stage == "syscalls":
@@ -190,7 +226,7 @@ def probe_main(conn: Any, spec: ProbeSpec) -> None:
             results[stage] = {what: run() for what, run in attacks.items()}
 
     try:
-        report = enter(spec.scratch, conn.fileno(), spec.protected, spec.uid, Limits(), 60, checkpoint)
+        report = enter(spec.scratch, {conn.fileno()}, spec.protected, spec.uid, Limits(), 60, checkpoint)
         message = ("probe", report.to_dict(), results, _ordinary_work())
     except BaseException as exc:  # noqa: BLE001
         message = ("probe-failed", f"{type(exc).__name__}: {exc}", results)
@@ -238,11 +274,12 @@ def self_test(start_child: Callable[[Callable, tuple], Any], scratch_root: Path,
         message = _run_probe(start_child, spec)
         connected = _accepted(listener)
         overwritten = (outside / "victim.txt").read_text() != "intact"
+        visible = (scratch / MARKER).exists()
     finally:
         listener.close()
         shutil.rmtree(outside, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
-    return judge_probe(message, connected, overwritten, mode)
+    return judge_probe(message, connected, overwritten, mode, visible)
 
 
 def _run_probe(start_child: Callable[[Callable, tuple], Any], spec: ProbeSpec) -> tuple:
@@ -271,7 +308,7 @@ def _accepted(listener: socket.socket) -> bool:
         return False
 
 
-def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str) -> LayerReport:
+def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str, visible: bool = False) -> LayerReport:
     if message[0] == "probe-failed":
         raise SandboxError(f"the sandbox self-test failed inside the child: {message[1]}")
     _, report_data, results, ordinary = message
@@ -288,6 +325,8 @@ def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str) -
         leaks.append("the network layer reports on but a connection reached the grader's listener")
     if "files" in report.on and overwritten:
         leaks.append("the filesystem layer reports on but the probe overwrote a file outside its folder")
+    if "disk" in report.on and visible:
+        leaks.append("the disk layer reports on but a file the probe wrote reached the grader's scratch folder")
     if leaks:
         raise SandboxError("sandbox self-test failed, refusing to grade: " + "; ".join(leaks))
     if ordinary:

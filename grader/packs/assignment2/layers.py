@@ -1,4 +1,5 @@
-"""Checks for layers.Conv1D: forward and backward against torch.nn.functional.conv1d.
+"""Checks for layers.Conv1D: forward and backward against torch.nn.functional.conv1d
+(probes: probes.py; references: references.py).
 
 Like the CMU 11-785 check this pack learned from, each trial draws random sizes
 (channels 5-14, kernel and stride 1-9, batch 1-3, width 20-299), copies the same W and b
@@ -7,11 +8,10 @@ into the student's layer and into PyTorch (float64), and compares y, dx, dW and 
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from ...assignment import Check
 from ...compare import compare_arrays, tolerance
+from . import references
 from .common import case, rng
 
 HIDDEN_TRIALS = 15
@@ -55,20 +55,6 @@ def all_trials(key: str) -> list[tuple[bool, dict]]:
     return out
 
 
-def make_layer(module, inputs: dict):
-    _, cin, cout, kernel, stride, _ = inputs["sizes"]
-    layer = module.Conv1D(cin, cout, kernel, stride)
-    layer.W = inputs["W"].copy()
-    layer.b = inputs["b"].copy()
-    return layer
-
-
-def conv(x: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: int) -> np.ndarray:
-    """torch's cross-correlation, for the variants the diagnoses compare against."""
-    bias = None if b is None else torch.from_numpy(b)
-    return F.conv1d(torch.from_numpy(x), torch.from_numpy(np.ascontiguousarray(W)), bias, stride=stride).numpy()
-
-
 def _bias_mistakes(cin: int, kernel: int) -> dict[int, str]:
     """How many times a misplaced bias lands in each output entry -> what the mistake is."""
     places: dict[int, list[str]] = {}
@@ -83,16 +69,20 @@ def _bias_mistakes(cin: int, kernel: int) -> dict[int, str]:
     return found
 
 
-def diagnose_forward(got, inputs: dict, expected: np.ndarray) -> str | None:
-    """One line naming a classic Conv1D forward mistake this output shows, if it shows one."""
+def diagnose_forward(got, inputs: dict, reference: dict) -> str | None:
+    """One line naming a classic Conv1D forward mistake this output shows, if it shows one.
+
+    ``reference`` holds the right output ``y`` and what the classic mistakes give
+    (:func:`references.conv_mistakes`)."""
+    expected = reference["y"]
     if not isinstance(got, np.ndarray) or got.ndim != 3:
         return None
     _, cin, cout, kernel, stride, width = inputs["sizes"]
-    x, W, b = inputs["x"], inputs["W"], inputs["b"]
+    b = inputs["b"]
     if got.shape[:2] == expected.shape[:2] and abs(got.shape[2] - expected.shape[2]) == 1:
         return (f"the output width is {got.shape[2]}, off by one: (in_width - kernel_size) // stride + 1 = "
                 f"({width} - {kernel}) // {stride} + 1 = {expected.shape[2]}")
-    if stride > 1 and got.shape == conv(x, W, b, 1).shape:
+    if stride > 1 and got.shape == tuple(reference["mistakes"]["unstrided_shape"]):
         return "the stride is ignored: the output has the width of a stride-1 convolution"
     if got.shape != expected.shape:
         return None
@@ -105,22 +95,13 @@ def diagnose_forward(got, inputs: dict, expected: np.ndarray) -> str | None:
     for count, message in _bias_mistakes(cin, kernel).items():
         if same(plain + count * b[None, :, None]):
             return message
-    if kernel > 1 and same(conv(x, W[:, :, ::-1], b, stride)):
+    flipped, swapped = reference["mistakes"]["flipped"], reference["mistakes"]["swapped"]
+    if flipped is not None and same(flipped):
         return ("the kernel is flipped: this layer, like torch.nn.Conv1d, computes a cross-correlation, "
                 "sum_c sum_k W[o, c, k] * x[c, t*stride + k], without reversing W")
-    if cin == cout and cin > 1 and same(conv(x, W.transpose(1, 0, 2), b, stride)):
+    if swapped is not None and same(swapped):
         return "W's channel axes are swapped: W[o, c, k] is out_channel o, in_channel c"
     return None
-
-
-def torch_reference(inputs: dict) -> dict:
-    stride = inputs["sizes"][4]
-    x = torch.tensor(inputs["x"], requires_grad=True)
-    W = torch.tensor(inputs["W"], requires_grad=True)
-    b = torch.tensor(inputs["b"], requires_grad=True)
-    y = F.conv1d(x, W, b, stride=stride)
-    y.backward(torch.from_numpy(inputs["delta"]))
-    return {"y": y.detach().numpy(), "dx": x.grad.numpy(), "dW": W.grad.numpy(), "db": b.grad.numpy()}
 
 
 class Forward(Check):
@@ -133,20 +114,17 @@ class Forward(Check):
             out.append(case("conv-fwd", index, visible, (part,), inputs, label(inputs)))
         return out
 
-    def probe(self, module, inputs):
-        layer = make_layer(module, inputs)
-        return {"y": layer.forward(inputs["x"])}
 
     def reference(self, case):
-        return torch_reference(case.inputs)["y"]
+        return {"y": references.conv_outputs(case.inputs)["y"], "mistakes": references.conv_mistakes(case.inputs)}
 
     def judge(self, case, output, reference):
-        problem = compare_arrays(output["y"], reference, "forward(x)")
+        problem = compare_arrays(output["y"], reference["y"], "forward(x)")
         named = diagnose_forward(output["y"], case.inputs, reference) if problem else None
         if named:
             problem = named
         elif problem and "shape" in problem and isinstance(output["y"], np.ndarray):
-            problem += f" (output width is (in_width - kernel_size) // stride + 1 = {reference.shape[-1]})"
+            problem += f" (output width is (in_width - kernel_size) // stride + 1 = {reference['y'].shape[-1]})"
         return {part: problem for part in case.parts}
 
 
@@ -157,14 +135,9 @@ class Backward(Check):
         return [case("conv-bwd", i, visible, tuple(self.parts), inputs, label(inputs))
                 for i, (visible, inputs) in enumerate(all_trials("layers.Conv1D.backward"))]
 
-    def probe(self, module, inputs):
-        layer = make_layer(module, inputs)
-        layer.forward(inputs["x"])
-        dx = layer.backward(inputs["delta"])
-        return {"dx": dx, "dW": layer.dW, "db": layer.db}
 
     def reference(self, case):
-        return torch_reference(case.inputs)
+        return references.conv_outputs(case.inputs)
 
     def judge(self, case, output, reference):
         batch = case.inputs["sizes"][0]

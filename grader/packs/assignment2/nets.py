@@ -1,42 +1,37 @@
-"""Shared machinery for the PyTorch checks of this pack (task2, task3, task4).
+"""Shared machinery for the PyTorch checks of this pack (task2, task3, task4); grader side.
 
 * :class:`ArchitectureCheck` grades a function or class that builds a network. Both the
-  student's network and the reference run with canonical weights (assigned by layer type
-  and execution order, see :func:`grader.torchtools.canonical_forward`), so equal
-  architectures give equal outputs whatever their attribute names, registration order or
-  nesting. The reference side needs the solutions only to compute expected outputs,
-  which is why self-check can ship them precomputed.
+  student's network (in the child, probes.py) and the reference (here) run with canonical
+  weights (assigned by layer type and execution order, see
+  :func:`grader.probing.nets.canonical_forward`), so equal architectures give equal
+  outputs whatever their attribute names, registration order or nesting. The reference
+  side needs the solutions only to compute expected outputs, which is why self-check can
+  ship them precomputed.
 * :class:`TrainingCheck` grades a training function: the child hands it a network built
-  from the declared layer chain and recording loaders; the parent checks every step.
+  from the declared layer chain and recording loaders; the grader checks every step.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from ...assignment import Check, ProbeError
+from ...assignment import Check, MiB
 from ...compare import compare_arrays, network_tolerance
 from ...data import load_digits
-from ...torchtools import (Replayer, RecordingLoader, TrainingLog, build_chain, built_without_init, canonical_forward,
-                           structure_problems, watch)
+from ...probing.nets import build_chain, canonical_forward, run_network
+from ...torchtools import Replayer, structure_problems
 from ..toolkit import compare_losses  # noqa: F401 - task2 and task3 import it from here
-
-
-def require_module(value: Any, what: str) -> nn.Module:
-    if not isinstance(value, nn.Module):
-        raise ProbeError(f"{what} returned {type(value).__name__}, not an nn.Module")
-    return value
 
 
 class ArchitectureCheck(Check):
     """Base for checks of network builders.
 
-    Subclasses implement ``build(source, inputs)``, which calls the builder on either the
-    student's module (in the child) or the reference solution (in the parent), and say
-    in ``train_mode(inputs)`` how the network runs.
+    Subclasses implement ``build(source, inputs)``, which calls the builder of the
+    reference solution the way the probe calls the student's, and say in
+    ``train_mode(inputs)`` how the network runs.
     """
 
     def build(self, source: Any, inputs: dict) -> nn.Module:
@@ -56,17 +51,15 @@ class ArchitectureCheck(Check):
         """
         return {}
 
-    def _variant_outputs(self, case) -> dict[str, np.ndarray]:
-        cache = self.__dict__.setdefault("_variant_cache", {})
-        if case.id not in cache:
-            outputs = {}
-            for message, chain in self.variants(case).items():
-                result = canonical_forward(build_chain(chain), torch.from_numpy(case.inputs["x"]),
-                                           self.train_mode(case.inputs))
-                if result["out"] is not None:
-                    outputs[message] = result["out"].numpy()
-            cache[case.id] = outputs
-        return cache[case.id]
+    def variant_outputs(self, case) -> dict[str, np.ndarray]:
+        """The outputs of :meth:`variants` under the same canonical weights (part of the reference)."""
+        outputs = {}
+        for message, chain in self.variants(case).items():
+            result = canonical_forward(build_chain(chain), torch.from_numpy(case.inputs["x"]),
+                                       self.train_mode(case.inputs))
+            if result["out"] is not None:
+                outputs[message] = result["out"].numpy()
+        return outputs
 
     def diagnose(self, case, output: dict, reference: dict) -> str | None:
         """The named mistake this output shows, if it shows one of :meth:`variants`."""
@@ -74,26 +67,18 @@ class ArchitectureCheck(Check):
         if not isinstance(got, np.ndarray):
             return None
         rtol, atol = network_tolerance(reference["out"])
-        for message, expected in self._variant_outputs(case).items():
+        for message, expected in reference.get("variants", {}).items():
             if got.shape == expected.shape and compare_arrays(got, expected, "", rtol=rtol, atol=atol) is None:
                 return message
         return None
 
-    def run(self, source: Any, inputs: dict) -> dict:
-        """Build with ``source`` (student module or reference), run with canonical weights."""
-        # Built without PyTorch's random initialization: canonical weights overwrite it anyway.
-        net = require_module(built_without_init(lambda: self.build(source, inputs)), self.builder_name)
-        result = canonical_forward(net, torch.from_numpy(inputs["x"]), self.train_mode(inputs))
-        if result["out"] is not None:
-            result["out"] = result["out"].numpy()
-        return result
-
-    def probe(self, module, inputs):
-        return self.run(module, inputs)
-
     def reference(self, case):
         from ...reference import solution
-        return self.run(solution(self.solution_file), case.inputs)
+
+        source = solution(self.solution_file)
+        result = run_network(lambda: self.build(source, case.inputs), case.inputs["x"], self.train_mode(case.inputs),
+                             self.builder_name)
+        return {**result, "variants": self.variant_outputs(case)}
 
     def structure_and_values(self, output: dict, reference: dict, what: str,
                              case=None) -> tuple[str | None, str | None]:
@@ -126,6 +111,8 @@ class TrainingCheck(Check):
     layers of the network handed to the student's function.
     """
 
+    output_limit = 64 * MiB          # the log holds the parameters after every step
+
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
 
@@ -151,18 +138,3 @@ class TrainingCheck(Check):
                 data["test"] = (inputs["X_test"], inputs["y_test"])
             self._replayers[case.id] = Replayer(lambda: build_chain(inputs["chain"]), data, inputs["batch"])
         return self._replayers[case.id]
-
-    @staticmethod
-    def recording_run(net: nn.Module, inputs: dict, call: Callable[[nn.Module, Any, Any], Any]) -> dict:
-        """Child side: give ``call`` the net and recording loaders; return result and log."""
-        log = TrainingLog()
-        train = RecordingLoader("train", torch.from_numpy(inputs["X"]), torch.from_numpy(inputs["y"]),
-                                inputs["batch"], log)
-        test = None
-        if len(inputs["y_test"]):
-            test = RecordingLoader("test", torch.from_numpy(inputs["X_test"]), torch.from_numpy(inputs["y_test"]),
-                                   inputs["batch"], log)
-        finish = watch(net, log)
-        result = call(net, train, test)
-        finish()
-        return {"result": result, "log": log.export()}

@@ -1,22 +1,18 @@
-"""Checks for task1: a two-layer perceptron in NumPy."""
+"""Checks for task1: a two-layer perceptron in NumPy (probes: probes.py; references: references.py)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from ...assignment import Check, ProbeError
+from ...assignment import Check, MiB
 from ...compare import as_float, compare_arrays, compare_float, unchanged
 from ...reference import solution
 from ...wire import describe_type
-from ..toolkit import substituted
+from . import references
 from .common import case, rng
 
 SOLUTION = "task1.py"
-
-
 PARAM_KEYS = ("W1", "b1", "W2", "b2")
 
 
@@ -27,31 +23,6 @@ def make_params(r: np.random.Generator, d: int, h: int, c: int, dtype=np.float64
         "W2": (scale * r.standard_normal((h, c)) / np.sqrt(h)).astype(dtype),
         "b2": (0.1 * r.standard_normal(c)).astype(dtype),
     }
-
-
-def torch_forward(X: np.ndarray, params: dict, requires_grad: bool = False):
-    t = {k: torch.tensor(v, requires_grad=requires_grad) for k, v in params.items()}
-    hidden = torch.relu(torch.from_numpy(X) @ t["W1"] + t["b1"])
-    return hidden @ t["W2"] + t["b2"], t
-
-
-def oracle_relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0)
-
-
-
-def oracle_forward(X: np.ndarray, params: dict) -> tuple[np.ndarray, dict]:
-    """The forward pass ``train`` is graded with, so that a bug in DNNforward costs only DNNforward."""
-    logits, _ = torch_forward(X, params)
-    return logits.numpy(), {"X": X}
-
-
-def oracle_backward(y: np.ndarray, params: dict, cache: dict) -> tuple[float, dict]:
-    """The matching backward pass, by PyTorch autograd (mean softmax cross-entropy)."""
-    logits, tensors = torch_forward(cache["X"], params, requires_grad=True)
-    loss = F.cross_entropy(logits, torch.as_tensor(np.asarray(y)).long())
-    loss.backward()
-    return loss.item(), {key: tensors[key].grad.numpy() for key in PARAM_KEYS}
 
 
 def params_unchanged(before: dict, after: Any, what: str = "params") -> str | None:
@@ -96,12 +67,9 @@ class Relu(Check):
             out.append(case("relu", i, False, both, {"x": x}, f"x of shape {x.shape}, {x.dtype}"))
         return out
 
-    def probe(self, module, inputs):
-        x = inputs["x"]
-        return {"y": module.relu(x), "x_after": x}
 
     def reference(self, case):
-        return torch.relu(torch.from_numpy(case.inputs["x"])).numpy()
+        return references.relu_of(case.inputs["x"])
 
     def judge(self, case, output, reference):
         x = case.inputs["x"]
@@ -143,14 +111,9 @@ class Prelu(Check):
             out.append(case("prelu", i, False, (part,), {"x": x, "a": a}, f"x of shape {x.shape}, {x.dtype}, {a_text}"))
         return out
 
-    def probe(self, module, inputs):
-        x = inputs["x"]
-        return {"y": module.prelu(x, inputs["a"]), "x_after": x}
 
     def reference(self, case):
-        x = torch.from_numpy(case.inputs["x"])
-        a = torch.as_tensor(case.inputs["a"], dtype=x.dtype)
-        return torch.where(x > 0, x, a * x).numpy()
+        return references.prelu_of(case.inputs["x"], case.inputs["a"])
 
     def judge(self, case, output, reference):
         x = case.inputs["x"]
@@ -161,6 +124,7 @@ class Prelu(Check):
 
 
 class DNNForward(Check):
+    stand_ins = {"relu": "references"}
     parts = {"logits": 4.0, "returns (logits, cache), leaves X and params unchanged": 1.0}
     SHAPES_VISIBLE = [(4, 5, 3, 2), (6, 8, 16, 10)]
     SHAPES_HIDDEN = [(1, 3, 2, 5), (9, 784, 32, 10), (7, 3, 50, 4), (5, 6, 7, 3)]
@@ -177,16 +141,9 @@ class DNNForward(Check):
                                 f"N={n}, D={d}, H={h}, C={c}, {np.dtype(dtype).name}"))
         return out
 
-    def probe(self, module, inputs):
-        X, params = inputs["X"], inputs["params"]
-        with substituted(module, relu=oracle_relu):
-            result = module.DNNforward(X, params)
-        is_pair = isinstance(result, (tuple, list)) and len(result) == 2
-        return {"logits": result[0] if is_pair else result, "pair": is_pair, "X_after": X, "params_after": params}
 
     def reference(self, case):
-        logits, _ = torch_forward(case.inputs["X"], case.inputs["params"])
-        return logits.numpy()
+        return references.logits_of(case.inputs["X"], case.inputs["params"])
 
     def judge(self, case, output, reference):
         logits = output["logits"] if output["pair"] else None
@@ -199,6 +156,7 @@ class DNNForward(Check):
 
 
 class DNNBackward(Check):
+    stand_ins = {"relu": "references"}     # its cache comes from the student's own DNNforward
     parts = {"loss": 1.0, "gradients of W2 and b2": 2.0, "gradients of W1 and b1": 2.0}
     SHAPES_VISIBLE = [(4, 5, 3, 2), (6, 8, 16, 10)]
     SHAPES_HIDDEN = [(1, 3, 4, 5), (9, 784, 32, 10), (7, 3, 50, 4), (12, 6, 7, 3)]
@@ -222,22 +180,9 @@ class DNNBackward(Check):
                                 "logits in the thousands (numerical stability)"))
         return out
 
-    def probe(self, module, inputs):
-        X, y, params = inputs["X"], inputs["y"], inputs["params"]
-        with substituted(module, relu=oracle_relu):
-            forward = module.DNNforward(X, params)
-            if not (isinstance(forward, (tuple, list)) and len(forward) == 2):
-                raise ProbeError("DNNforward must return (logits, cache); DNNbackward cannot be called without its cache")
-            result = module.DNNbackward(y, params, forward[1])
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise ProbeError(f"DNNbackward must return a pair (loss, grads), got {type(result).__name__}")
-        return {"loss": result[0], "grads": result[1]}
 
     def reference(self, case):
-        logits, t = torch_forward(case.inputs["X"], case.inputs["params"], requires_grad=True)
-        loss = F.cross_entropy(logits, torch.from_numpy(case.inputs["y"]).long())
-        loss.backward()
-        return {"loss": loss.item(), "grads": {k: t[k].grad.numpy() for k in PARAM_KEYS}}
+        return references.loss_and_grads(case.inputs["X"], case.inputs["y"], case.inputs["params"])
 
     def judge(self, case, output, reference):
         n = len(case.inputs["y"])
@@ -254,6 +199,8 @@ class DNNBackward(Check):
 
 
 class Train(Check):
+    output_limit = 64 * MiB
+    stand_ins = {"relu": "references", "DNNforward": "references", "DNNbackward": "references"}
     parts = {"losses: one per epoch, each before its update": 2.0, "trained parameters": 2.0,
              "leaves the caller's X, y and params unchanged": 1.0}
 
@@ -272,16 +219,6 @@ class Train(Check):
                                 {"X": X, "y": y, "params": params, "lr": lr, "epochs": epochs}, label))
         return out
 
-    def probe(self, module, inputs):
-        X, y, params = inputs["X"], inputs["y"], inputs["params"]
-        with substituted(module, relu=oracle_relu, DNNforward=oracle_forward, DNNbackward=oracle_backward):
-            if inputs["lr"] is None:
-                result = module.train(X, y, params)
-            else:
-                result = module.train(X, y, params, lr=inputs["lr"], epochs=inputs["epochs"])
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise ProbeError(f"train must return (params, losses), got {type(result).__name__}")
-        return {"params": result[0], "losses": result[1], "X_after": X, "y_after": y, "params_after": params}
 
     def reference(self, case):
         ref = solution(SOLUTION)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...torchtools import analyse_training, build_chain
+from ...torchtools import analyse_training
 from .common import case, rng
 from .nets import ArchitectureCheck, TrainingCheck, compare_losses
 
@@ -48,6 +48,8 @@ class GetDNN(ArchitectureCheck):
 
 
 class TrainTorch(TrainingCheck):
+    # The network handed to train_torch is get_DNN's answer (the chain): its inputs reach the
+    # child only when train_torch's turn comes, after get_DNN is done.
     parts = {"one SGD step per batch, in loader order, on the mean cross-entropy": 3.0,
              "returns the mean batch loss of each epoch": 2.0}
     SPECS = {True: [dict(train=96, batch=32, epochs=2, lr=0.1, hidden=32)],
@@ -65,10 +67,6 @@ class TrainTorch(TrainingCheck):
                 out.append(case("train_torch", i, visible, tuple(self.parts), inputs, label))
         return out
 
-    def probe(self, module, inputs):
-        net = build_chain(inputs["chain"])
-        return self.recording_run(
-            net, inputs, lambda n, train, test: module.train_torch(n, train, inputs["epochs"], inputs["lr"]))
 
     def judge(self, case, output, reference):
         inputs = case.inputs

@@ -8,7 +8,7 @@ from torch import nn
 
 from ...compare import as_float
 from ...data import load_digits
-from ...torchtools import analyse_training, build_chain
+from ...torchtools import analyse_training
 from ...wire import describe_type
 from .common import case, rng
 from .nets import ArchitectureCheck, TrainingCheck, compare_losses
@@ -96,13 +96,6 @@ class TrainCnn(TrainingCheck):
                 out.append(case("train_cnn", i, visible, tuple(self.parts), inputs, label))
         return out
 
-    def probe(self, module, inputs):
-        net = build_chain(inputs["chain"])
-        # Parameters with a default in the contract are passed by keyword (the interface policy).
-        device = {"device": inputs["device"]} if inputs["device"] else {}
-        output = self.recording_run(net, inputs, lambda n, train, test: module.train_cnn(
-            n, train, test, inputs["epochs"], inputs["lr"], **device))
-        return output
 
     def judge(self, case, output, reference):
         inputs = case.inputs

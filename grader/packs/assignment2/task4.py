@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ...compare import network_tolerance
-from ...torchtools import built_without_init, canonical_forward
-from ..toolkit import substituted
 from .common import case, rng
 from .nets import ArchitectureCheck
 
@@ -90,36 +87,10 @@ class GetResnet(ArchitectureCheck):
                                 f"{call} on input {shape}, {mode}"))
         return out
 
-    # One bug, one loss: get_resnet is built with the reference Residual (loaded from the
-    # solutions in the warm server, before any child exists), so a wrong Residual costs
-    # Residual only. Where the student's get_resnet calls Residual in a way the reference
-    # does not accept (its own keyword names, say), it is graded with its own Residual.
-    _reference_block = None
-
-    def warm(self):
-        from ...kit import solutions_available
-        from ...packs import load_pack
-        from ...reference import isolated
-
-        if solutions_available(load_pack("assignment2")):
-            reference = isolated(self.solution_file, ("Residual", "get_resnet"))
-            self._reference_block = reference.Residual
-            # Draw ResNet-18's canonical weights once, here in the warm server: every child
-            # it forks then copies them instead of drawing 11 million values per input.
-            canonical_forward(built_without_init(reference.get_resnet), torch.zeros(1, 1, 32, 32), train_mode=False)
-
-    def probe(self, module, inputs):
-        if self._reference_block is None:
-            return {**self.run(module, inputs), "block": "yours (self-check has no reference Residual)"}
-        try:
-            with substituted(module, Residual=self._reference_block):
-                output = self.run(module, inputs)
-            if output["error"] is None:
-                return {**output, "block": "reference"}
-            why = output["error"]
-        except Exception as exc:  # noqa: BLE001 - e.g. TypeError: the reference rejects the student's call
-            why = f"{type(exc).__name__}: {str(exc)[:150]}"
-        return {**self.run(module, inputs), "block": f"yours (the reference Residual failed in your get_resnet: {why})"}
+    # One bug, one loss: get_resnet is built with the reference Residual, from the solution
+    # (probes.py; where the student's get_resnet calls Residual in a way the reference does
+    # not accept, it is built with their own, and the feedback says so).
+    stand_ins = {"Residual": "solution"}
 
     def build(self, source, inputs):
         if inputs["args"] is None:

@@ -1,7 +1,7 @@
 """The classroom contest: a predictions file, graded against labels students never see.
 
 Students hand in ``predictions_<id>.csv``: a header line ``id,label``, then one row per
-test item. The file is data, never code: in the child, :func:`parse` reads its bytes
+test item. The file is data, never code: in the child, :func:`parse` (probes.py) reads its bytes
 with strict bounds and sends back the rows it could use plus one line per kind of
 problem. The hidden labels are loaded in the grader's own process only
 (:meth:`Predictions.configure`, from the file a TA gives with ``--labels``); the child
@@ -34,148 +34,11 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ...assignment import Case, Check, Credit, ProbeError, SettingError
-from ...discovery import MAX_FILE_BYTES
+from ...assignment import Case, Check, Credit, SettingError
+from .probes import MAX_BYTES, _plural, parse  # noqa: F401 - MAX_BYTES: the limit, for tests and docs
 
-MAX_BYTES = MAX_FILE_BYTES            # the same limit discovery applies to every submitted file
 MAX_LABELS_BYTES = 64 * 1024**2       # the TA's labels file
-MAX_ID_DIGITS = 18                    # ids fit in an int64
-HEADER = ("id", "label")
-BOM = b"\xef\xbb\xbf"
 PART = "accuracy"
-
-
-# --- reading a file (in the child, next to nothing but the student's bytes) ------------------
-
-def _shown(line: str) -> str:
-    return repr(line if len(line) <= 40 else line[:37] + "...")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def _value(field: str) -> str:
-    """A field without surrounding spaces and CSV quotes."""
-    field = field.strip()
-    if len(field) >= 2 and field[0] == field[-1] == '"':
-        field = field[1:-1].strip()
-    return field
-
-
-def _whole(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def parse(data: bytes, classes: int, limit: int = MAX_BYTES) -> dict[str, Any]:
-    """Read a predictions file. Returns plain data (it travels from the child to the parent).
-
-    ``fatal``: why nothing in the file can be used, or None. Otherwise ``ids``, ``labels``
-    and ``lines`` (int64 arrays) hold the usable rows, one per id, and ``problems`` one
-    sentence per kind of row that was not counted. ``rows`` counts the non-blank lines
-    after the header.
-    """
-    out: dict[str, Any] = {"fatal": None, "ids": np.zeros(0, np.int64), "labels": np.zeros(0, np.int64),
-                           "lines": np.zeros(0, np.int64), "rows": 0, "problems": []}
-    if len(data) > limit:
-        out["fatal"] = (f"the file is larger than {limit // 1024} KiB, the limit for a predictions file; "
-                        "nothing in it was read")
-        return out
-    if data.startswith(BOM):
-        data = data[len(BOM):]
-    nul = data.find(b"\x00")
-    try:
-        if nul >= 0:
-            raise UnicodeDecodeError("utf-8", data, nul, nul + 1, "NUL byte")
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        out["fatal"] = (f"this is not a text file (byte {exc.start} is 0x{data[exc.start]:02x}); "
-                        "hand in a plain CSV text file")
-        return out
-
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
-    if not numbered:
-        out["fatal"] = "the file is empty; it must start with the header line id,label"
-        return out
-    header = numbered[0][1]
-    fields = [_value(f).lower() for f in header.split(",")]
-    if tuple(fields) != HEADER:
-        out["fatal"] = _header_problem(header)
-        return out
-
-    # kind -> [count, first line number, first line's text]
-    found: dict[str, list] = {}
-    seen: dict[int, int] = {}                    # id -> line of its first row
-    duplicate: tuple[int, int, int] | None = None
-    ids, labels, where = [], [], []
-
-    def problem(kind: str, number: int, line: str) -> None:
-        entry = found.setdefault(kind, [0, number, line])
-        entry[0] += 1
-
-    for number, line in numbered[1:]:
-        values = line.split(",")
-        if len(values) != 2:
-            problem("fields", number, line)
-            continue
-        id_text, label_text = _value(values[0]), _value(values[1])
-        if not _whole(id_text) or len(id_text) > MAX_ID_DIGITS:
-            problem("id", number, line)
-            continue
-        negative = label_text.startswith("-")
-        if not _whole(label_text[1:] if negative else label_text):
-            problem("label", number, line)
-            continue
-        label = int(label_text) if len(label_text) <= MAX_ID_DIGITS else classes
-        if not 0 <= label < classes:
-            problem("range", number, line)
-            continue
-        key = int(id_text)
-        if key in seen:
-            problem("duplicate", number, line)
-            if duplicate is None:
-                duplicate = (key, seen[key], number)
-            continue
-        seen[key] = number
-        ids.append(key)
-        labels.append(label)
-        where.append(number)
-
-    out["rows"] = len(numbered) - 1
-    if out["rows"] == 0:
-        out["fatal"] = "there are no predictions after the header line id,label"
-        return out
-    out["ids"] = np.asarray(ids, dtype=np.int64)
-    out["labels"] = np.asarray(labels, dtype=np.int64)
-    out["lines"] = np.asarray(where, dtype=np.int64)
-    wording = {
-        "fields": "without exactly two comma-separated values",
-        "id": "whose id is not a whole number",
-        "label": "whose label is not a whole number",
-        "range": f"with a label outside 0-{classes - 1}",
-    }
-    for kind, text in wording.items():
-        if kind in found:
-            count, number, line = found[kind]
-            out["problems"].append(f"{_plural(count, 'row')} {text} (first: line {number}: {_shown(line)})")
-    if duplicate is not None:
-        key, first, again = duplicate
-        count = found["duplicate"][0]
-        out["problems"].append(f"{_plural(count, 'repeated row')} for an id already given; only the first row "
-                               f"of an id counts (first: id {key} on lines {first} and {again})")
-    return out
-
-
-def _header_problem(header: str) -> str:
-    if "," not in header and (";" in header or "\t" in header):
-        separator = "semicolons" if ";" in header else "tabs"
-        return (f"the values are separated by {separator} ({_shown(header)}); "
-                "separate them with commas, under the header id,label")
-    values = [_value(f) for f in header.split(",")]
-    if len(values) == 2 and all(_whole(v.lstrip("-")) for v in values):
-        return f"the header line id,label is missing: the first line is {_shown(header)}"
-    return f"the first line must be the header id,label; it is {_shown(header)}"
 
 
 # --- the hidden labels (in the grader's process only) -------------------------------------------
@@ -256,11 +119,6 @@ class Predictions(Check):
     def cases(self) -> list[Case]:
         # One input, the file itself. Visible: self-check runs it, to validate the file.
         return [Case("file", (PART,), True, {"classes": self.classes}, "the predictions file")]
-
-    def probe(self, module: Any, inputs: Any) -> Any:
-        if not isinstance(module, bytes):
-            raise ProbeError("a predictions file must be handed in as data, not code")
-        return parse(module, int(inputs["classes"]))
 
     def reference(self, case: Case) -> Any:
         if self.truth is None:        # self-check: the ids to predict, and no labels

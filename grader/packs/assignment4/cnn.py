@@ -1,7 +1,7 @@
 """Checks for cnn: sizes, receptive fields, parameter counts and batch-norm statistics.
 
-The student's functions are plain integer arithmetic; every expected value here comes
-from PyTorch itself instead of the same formulas: the output length of
+The student's functions are plain integer arithmetic; every expected value (references.py)
+comes from PyTorch itself instead of the same formulas: the output length of
 ``F.conv1d`` on a zero input, the input positions that autograd says one output unit
 depends on, the parameter count of ``nn.Conv2d`` and of residual blocks built from
 ``nn.Conv2d``/``nn.BatchNorm2d`` (on the meta device: no memory, no time), and the shape
@@ -11,98 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
 from ...assignment import Check
 from ...wire import Opaque, describe_type
-from ..toolkit import substituted
-from .common import case, expect_value_error, is_int, outcome, raised_text
-
-# --- references, from PyTorch ------------------------------------------------------------
-
-
-def torch_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int | None:
-    """The length F.conv1d returns, or None when it refuses the input (the kernel does not fit)."""
-    x, w = torch.zeros(1, 1, size), torch.zeros(1, 1, kernel)
-    try:
-        return int(F.conv1d(x, w, stride=stride, padding=padding).shape[-1])
-    except RuntimeError:
-        return None
-
-
-def torch_same_padding(kernel: int) -> int | None:
-    """The symmetric padding that keeps conv1d's length for several lengths, or None."""
-    for padding in range(kernel):
-        if all(torch_output_size(n, kernel, 1, padding) == n for n in (kernel, kernel + 1, 2 * kernel + 3)):
-            return padding
-    return None
-
-
-def torch_receptive_field(layers: list[tuple[int, int]]) -> int:
-    """How many input positions autograd finds behind the first unit of the last layer.
-
-    Each layer is a conv1d with positive weights, so the gradient of that unit is
-    positive exactly on the input positions it depends on.
-    """
-    length = 1
-    while True:
-        x = torch.zeros(1, 1, length, dtype=torch.float64, requires_grad=True)
-        y = x
-        try:
-            for kernel, stride in layers:
-                y = F.conv1d(y, torch.ones(1, 1, kernel, dtype=torch.float64), stride=stride)
-        except RuntimeError:             # the input is too short for the chain
-            length *= 2
-            continue
-        y[0, 0, 0].backward()
-        used = torch.nonzero(x.grad[0, 0]).flatten()
-        return int(used.max() - used.min() + 1)
-
-
-def count(module: nn.Module) -> int:
-    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
-
-
-def torch_conv_params(in_channels: int, out_channels: int, kernel: Any, bias: bool = True) -> int:
-    return count(nn.Conv2d(in_channels, out_channels, kernel, bias=bias, device="meta"))
-
-
-def residual_block(channels: int, bottleneck: bool, conv_bias: bool = False, norm: bool = True) -> nn.Module:
-    """The block as torch modules (on the meta device); variants name common slips."""
-    def conv(cin: int, cout: int, kernel: int) -> list[nn.Module]:
-        layers: list[nn.Module] = [nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=conv_bias, device="meta")]
-        return layers + ([nn.BatchNorm2d(cout, device="meta")] if norm else [])
-
-    if not bottleneck:
-        return nn.Sequential(*conv(channels, channels, 3), nn.ReLU(), *conv(channels, channels, 3))
-    inner = channels // 4
-    return nn.Sequential(*conv(channels, inner, 1), nn.ReLU(), *conv(inner, inner, 3), nn.ReLU(),
-                         *conv(inner, channels, 1))
-
-
-def oracle_conv_params(in_channels, out_channels, kernel, bias=True):
-    """The conv_params residual_block_params is graded with (runs in the child)."""
-    return torch_conv_params(in_channels, out_channels, kernel, bias)
-
-
-LAYOUTS = ("NC", "NCHW", "NHWC")
-
-
-def torch_stat_shape(shape: tuple[int, ...], layout: str) -> tuple[int, ...] | None:
-    """The shape of batch norm's running mean after one training step on such an input, or None."""
-    if layout not in LAYOUTS or len(shape) != len(layout):
-        return None
-    x = torch.randn(shape)
-    if layout == "NHWC":
-        x = x.permute(0, 3, 1, 2)                  # PyTorch's batch norm wants channels first
-    norm = nn.BatchNorm1d(x.shape[1]) if x.dim() == 2 else nn.BatchNorm2d(x.shape[1])
-    norm.train()
-    with torch.no_grad():
-        norm(x)
-    return tuple(int(s) for s in norm.running_mean.shape)
-
+from . import references
+from .common import case, expect_value_error, is_int, raised_text
 
 # --- judging integers -------------------------------------------------------------------------
 
@@ -142,24 +54,28 @@ class IntCheck(Check):
                      call_text(self.name, args, kwargs))
                 for i, (visible, parts, args, kwargs) in enumerate(self.ROWS)]
 
-    def probe(self, module, inputs):
-        function = getattr(module, self.name)
-        return outcome(lambda: function(*inputs["args"], **inputs["kwargs"]))
-
     def reference(self, case):
-        return self.expected(*case.inputs["args"], **case.inputs["kwargs"])
+        return {"value": self.expected(*case.inputs["args"], **case.inputs["kwargs"]), "slips": self.slips(case)}
 
     def expected(self, *args, **kwargs) -> Any:
         raise NotImplementedError
 
+    def slips(self, case) -> list[tuple[int, str]]:
+        """Values typical slips give on this case, each with what went wrong (part of the reference)."""
+        return []
+
     def judge(self, case, output, reference):
-        what = case.label
-        if reference is None:
+        what, expected = case.label, reference["value"]
+        if expected is None:
             problem = expect_value_error(output, what)
         else:
-            problem = int_problem(output, reference, what)
+            problem = int_problem(output, expected, what)
             if problem and "raised" not in output:
-                problem = self.hint(case, output["value"], reference, problem)
+                problem = self.hint(case, output["value"], expected, problem)
+                for other, text in reference["slips"]:
+                    if output["value"] == other:
+                        problem = f"{problem}: {text}"
+                        break
         return {part: problem for part in case.parts}
 
     def hint(self, case, value: Any, expected: int, problem: str) -> str:
@@ -194,7 +110,7 @@ class ConvOutputSize(IntCheck):
     ]
 
     def expected(self, size, kernel, stride=1, padding=0):
-        return torch_output_size(size, kernel, stride, padding)
+        return references.output_size(size, kernel, stride, padding)
 
     def hint(self, case, value, expected, problem):
         size, kernel = case.inputs["args"]
@@ -218,7 +134,7 @@ class SamePadding(IntCheck):
             (False, EVEN, (2,), {}), (False, EVEN, (6,), {})]
 
     def expected(self, kernel):
-        return torch_same_padding(kernel)
+        return references.same_padding(kernel)
 
 
 NO_STRIDE, WITH_STRIDE = "stride-1 layers", "strided convolutions and pools"
@@ -245,11 +161,7 @@ class ReceptiveField(IntCheck):
     ]
 
     def expected(self, layers):
-        return torch_receptive_field(layers)
-
-    def probe(self, module, inputs):
-        layers = [tuple(layer) for layer in inputs["args"][0]]
-        return outcome(lambda: module.receptive_field(layers))
+        return references.receptive_field(layers)
 
     def hint(self, case, value, expected, problem):
         layers = case.inputs["args"][0]
@@ -280,7 +192,7 @@ class ConvParams(IntCheck):
     ]
 
     def expected(self, in_channels, out_channels, kernel, bias=True):
-        return torch_conv_params(in_channels, out_channels, kernel, bias)
+        return references.conv_params(in_channels, out_channels, kernel, bias)
 
     def hint(self, case, value, expected, problem):
         cin, cout, kernel = case.inputs["args"]
@@ -299,43 +211,21 @@ BASIC, BOTTLENECK = "basic block (two 3x3 convolutions)", "bottleneck block (1x1
 class ResidualBlockParams(IntCheck):
     name = "residual_block_params"
     parts = {BASIC: 2.0, BOTTLENECK: 2.0}
+    # residual_block_params may use conv_params: it runs with the reference one, so that a
+    # mistake in conv_params costs only conv_params.
+    stand_ins = {"conv_params": "references"}
     ROWS = [(visible, BOTTLENECK if bottleneck else BASIC, (channels,), {"bottleneck": bottleneck})
             for visible, channels, bottleneck in [
                 (True, 64, False), (True, 64, True),
                 (False, 32, False), (False, 128, True), (False, 128, False), (False, 32, True), (False, 256, True),
                 (False, 12, False), (False, 12, True), (False, 20, True)]]
 
-    def probe(self, module, inputs):
-        # residual_block_params may use conv_params: it gets a correct one, so that a mistake in
-        # conv_params costs only conv_params.
-        with substituted(module, conv_params=oracle_conv_params):
-            return super().probe(module, inputs)
-
     def expected(self, channels, bottleneck=False):
-        return count(residual_block(channels, bottleneck))
+        return references.block_params(channels, bottleneck)
 
-    def hint(self, case, value, expected, problem):
+    def slips(self, case):
         (channels,) = case.inputs["args"]
-        bottleneck = case.inputs["kwargs"]["bottleneck"]
-        slips = [
-            (count(residual_block(channels, bottleneck, norm=False)),
-             "batch norm is left out: it learns a scale and a shift per channel"),
-            (count(residual_block(channels, bottleneck, conv_bias=True)),
-             "the convolutions are counted with biases; here they have none (batch norm follows them)"),
-            (expected + sum(m.num_features for m in residual_block(channels, bottleneck).modules()
-                            if isinstance(m, nn.BatchNorm2d)) * 2,
-             "batch norm's running mean and variance are counted; they are not trained"),
-        ]
-        if bottleneck:
-            inner = channels // 4
-            wide = nn.Sequential(nn.Conv2d(channels, inner, 1, bias=False, device="meta"), nn.BatchNorm2d(inner),
-                                 nn.Conv2d(inner, channels, 3, bias=False, device="meta"), nn.BatchNorm2d(channels),
-                                 nn.Conv2d(channels, channels, 1, bias=False, device="meta"), nn.BatchNorm2d(channels))
-            slips.append((count(wide), "the 3x3 convolution works at channels // 4 on both sides"))
-        for other, text in slips:
-            if value == other:
-                return f"{problem}: {text}"
-        return problem
+        return references.block_params_slips(channels, case.inputs["kwargs"]["bottleneck"])
 
 
 NC, IMAGES, BAD_LAYOUT = ("NC input (a fully connected layer)", "NCHW and NHWC inputs (convolutions)",
@@ -364,11 +254,9 @@ class BnStatShape(Check):
         return [case(i, visible, (part,), {"shape": shape, "layout": layout}, f"bn_stat_shape({shape}, {layout!r})")
                 for i, (visible, part, shape, layout) in enumerate(self.ROWS)]
 
-    def probe(self, module, inputs):
-        return outcome(lambda: module.bn_stat_shape(tuple(inputs["shape"]), inputs["layout"]))
 
     def reference(self, case):
-        return torch_stat_shape(case.inputs["shape"], case.inputs["layout"])
+        return references.stat_shape(case.inputs["shape"], case.inputs["layout"])
 
     def judge(self, case, output, reference):
         what = case.label

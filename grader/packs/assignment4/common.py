@@ -1,7 +1,7 @@
 """Helpers shared by this pack's checks."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -20,22 +20,6 @@ def rng(key: str, visible: bool) -> np.random.Generator:
 
 def case(index: int, visible: bool, parts: tuple[str, ...], inputs: Any, label: str) -> Case:
     return Case(f"{'visible' if visible else 'hidden'}-{index}", parts, visible, inputs, label)
-
-
-def outcome(call: Callable[[], Any]) -> dict:
-    """Child side: run ``call`` and report its value or the exception it raised.
-
-    For functions that must raise on some inputs (``ValueError`` for a kernel that does
-    not fit, say): the judge then sees which exception came back instead of a failed
-    case. NotImplementedError still propagates, so a blank template reads as such.
-    """
-    try:
-        return {"value": call()}
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the judge decides what was expected
-        return {"raised": type(exc).__name__, "bases": [c.__name__ for c in type(exc).__mro__],
-                "message": str(exc)[:200]}
 
 
 def raised_text(got: dict) -> str:

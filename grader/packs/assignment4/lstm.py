@@ -1,31 +1,30 @@
 """Checks for lstm: one-hot encoding, the character LSTM, and its Adam training loop.
 
-``CharLSTM`` is found by its layers, not their names: the check puts known weights into
-the student's one ``nn.LSTM`` and one ``nn.Linear`` and compares the output with what
+``CharLSTM`` is found by its layers, not their names: the probe puts known weights into
+the student's one ``nn.LSTM`` and one ``nn.Linear``, and the output is compared with what
 PyTorch computes for every text on its own, without padding (the truest reading of "the
-hidden state after the text's own last character"). ``train_lstm`` trains a small
-network the grader hands it on recording batches of real tweets; each step is replayed
-with ``torch.optim.Adam`` (see :mod:`.training`).
+hidden state after the text's own last character"; references.py). ``train_lstm`` trains
+a small network the grader hands it (:class:`probes.TrainingNet`, which reads text like a
+CharLSTM but is not one) on recording batches of real tweets; each step is replayed with
+``torch.optim.Adam`` (see :mod:`.training`).
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from ...assignment import Check, ProbeError
+from ...assignment import Check, MiB
 from ...compare import as_floats, compare_arrays
 from ...data import load_tweets
-from ...torchtools import Replayer, TrainingLog, analyse_training, watch
+from ...torchtools import Replayer, analyse_training
 from ...wire import Tensor, describe_type
-from .common import case, outcome, raised_text, rng
-from .training import RecordingBatches, adam
-
-ASCII = 128
+from . import references
+from .common import case, raised_text, rng
+from .probes import ASCII, TRAIN_HIDDEN, TrainingNet, charlstm_weights
+from .training import adam
 
 
 def encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -70,12 +69,9 @@ class OneHotAscii(Check):
                             "ASCII text"))
         return out
 
-    def probe(self, module, inputs):
-        return module.one_hot_ascii(inputs["text"])
 
     def reference(self, case):
-        codes = [ord(c) for c in case.inputs["text"] if ord(c) < ASCII]
-        return F.one_hot(torch.tensor(codes, dtype=torch.long), ASCII).to(torch.float32).numpy()
+        return references.one_hot(case.inputs["text"]).numpy()
 
     def judge(self, case, output, reference):
         what = "the result"
@@ -100,93 +96,6 @@ class OneHotAscii(Check):
 
 
 # --- CharLSTM --------------------------------------------------------------------------------
-
-def charlstm_weights(seed: int, hidden: int, classes: int) -> dict[str, torch.Tensor]:
-    """The weights every CharLSTM is checked with (PyTorch's init scale, a fixed generator)."""
-    generator = torch.Generator().manual_seed(seed)
-    bound = 1.0 / math.sqrt(hidden)
-
-    def uniform(*shape: int) -> torch.Tensor:
-        return (torch.rand(*shape, generator=generator) * 2 - 1) * bound * 2
-
-    return {"weight_ih": uniform(4 * hidden, ASCII), "weight_hh": uniform(4 * hidden, hidden),
-            "bias_ih": uniform(4 * hidden), "bias_hh": uniform(4 * hidden),
-            "out_weight": uniform(classes, hidden), "out_bias": uniform(classes)}
-
-
-class ReferenceCharLSTM(nn.Module):
-    """The contract's network; the grader's own, handed to train_lstm and used for references."""
-
-    def __init__(self, hidden_size: int = 128, num_classes: int = 2) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(ASCII, hidden_size, batch_first=True)
-        self.out = nn.Linear(hidden_size, num_classes)
-
-    def load(self, weights: dict[str, torch.Tensor]) -> "ReferenceCharLSTM":
-        with torch.no_grad():
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                getattr(self.lstm, f"{name}_l0").copy_(weights[name])
-            self.out.weight.copy_(weights["out_weight"])
-            self.out.bias.copy_(weights["out_bias"])
-        return self
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        outputs, _ = self.lstm(x)
-        final = outputs[torch.arange(len(lengths)), lengths.long() - 1]
-        return torch.log_softmax(self.out(final), dim=1)
-
-    def one_by_one(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Each text alone, cut to its length: no padding at all."""
-        rows = []
-        for i, length in enumerate(lengths.tolist()):
-            _, (h, _) = self.lstm(x[i:i + 1, :length])
-            rows.append(self.out(h[-1]))
-        return torch.log_softmax(torch.cat(rows), dim=1)
-
-
-def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, nn.Module | None, nn.Module | None]:
-    """(structure problem, recurrent layer, linear layer) of a student's CharLSTM.
-
-    The values can be checked when one recurrent layer (an ``nn.LSTM`` or, off the
-    contract, an ``nn.LSTMCell``) of the right sizes and one ``nn.Linear(hidden, classes)``
-    are there; the structure part asks for exactly the contract's layers.
-    """
-    lstms = [m for m in net.modules() if isinstance(m, nn.LSTM)]
-    cells = [m for m in net.modules() if isinstance(m, nn.LSTMCell)]
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-    want_lstm = f"nn.LSTM(128, {hidden}, batch_first=True)"
-    recurrent, problem = None, None
-    if len(lstms) == 1:
-        lstm = lstms[0]
-        settings = {"input_size": ASCII, "hidden_size": hidden, "num_layers": 1, "bidirectional": False,
-                    "bias": True, "proj_size": 0}
-        wrong = [f"{k}={getattr(lstm, k)!r}" for k, v in settings.items() if getattr(lstm, k) != v]
-        if wrong:
-            problem = f"the nn.LSTM has {', '.join(wrong)}; expected {want_lstm}"
-        else:
-            recurrent = lstm
-    elif len(lstms) > 1:
-        problem = f"found {len(lstms)} nn.LSTM layers, expected one: {want_lstm}"
-    elif len(cells) == 1 and cells[0].input_size == ASCII and cells[0].hidden_size == hidden and cells[0].bias:
-        problem, recurrent = f"an nn.LSTMCell stands where the contract has {want_lstm}", cells[0]
-    else:
-        problem = f"no nn.LSTM found; expected {want_lstm}"
-    fitting = [m for m in linears if (m.in_features, m.out_features) == (hidden, classes) and m.bias is not None]
-    linear = fitting[0] if len(fitting) == 1 else None
-    if len(linears) != 1 or linear is None:
-        shapes = ", ".join(f"Linear({m.in_features}, {m.out_features})" for m in linears) or "none"
-        problem = problem or f"expected one nn.Linear({hidden}, {classes}) with a bias; found {shapes}"
-    return problem, recurrent, linear
-
-
-def load_weights(recurrent: nn.Module, linear: nn.Module, weights: dict[str, torch.Tensor]) -> None:
-    suffix = "_l0" if isinstance(recurrent, nn.LSTM) else ""
-    with torch.no_grad():
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(recurrent, name + suffix).copy_(weights[name])
-        linear.weight.copy_(weights["out_weight"])
-        linear.bias.copy_(weights["out_bias"])
-
 
 STRUCTURE = "one nn.LSTM(128, hidden_size) and one nn.Linear(hidden_size, num_classes)"
 EQUAL = "log-probabilities for texts of equal length"
@@ -222,30 +131,12 @@ class CharLSTM(Check):
                             f"{call} on {len(lengths)} text(s) of lengths {lengths}, padded to {width}"))
         return out
 
-    def probe(self, module, inputs):
-        config = inputs["config"]
-        net = module.CharLSTM() if config is None else module.CharLSTM(hidden_size=config[0], num_classes=config[1])
-        if not isinstance(net, nn.Module):
-            raise ProbeError(f"CharLSTM(...) is {type(net).__name__}, not an nn.Module")
-        hidden, classes = config or (128, 2)
-        problem, recurrent, linear = find_layers(net, hidden, classes)
-        if recurrent is None or linear is None:
-            return {"structure": problem, "loaded": False}
-        load_weights(recurrent, linear, charlstm_weights(inputs["seed"], hidden, classes))
-        x, lengths = torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["lengths"])
-        with torch.no_grad():
-            result = outcome(lambda: net(x, lengths))
-        return {"structure": problem, "loaded": True, **result}
 
     def reference(self, case):
         hidden, classes = case.inputs["config"] or (128, 2)
-        net = ReferenceCharLSTM(hidden, classes).load(charlstm_weights(case.inputs["seed"], hidden, classes))
-        x, lengths = torch.from_numpy(case.inputs["x"]), torch.from_numpy(case.inputs["lengths"])
-        with torch.no_grad():
-            expected = net.one_by_one(x, lengths).numpy()
-            outputs, _ = net.lstm(x)
-            last_step = torch.log_softmax(net.out(outputs[:, -1]), dim=1).numpy()
-        return {"expected": expected, "last_step": last_step}
+        weights = charlstm_weights(case.inputs["seed"], hidden, classes)
+        return references.charlstm_outputs(weights, hidden, classes, torch.from_numpy(case.inputs["x"]),
+                                           torch.from_numpy(case.inputs["lengths"]))
 
     def judge(self, case, output, reference):
         values_part = case.parts[1]
@@ -285,29 +176,16 @@ class CharLSTM(Check):
 
 STEPS = "one Adam step per batch, in order, on the mean negative log-likelihood"
 LOSSES = "returns the loss of each batch as a Python float"
-TRAIN_HIDDEN = 8
 
 
 class TrainLstm(Check):
     parts = {STEPS: 4.0, LOSSES: 2.0}
+    output_limit = 64 * MiB          # the log holds the parameters after every step
     SPECS = {True: [dict(texts=24, batch=8, lr=0.01)],
              False: [dict(texts=30, batch=7, lr=0.005), dict(texts=16, batch=16, lr=0.02)]}
 
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
-
-    def warm(self):
-        # The first LSTM pass sets up lazily, and so does the first Adam step with a backward
-        # pass through it; pay for both once, in the forkserver.
-        x, lengths = encode(["warm", "up"])
-        with torch.no_grad():
-            ReferenceCharLSTM(TRAIN_HIDDEN, 2)(torch.from_numpy(x), torch.from_numpy(lengths))
-        net = ReferenceCharLSTM(TRAIN_HIDDEN, 2)
-        optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-        for _ in range(2):
-            optimizer.zero_grad()
-            F.nll_loss(net(torch.from_numpy(x), torch.from_numpy(lengths)), torch.tensor([0, 1])).backward()
-            optimizer.step()
 
     def cases(self):
         out = []
@@ -321,25 +199,15 @@ class TrainLstm(Check):
                 y = np.array([label for _, label in chosen], dtype=np.int64)
                 inputs = {"x": x, "lengths": lengths, "y": y, "batch": spec["batch"], "lr": spec["lr"], "seed": 7 + i}
                 label = (f"{spec['texts']} tweets (one-hot, padded to {x.shape[1]}), batches of {spec['batch']}, "
-                         f"lr={spec['lr']}, a CharLSTM with hidden_size={TRAIN_HIDDEN}")
+                         f"lr={spec['lr']}, the grader's small text classifier")
                 out.append(case(i, visible, tuple(self.parts), inputs, label))
         return out
 
-    def probe(self, module, inputs):
-        torch.manual_seed(inputs["seed"])
-        net = ReferenceCharLSTM(TRAIN_HIDDEN, 2)
-        log = TrainingLog()
-        batches = RecordingBatches("batches", torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["lengths"]),
-                                   torch.from_numpy(inputs["y"]), inputs["batch"], log)
-        finish = watch(net, log)
-        result = module.train_lstm(net, batches, inputs["lr"])
-        finish()
-        return {"result": result, "log": log.export()}
 
     def replayer(self, case) -> Replayer:
         if case.id not in self._replayers:
             i = case.inputs
-            self._replayers[case.id] = Replayer(lambda: ReferenceCharLSTM(TRAIN_HIDDEN, 2),
+            self._replayers[case.id] = Replayer(lambda: TrainingNet(TRAIN_HIDDEN, 2),
                                                 {"batches": (i["x"], i["lengths"], i["y"])}, i["batch"],
                                                 loss=F.nll_loss)
         return self._replayers[case.id]

@@ -1,7 +1,7 @@
 """Checks for vae: the KL term, the reparameterization, the Bernoulli likelihood, the model
 and the loss.
 
-Every expected value comes from PyTorch: ``torch.distributions`` for the KL divergence,
+Every expected value comes from PyTorch (references.py): ``torch.distributions`` for the KL divergence,
 ``F.binary_cross_entropy_with_logits`` for the likelihood, autograd for the gradients.
 The VAE's layers are found by their shapes (attribute names are free) and given known
 weights; its outputs are then compared with the same computation written with
@@ -11,40 +11,18 @@ correct versions of those (``elbo_loss`` with ``bernoulli_nll`` and ``kl_diverge
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
-from torch.distributions import Normal, kl_divergence as torch_kl
 
-from ...assignment import Check, ProbeError
+from ...assignment import Check
 from ...compare import as_float
 from ...data import load_digits
 from ...wire import Tensor, describe_type
-from ..toolkit import substituted
-from .common import case, compare_tensor, outcome, raised_text, rng
-
-# --- the grader's correct versions, used in the child for one bug, one loss ----------------------
-
-
-def oracle_kl_divergence(mu, logvar):
-    return torch_kl(Normal(mu, torch.exp(0.5 * logvar)), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)
-
-
-def oracle_reparameterize(mu, logvar, eps):
-    return mu + torch.exp(0.5 * logvar) * eps
-
-
-def oracle_bernoulli_nll(x, logits):
-    per_pixel = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-    return per_pixel.reshape(per_pixel.shape[0], -1).sum(1)
-
-
-def tensors(inputs: dict, *names: str, grad: bool = False) -> list[torch.Tensor]:
-    return [torch.tensor(inputs[n], requires_grad=grad) for n in names]
+from . import references
+from .common import case, compare_tensor, raised_text, rng
+from .probes import tensors, vae_weights
 
 
 def gaussian(r: np.random.Generator, n: int, z: int, dtype=np.float32, spread: float = 1.0) -> dict:
@@ -78,13 +56,10 @@ class KlDivergence(Check):
                                 + (", both zero" if spread == 0.0 else "")))
         return out
 
-    def probe(self, module, inputs):
-        mu, logvar = tensors(inputs, "mu", "logvar")
-        return module.kl_divergence(mu, logvar)
 
     def reference(self, case):
         mu, logvar = tensors(case.inputs, "mu", "logvar")
-        return oracle_kl_divergence(mu, logvar).numpy()
+        return references.kl_divergence(mu, logvar).numpy()
 
     def judge(self, case, output, reference):
         problem = compare_tensor(output, reference, "the KL divergence")
@@ -125,21 +100,10 @@ class Reparameterize(Check):
                                 f"mu, logvar and eps of shape ({n}, {z}), {np.dtype(dtype).name}"))
         return out
 
-    def probe(self, module, inputs):
-        mu, logvar = tensors(inputs, "mu", "logvar", grad=True)
-        z = module.reparameterize(mu, logvar, torch.tensor(inputs["eps"]))
-        result = {"z": z, "grad_mu": None, "grad_logvar": None, "grad_error": None}
-        if isinstance(z, torch.Tensor) and z.shape == mu.shape and z.requires_grad:
-            z.backward(torch.tensor(inputs["upstream"]))
-            result.update(grad_mu=mu.grad, grad_logvar=logvar.grad)
-        elif isinstance(z, torch.Tensor):
-            result["grad_error"] = "the result does not depend on mu or logvar through autograd" \
-                if not z.requires_grad else f"the result has shape {tuple(z.shape)}"
-        return result
 
     def reference(self, case):
         mu, logvar = tensors(case.inputs, "mu", "logvar", grad=True)
-        z = oracle_reparameterize(mu, logvar, torch.tensor(case.inputs["eps"]))
+        z = references.reparameterize(mu, logvar, torch.tensor(case.inputs["eps"]))
         z.backward(torch.tensor(case.inputs["upstream"]))
         return {"z": z.detach().numpy(), "grad_mu": mu.grad.numpy(), "grad_logvar": logvar.grad.numpy()}
 
@@ -195,13 +159,10 @@ class BernoulliNll(Check):
                 out.append(case(len(out), visible, (part,), {"x": x.astype(x.dtype), "logits": logits}, label))
         return out
 
-    def probe(self, module, inputs):
-        x, logits = tensors(inputs, "x", "logits")
-        return module.bernoulli_nll(x, logits)
 
     def reference(self, case):
         x, logits = tensors(case.inputs, "x", "logits")
-        return oracle_bernoulli_nll(x, logits).numpy()
+        return references.bernoulli_nll(x, logits).numpy()
 
     def judge(self, case, output, reference):
         problem = compare_tensor(output, reference, "-log p(x | z)")
@@ -220,58 +181,6 @@ class BernoulliNll(Check):
 
 # --- VAE ---------------------------------------------------------------------------------------------
 
-ROLES = ("encoder", "head", "head", "decoder", "output")
-
-
-def role_shapes(in_features: int, hidden: int, z_dim: int) -> dict[str, tuple[int, int]]:
-    return {"encoder": (in_features, hidden), "head": (hidden, z_dim), "decoder": (z_dim, hidden),
-            "output": (hidden, in_features)}
-
-
-def vae_weights(seed: int, in_features: int, hidden: int, z_dim: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(weight, bias) for the five layers in :data:`ROLES` order, PyTorch's init scale, fixed generator."""
-    generator = torch.Generator().manual_seed(seed)
-    shapes = role_shapes(in_features, hidden, z_dim)
-    out = []
-    for role in ROLES:
-        fan_in, fan_out = shapes[role]
-        bound = 1.0 / math.sqrt(fan_in)
-        weight = (torch.rand(fan_out, fan_in, generator=generator) * 2 - 1) * bound
-        bias = (torch.rand(fan_out, generator=generator) * 2 - 1) * bound
-        out.append((weight, bias))
-    return out
-
-
-def find_linears(net: nn.Module, in_features: int, hidden: int, z_dim: int) -> tuple[str | None, list | None]:
-    """(structure problem, the five layers in ROLES order) of a student's VAE, found by shape."""
-    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
-    shapes = role_shapes(in_features, hidden, z_dim)
-    by_role = {role: [m for m in linears if (m.in_features, m.out_features) == shape] for role, shape in shapes.items()}
-    wanted = {"encoder": 1, "head": 2, "decoder": 1, "output": 1}
-    found = ", ".join(f"Linear({m.in_features}, {m.out_features})" for m in linears) or "none"
-    expected = (f"Linear({in_features}, {hidden}), two Linear({hidden}, {z_dim}), Linear({z_dim}, {hidden}), "
-                f"Linear({hidden}, {in_features})")
-    if len(linears) != 5 or any(len(by_role[role]) != n for role, n in wanted.items()):
-        return f"expected five Linear layers: {expected}; found {found}", None
-    if any(m.bias is None for m in linears):
-        return "every Linear layer needs a bias", None
-    return None, [by_role["encoder"][0], *by_role["head"], by_role["decoder"][0], by_role["output"][0]]
-
-
-def reference_parts(weights, x: torch.Tensor, z: torch.Tensor, eps: torch.Tensor) -> dict:
-    (we, be), (w1, b1), (w2, b2), (wd, bd), (wo, bo) = weights
-    h = torch.relu(F.linear(x.reshape(len(x), -1), we, be))
-    head1, head2 = F.linear(h, w1, b1), F.linear(h, w2, b2)
-
-    def decode(latent):
-        return F.linear(torch.relu(F.linear(latent, wd, bd)), wo, bo)
-
-    # Which head is mu is the student's choice (the two are alike): both readings are kept.
-    return {"heads": (head1.numpy(), head2.numpy()), "decoded": decode(z).numpy(),
-            "forward": (decode(oracle_reparameterize(head1, head2, eps)).numpy(),
-                        decode(oracle_reparameterize(head2, head1, eps)).numpy())}
-
-
 def raised(what: str, result: dict) -> str | None:
     return f"{what} {raised_text(result)}" if "raised" in result else None
 
@@ -284,6 +193,7 @@ SAMPLES = 400
 
 class Vae(Check):
     parts = {STRUCTURE: 1.0, ENCODE: 1.0, DECODE: 1.0, FORWARD: 1.0}
+    stand_ins = {"reparameterize": "references"}       # forward runs with the reference reparameterize
     # (visible, (in_features, hidden, z_dim) or None for the defaults, N, whether eps is drawn by forward)
     ROWS = [(True, None, 3, False), (True, (12, 10, 3), SAMPLES, True),
             (False, (20, 16, 3), 5, False), (False, (784, 64, 2), 4, False), (False, (30, 8, 5), 2, False),
@@ -311,48 +221,14 @@ class Vae(Check):
                                     f"{call} on x of shape {tuple(x.shape)}"))
         return out
 
-    def probe(self, module, inputs):
-        config = inputs["config"]
-        in_features, hidden, z_dim = config or (784, 512, 2)
-        net = module.VAE() if config is None else module.VAE(in_features=in_features, hidden=hidden, z_dim=z_dim)
-        if not isinstance(net, nn.Module):
-            raise ProbeError(f"VAE(...) is {type(net).__name__}, not an nn.Module")
-        problem, layers = find_linears(net, in_features, hidden, z_dim)
-        if layers is None:
-            return {"structure": problem}
-        with torch.no_grad():
-            for layer, (weight, bias) in zip(layers, vae_weights(inputs["seed"], in_features, hidden, z_dim)):
-                layer.weight.copy_(weight)
-                layer.bias.copy_(bias)
-        x = torch.from_numpy(inputs["x"])
-        with torch.no_grad(), substituted(module, reparameterize=oracle_reparameterize):
-            if inputs["sampling"]:
-                return {"structure": None, **self.sampling(net, layers[3], x)}
-            # Each method on its own: one that raises does not stop the others from being checked.
-            return {"structure": None, "encoded": outcome(lambda: net.encode(x)),
-                    "decoded": outcome(lambda: net.decode(torch.from_numpy(inputs["z"]))),
-                    "forward": outcome(lambda: net(x, torch.from_numpy(inputs["eps"])))}
-
-    @staticmethod
-    def sampling(net: nn.Module, decoder_input: nn.Module, x: torch.Tensor) -> dict:
-        """Two calls of forward(x): the latent vectors the decoder received, and mu, logvar."""
-        seen: list[torch.Tensor] = []
-        handle = decoder_input.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
-        try:
-            first, second = net(x), net(x)
-        finally:
-            handle.remove()
-        if not all(isinstance(r, (tuple, list)) and len(r) == 3 for r in (first, second)):
-            raise ProbeError("forward(x) must return (logits, mu, logvar)")
-        return {"latents": seen, "mu": first[1], "logvar": first[2]}
 
     def reference(self, case):
         i = case.inputs
         in_features, hidden, z_dim = i["config"] or (784, 512, 2)
         weights = vae_weights(i["seed"], in_features, hidden, z_dim)
         with torch.no_grad():
-            return reference_parts(weights, torch.from_numpy(i["x"]), torch.from_numpy(i["z"]),
-                                   torch.from_numpy(i["eps"]))
+            return references.vae_parts(weights, torch.from_numpy(i["x"]), torch.from_numpy(i["z"]),
+                                        torch.from_numpy(i["eps"]))
 
     def judge(self, case, output, reference):
         if output["structure"] is not None:
@@ -426,6 +302,7 @@ VALUE, FORM = ("the batch mean of bernoulli_nll + kl_divergence",
 
 class ElboLoss(Check):
     parts = {VALUE: 2.0, FORM: 1.0}
+    stand_ins = {"bernoulli_nll": "references", "kl_divergence": "references"}
     ROWS = [(True, (4, 6), 2, np.float32), (False, (3, 1, 4, 4), 3, np.float32), (False, (1, 10), 1, np.float32),
             (False, (5, 7), 4, np.float64)]
 
@@ -444,21 +321,11 @@ class ElboLoss(Check):
                                 f"{np.dtype(dtype).name}"))
         return out
 
-    def probe(self, module, inputs):
-        x = torch.tensor(inputs["x"])
-        logits, mu, logvar = tensors(inputs, "logits", "mu", "logvar", grad=True)
-        with substituted(module, bernoulli_nll=oracle_bernoulli_nll, kl_divergence=oracle_kl_divergence):
-            loss = module.elbo_loss(x, logits, mu, logvar)
-        grads = None
-        if isinstance(loss, torch.Tensor) and loss.dim() == 0 and loss.requires_grad:
-            loss.backward()
-            grads = [t.grad for t in (logits, mu, logvar)]
-        return {"loss": loss, "grads": grads}
 
     def reference(self, case):
         x = torch.tensor(case.inputs["x"])
         logits, mu, logvar = tensors(case.inputs, "logits", "mu", "logvar")
-        per_example = oracle_bernoulli_nll(x, logits) + oracle_kl_divergence(mu, logvar)
+        per_example = references.bernoulli_nll(x, logits) + references.kl_divergence(mu, logvar)
         loss = per_example.mean()
         return {"loss": loss.item(), "per_example": per_example.detach().numpy()}
 

@@ -1,6 +1,6 @@
 """Checks for vgg: the VGG-11 builder and its training loop.
 
-``get_vgg11`` runs with canonical weights (:func:`grader.torchtools.canonical_forward`:
+``get_vgg11`` runs with canonical weights (:func:`grader.probing.nets.canonical_forward`:
 layers get weights by type, kernel size and execution order, so equal architectures
 compute equal functions whatever their names or nesting). It is compared with the
 reference in evaluation mode, and in training mode with the same random seed, which
@@ -14,22 +14,19 @@ four returned curves are recomputed at the parameters the student's run produced
 """
 from __future__ import annotations
 
-import math
-import zlib
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
-from ...assignment import Check, ProbeError
+from ...assignment import Check, MiB
 from ...compare import as_float, compare_arrays, network_tolerance
 from ...data import load_digits
-from ...torchtools import (RecordingLoader, Replayer, TrainingLog, analyse_training, build_chain, built_without_init,
-                           canonical_forward, count_parameters, structure_problems, watch)
+from ...probing.nets import build_chain
+from ...torchtools import Replayer, analyse_training, structure_problems
 from ...wire import describe_type
 from ..toolkit import compare_losses
 from .common import case
+from .probes import TRAIN_CHAIN, count_on_meta, run_vgg
 from .training import momentum_sgd
 
 SOLUTION = "vgg.py"
@@ -42,83 +39,6 @@ def padded_digits(split: str, count: int, channels: int, reverse: bool = False) 
         images = images[::-1]
     x = np.pad(images[:count], ((0, 0), (0, 0), (2, 2), (2, 2)))
     return np.ascontiguousarray(np.repeat(x, channels, axis=1), dtype=np.float32)
-
-
-def require_module(value: Any) -> nn.Module:
-    if not isinstance(value, nn.Module):
-        raise ProbeError(f"get_vgg11 returned {type(value).__name__}, not an nn.Module")
-    return value
-
-
-def build(source: Any, kwargs: dict) -> nn.Module:
-    return require_module(source.get_vgg11(**kwargs))
-
-
-def count_on_meta(source: Any, kwargs: dict) -> int:
-    """Parameters of the network, built without memory on the meta device (or normally if that fails)."""
-    try:
-        with torch.device("meta"):
-            net = build(source, kwargs)
-    except ProbeError:
-        raise
-    except Exception:  # noqa: BLE001 - some code cannot run on meta tensors: build it for real
-        net = build(source, kwargs)
-    return count_parameters(net)
-
-
-def build_for_values(source: Any, kwargs: dict) -> nn.Module:
-    """The network without PyTorch's random initialization (see ``torchtools.built_without_init``)."""
-    return built_without_init(lambda: build(source, kwargs))
-
-
-BLOCK = 4099       # a prime: a repeated block lines up with no axis of any weight tensor
-
-
-def quick_fill(module: nn.Module, group: str, index: int, seed: int) -> None:
-    """Canonical weights that cost little for millions of entries.
-
-    Like the default of :func:`grader.torchtools.canonical_forward`, the values depend
-    only on the layer's group and its position in execution order, at PyTorch's scale;
-    but each tensor repeats one random block of :data:`BLOCK` values instead of drawing
-    every entry.
-    """
-    generator = torch.Generator().manual_seed((seed * 1_000_003 + zlib.crc32(f"{group}#{index}".encode())) % 2**63)
-    weight = getattr(module, "weight", None)
-    fan_in = weight[0].numel() if isinstance(weight, torch.Tensor) and weight.dim() > 1 else 1
-    bound = 1.0 / math.sqrt(max(fan_in, 1))
-    norm = "BatchNorm" in type(module).__name__
-    with torch.no_grad():
-        for name, tensor in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]:
-            if not tensor.is_floating_point():
-                continue
-            low, high = NORM_RANGES.get(name, (0.0, 1.0)) if norm else (-bound, bound)
-            block = torch.empty(min(BLOCK, tensor.numel())).uniform_(low, high, generator=generator)
-            repeats = -(-tensor.numel() // block.numel())
-            tensor.copy_(block.repeat(repeats)[:tensor.numel()].view_as(tensor))
-
-
-NORM_RANGES = {"weight": (0.5, 1.5), "bias": (-0.5, 0.5), "running_mean": (-0.2, 0.2), "running_var": (0.5, 1.5)}
-
-
-def run_network(source: Any, inputs: dict, reference: bool = False) -> dict:
-    """Outputs with canonical weights: in eval mode, and in training mode with a seeded RNG.
-
-    Both runs start from a seeded random generator, so dropout left on in eval mode shows
-    as the reference's training-mode output for the eval seed (which the reference adds).
-    """
-    net = build_for_values(source, inputs["kwargs"])
-    x = torch.from_numpy(inputs["x"])
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(inputs["seed"])
-        traced = canonical_forward(net, x, train_mode=False, fill=quick_fill)     # the weights stay
-        out = {"leaves": traced["leaves"], "error": traced["error"], "parameters": traced["parameters"],
-               "eval": None if traced["out"] is None else traced["out"].numpy(), "train": None}
-        if traced["error"] is None:
-            with torch.no_grad():
-                for key, seed in (("train", inputs["seed"] + 1), ("eval_seed_in_train", inputs["seed"]))[:1 + reference]:
-                    torch.manual_seed(seed)
-                    out[key] = net.train()(x).numpy()
-    return out
 
 
 STRUCTURE = "layers of VGG-11 (eight 3x3 convolutions, three Linear layers) and the parameter count"
@@ -151,16 +71,12 @@ class GetVgg11(Check):
                             f"of shape {tuple(x.shape[1:])}"))
         return out
 
-    def probe(self, module, inputs):
-        if inputs["count_only"]:
-            return {"parameters": count_on_meta(module, inputs["kwargs"])}
-        return run_network(module, inputs)
 
     def reference(self, case):
         from ...reference import solution
         if case.inputs["count_only"]:
             return {"parameters": count_on_meta(solution(SOLUTION), case.inputs["kwargs"])}
-        return run_network(solution(SOLUTION), case.inputs, reference=True)
+        return run_vgg(solution(SOLUTION), case.inputs, reference=True)
 
     def judge(self, case, output, reference):
         count = None
@@ -194,11 +110,8 @@ class GetVgg11(Check):
 
 # --- train_vgg ---------------------------------------------------------------------------------
 
-# The network the grader hands to train_vgg: small, so that every step can be replayed, on
+# train_vgg trains probes.TRAIN_CHAIN, a small network, so that every step can be replayed, on
 # digits shrunk to 14x14 (2x2 averages) to keep the checks fast.
-TRAIN_CHAIN = [("Conv2d", 1, 4, 3, {"padding": 1}), ("ReLU",), ("MaxPool2d", 2, 2), ("Flatten",), ("Linear", 196, 10)]
-
-
 def small_digits(images: np.ndarray) -> np.ndarray:
     n = len(images)
     return np.ascontiguousarray(images.reshape(n, 1, 14, 2, 14, 2).mean(axis=(3, 5)), dtype=np.float32)
@@ -213,21 +126,13 @@ TEST_LOSS = "test_loss: the mean cross-entropy per test example"
 
 class TrainVgg(Check):
     parts = {STEPS: 3.0, LOSS: 1.5, EVALUATION: 1.5, ACCURACY: 1.5, TEST_LOSS: 1.5}
+    output_limit = 64 * MiB          # the log holds the parameters after every step
     SPECS = {True: [dict(train=64, test=40, batch=24, epochs=2, lr=0.05, device=None)],
              False: [dict(train=60, test=45, batch=25, epochs=3, lr=0.1, device="cpu"),
                      dict(train=32, test=21, batch=16, epochs=1, lr=0.02, device="cpu")]}
 
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
-
-    def warm(self):
-        # Momentum's first step sets up lazily; pay for it once, in the forkserver.
-        net = build_chain(TRAIN_CHAIN)
-        optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-        for _ in range(2):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(net(torch.zeros(2, 1, 14, 14)), torch.tensor([0, 1])).backward()
-            optimizer.step()
 
     def cases(self):
         out = []
@@ -244,18 +149,6 @@ class TrainVgg(Check):
                 out.append(case(i, visible, tuple(self.parts), {**data, **spec}, label))
         return out
 
-    def probe(self, module, inputs):
-        net = build_chain(TRAIN_CHAIN)
-        log = TrainingLog()
-        train = RecordingLoader("train", torch.from_numpy(inputs["X"]), torch.from_numpy(inputs["y"]),
-                                inputs["batch"], log)
-        test = RecordingLoader("test", torch.from_numpy(inputs["X_test"]), torch.from_numpy(inputs["y_test"]),
-                               inputs["batch"], log)
-        finish = watch(net, log)
-        device = {"device": inputs["device"]} if inputs["device"] else {}     # a default: passed by keyword
-        result = module.train_vgg(net, train, test, inputs["epochs"], inputs["lr"], **device)
-        finish()
-        return {"result": result, "log": log.export()}
 
     def replayer(self, case) -> Replayer:
         """One replayer per case, shared by every student (its cache makes correct runs cheap)."""
