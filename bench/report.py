@@ -38,6 +38,7 @@ class Run:
     selfcheck: list[Latency] | None = None
     sandbox_setup: object | None = None          # bench.sandbox.SetupCost
     sandbox_throughput: object | None = None     # bench.sandbox.Throughput
+    against: object | None = None                # bench.against.Against
     packs: list | None = None                    # bench.packs.PackRun, one per pack
 
 
@@ -125,6 +126,11 @@ def summary_rows(run: Run) -> list[list[str]]:
         t2 = run.sandbox_throughput
         rows.append(["grading with the sandbox / without, `--jobs 2`", f"{100 * t2.overhead:+.1f} %",
                      f"within {100 * SANDBOX_OVERHEAD:g} %", verdict(t2.overhead <= SANDBOX_OVERHEAD)])
+    if run.against is not None:
+        a = run.against
+        rows.append([f"grading against `{a.ref}` ({a.commit}), `--jobs 2`",
+                     f"{100 * a.change:+.1f} % ({a.median('now'):.2f} s against {a.median('then'):.2f} s per student)",
+                     "(none)", ""])
     for p in run.packs or []:
         target = PACK_SECONDS.get(p.pack)
         rows.append([f"grading {p.pack}, every file a reference solution, `--jobs 2`", f"{p.per_student:.2f} s per student",
@@ -416,4 +422,13 @@ def sandbox_section(run: Run) -> str:
                    + (f"{s.median(s.huge_round_trip_ms) - s.median(s.huge_baseline_round_trip_ms):.1f} ms"
                       if s.huge_round_trip_ms else "a few ms")
                    + " of CPU per child, one child per file.\n")
+    a = run.against
+    if a is not None:
+        out.append(f"\nAgainst an earlier version: the same class graded by the grader at `{a.ref}` (commit "
+                   f"{a.commit}, a git worktree, this checkout's environment) and by this checkout, "
+                   f"{len(a.per_student['now'])} rounds, the order alternating.\n")
+        out.append(table(["grader", "seconds per student (each round)", "median"], [
+            [f"`{a.ref}` ({a.commit})", ", ".join(f"{v:.2f}" for v in a.per_student["then"]), f"{a.median('then'):.2f}"],
+            ["this checkout", ", ".join(f"{v:.2f}" for v in a.per_student["now"]), f"{a.median('now'):.2f}"],
+            ["ratio now / then", ", ".join(f"{v:.3f}" for v in a.pair_ratios), f"{a.change + 1:.3f}"]]))
     return "\n".join(out)

@@ -36,6 +36,7 @@ class Config:
     sections: tuple[str, ...] = SECTIONS
     output: Path | None = env.REPO / "BENCHMARKS.md"
     workdir: Path | None = None
+    against: str | None = None      # a git ref to grade the class with side by side
 
     def command(self) -> str:
         make = "make bench" + (f" STUDENTS={self.students}" if self.students != 40 else "") + \
@@ -49,6 +50,8 @@ class Config:
             extra.append("--tasks " + ",".join(self.tasks))
         if tuple(self.sections) != SECTIONS:
             extra.append("--only " + ",".join(self.sections))
+        if self.against:
+            extra.append(f"--against {self.against}")
         if extra:
             return (f".venv/bin/python bench/run.py --students {self.students} --naive {self.naive} "
                     + " ".join(extra))
@@ -69,6 +72,8 @@ def parse(argv: list[str] | None) -> Config:
                         help="where the report goes (default BENCHMARKS.md at the repository root)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not write the report file")
     parser.add_argument("--workdir", type=Path, help="keep the generated class and results here")
+    parser.add_argument("--against", metavar="REF",
+                        help="also grade the class with the grader at git REF, side by side (bench/against.py)")
     args = parser.parse_args(argv)
     sections = tuple(s for s in args.only.split(",") if s)
     unknown = set(sections) - set(SECTIONS)
@@ -78,7 +83,7 @@ def parse(argv: list[str] | None) -> Config:
         parser.error("--students and --naive must be at least 1")
     return Config(args.students, min(args.naive, args.students), args.repeats, args.startup_repeats, args.tiny,
                   tuple(t for t in args.tasks.split(",") if t), sections,
-                  None if args.no_write else args.output, args.workdir)
+                  None if args.no_write else args.output, args.workdir, args.against)
 
 
 def progress(message: str) -> None:
@@ -117,6 +122,10 @@ def run(config: Config, log=progress):
         write_class(members, folder)
         result.sandbox_throughput = sandbox.throughput(folder, len(members), rounds=6, log=log)
         result.loads.append(os.getloadavg())
+        if config.against:
+            from bench import against
+            result.against = against.measure(folder, len(members), config.against, log=log)
+            result.loads.append(os.getloadavg())
     if "packs" in config.sections:
         from bench import packs
         result.packs = packs.measure(config.students, log=log)    # the same class size as the main section

@@ -56,12 +56,13 @@ class GraderFailed(RuntimeError):
     pass
 
 
-def grade(folder: Path, out: Path, jobs: int, extra: tuple[str, ...] = ()) -> GraderRun:
-    """Grade ``folder`` with the real command line, timed from outside."""
+def grade(folder: Path, out: Path, jobs: int, extra: tuple[str, ...] = (), cwd: Path = REPO) -> GraderRun:
+    """Grade ``folder`` with the real command line, timed from outside. ``cwd`` is the checkout
+    whose grader runs (another one's, for :mod:`bench.against`)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [PYTHON, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", str(jobs),
                "--no-resume", "--quiet", *extra]
-    done = timing.run(command, env=child_env(), cwd=REPO)
+    done = timing.run(command, env={**child_env(), "PYTHONPATH": str(cwd)}, cwd=cwd)
     if done.returncode != 0:
         raise GraderFailed(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr[-3000:]}")
     match = re.search(r"graded (\d+) student\(s\).*? in ([\d.]+) s", done.stdout)
