@@ -7,6 +7,7 @@ holds up reading a child's pipe (which would eat into that child's time limit).
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -81,7 +82,8 @@ class FileJob:
     skipped: dict[int, str] = field(default_factory=dict)   # top-level statements skipped (raised, or ran too
                                                             # long): first line -> description
     # The running child's protocol: the names it may still start, in order, and what it sent.
-    order: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)      # names whose turn has not come
+    started: set[str] = field(default_factory=set)      # names the child asked for with "start"
     imported: bool = False
     received_bytes: int = 0
     tampered: str | None = None
@@ -154,6 +156,10 @@ class Runner:
             return internal
         self.sandbox = Sandbox(list(self.options.protected), self.options.isolate_uid, self.options.sandbox)
         self.sandbox.warm_up(many_children=len(students) >= MANY_STUDENTS)
+        # The judging thread computes while children run; this thread must still answer a
+        # child's "start" at once, not after the judge's 5 ms time slice.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, 0.0005))
         judge_queue: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
         worker.start()      # it computes the references first, while the forkserver loads
@@ -164,6 +170,7 @@ class Runner:
                 judge_queue.put(None)
                 worker.join()
                 self.sandbox.close()
+                sys.setswitchinterval(switch)
                 raise
             if self.on_layers:
                 self.on_layers(layers)
@@ -174,6 +181,7 @@ class Runner:
             judge_queue.put(None)
             worker.join()
             self.sandbox.close()
+            sys.setswitchinterval(switch)
         return internal
 
     # --- planning -------------------------------------------------------------------------
@@ -223,7 +231,7 @@ class Runner:
         scratch, module_path = self.sandbox.prepare(job.submitted.data, job.task.task, slot)
         names = list(job.remaining)
         cpu = int(sum(self._timeout(k) for k in names) + job.task.import_timeout + 30)
-        job.order, job.imported, job.received_bytes, job.tampered = list(names), False, 0, None
+        job.order, job.started, job.imported, job.received_bytes, job.tampered = list(names), set(), False, 0, None
         spec = JobSpec(
             probes=probes_module(self.assignment.name), task=job.task.task, kind=job.task.kind,
             imports=job.task.imports, module_path=module_path,
@@ -293,6 +301,19 @@ class Runner:
                 return verdict
         return None
 
+    def _next_turn(self, child: ChildRun, job: FileJob) -> None:
+        """Close the current name and give the child the next one's turn.
+
+        From here on nothing more about the names before it is accepted (see
+        :func:`_out_of_turn`), and only now do its inputs and stand-ins go to the child. It
+        happens when the child asks ("start"), or earlier, as soon as the current name's
+        last result is in (or the file has loaded, for the first name): the child then finds
+        its next turn waiting instead of waiting for this process to answer.
+        """
+        job.current = job.order.pop(0)
+        child.set_deadline(self._timeout(job.current))
+        child.send(self._turn(job.current))
+
     def _turn(self, key: str) -> bytes:
         """The message that gives a child one name's turn: its cases and its stand-ins (the
         same for every student, so encoded once)."""
@@ -324,13 +345,13 @@ class Runner:
             job.skipped.update((line, text) for line, text in skipped)
             if error is not None:
                 job.file_failure = _import_failure(job, error)
+            elif job.order:
+                self._next_turn(child, job)        # ready before the child asks for it
             return None
         if kind == "start":
-            # Every name before this one is done: nothing more about them is accepted, and
-            # only now do this name's inputs and stand-ins go to the child.
-            job.current = message[1]
-            child.set_deadline(self._timeout(job.current))
-            child.send(self._turn(job.current))
+            job.started.add(message[1])
+            if message[1] != job.current:
+                self._next_turn(child, job)
             return None
         if kind == "case":
             _, key, case_id, output, error, stdout, seconds, violations = message
@@ -339,8 +360,11 @@ class Runner:
                 output, error = None, {"kind": "output", "trace": "", "message": (
                     f"the results of this file's names hold more than {MAX_RESULTS_PER_CHILD // 1024**2} MiB "
                     "together, more than the grader keeps")}
-            job.outcomes[key].cases[case_id] = CaseOutcome(case_id, output, error, stdout, seconds)
+            outcome = job.outcomes[key]
+            outcome.cases[case_id] = CaseOutcome(case_id, output, error, stdout, seconds)
             job.violations += violations
+            if job.order and len(outcome.cases) == len(self.cases[key]):
+                self._next_turn(child, job)        # this name is done: the next one's turn, before it is asked
             return None
         if kind == "end":
             return "end"
@@ -493,9 +517,10 @@ def _out_of_turn(job: FileJob, message: Any, cases: dict[str, list[Case]]) -> st
         job.imported = True
         return None
     if kind == "start":
-        if not job.imported or len(message) != 2 or not job.order or message[1] != job.order[0]:
+        key = message[1] if len(message) == 2 else None
+        given = key == job.current and key not in job.started      # its turn was given before it asked
+        if not job.imported or not (given or (job.order and key == job.order[0])):
             return "a name started out of turn"
-        job.order.pop(0)
         return None
     if kind == "case":
         if len(message) != 8 or message[1] != job.current or job.current not in job.outcomes:

@@ -59,33 +59,13 @@ def group_of(kind: str, config: dict) -> str:
     return kind
 
 
-# Canonical values of large layers, kept after their first use in this process. Drawing
-# ResNet-18's 11 million values costs more than running the network; the values depend
-# only on the key, so a copy is exact. (Never filled in the forkserver: the keys would
-# describe the reference network's layers to every child.)
-_CANONICAL_CACHE: dict[tuple, list[torch.Tensor]] = {}
-CACHE_MIN_ELEMENTS = 65_536          # smaller layers are drawn again: cheaper than a lookup matters
-CACHE_MAX_ELEMENTS = 48_000_000      # about 190 MB of float32 at most
-_cached_elements = 0
-
-
 def _fill_canonical(module: nn.Module, group: str, index: int, seed: int) -> None:
-    """Deterministic parameters for the ``index``-th layer of ``group`` (PyTorch-like scales)."""
-    global _cached_elements
-    named = [(n, t) for n, t in list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
-             if t.is_floating_point()]
-    size = sum(t.numel() for _, t in named)
-    key = (seed, group, index, type(module).__name__, tuple((n, tuple(t.shape), t.dtype) for n, t in named))
-    cached = _CANONICAL_CACHE.get(key) if size >= CACHE_MIN_ELEMENTS else None
-    if cached is not None:
-        with torch.no_grad():
-            for (_, tensor), value in zip(named, cached):
-                tensor.copy_(value)
-        return
+    """Deterministic parameters for the ``index``-th layer of ``group`` (PyTorch-like scales).
+
+    Every value depends only on the key, never on what ran before; a large tensor repeats
+    one random block (:func:`_tile`), which costs no more than copying it from a cache would.
+    """
     _draw_canonical(module, group, index, seed)
-    if size >= CACHE_MIN_ELEMENTS and _cached_elements + size <= CACHE_MAX_ELEMENTS:
-        _CANONICAL_CACHE[key] = [t.detach().clone() for _, t in named]
-        _cached_elements += size
 
 
 def _draw_canonical(module: nn.Module, group: str, index: int, seed: int) -> None:
@@ -104,15 +84,16 @@ def _draw_canonical(module: nn.Module, group: str, index: int, seed: int) -> Non
                              "running_var": (0.5, 1.5)}.get(name, (0.0, 1.0))
             else:
                 low, high = -bound, bound
-            if tensor.numel() < CACHE_MIN_ELEMENTS:
+            if tensor.numel() < TILE_FROM:
                 tensor.uniform_(low, high, generator=generator)
             else:
                 _tile(tensor, torch.empty(BLOCK).uniform_(low, high, generator=generator))
 
 
-# A large tensor repeats one random block of this many values (a prime: the repeats line up
-# with no axis of any weight tensor). Drawing every one of ResNet-18's 11 million values
-# would cost each child that builds one about 0.1 s; tiling costs a copy.
+# A large tensor (from TILE_FROM values on) repeats one random block of BLOCK values (a prime:
+# the repeats line up with no axis of any weight tensor). Drawing every one of ResNet-18's
+# 11 million values would cost each child that builds one about 0.1 s; tiling costs a copy.
+TILE_FROM = 65_536
 BLOCK = 4099
 
 
