@@ -12,7 +12,7 @@ import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from .sandbox.imports import FORBIDDEN_STDLIB, STDLIB, ImportRule  # noqa: F401 - re-exported
 
@@ -291,10 +291,11 @@ class Assignment:
 
 
 def configured(assignment: Assignment, settings: Mapping[str, Any],
-               keys: Sequence[str] | None = None) -> Assignment:
+               keys: Sequence[str] | None = None, skip: Collection[str] = ()) -> Assignment:
     """The assignment with each check configured for one grading run (see :meth:`Check.configure`).
 
-    ``keys`` limits this to the graded names that will run (None: all). A setting that no
+    ``keys`` limits this to the graded names that will run (None: all); ``skip`` names graded
+    names that will never be judged (no student handed in their file). A setting that no
     graded name reads is an error, so a mistyped or misplaced option is not ignored.
     """
     unused = sorted(set(settings) - assignment.settings_read)
@@ -302,7 +303,7 @@ def configured(assignment: Assignment, settings: Mapping[str, Any],
         raise SettingError(f"{assignment.name} has no graded name that uses {', '.join(unused)}")
 
     def configure(name: GradedName) -> GradedName:
-        if keys is not None and name.key not in keys:
+        if (keys is not None and name.key not in keys) or name.key in skip:
             return name
         return dataclasses.replace(name, check=name.check.configure(settings))
 

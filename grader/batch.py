@@ -19,6 +19,7 @@ from .report import (Visibility, gradebook_csv, read_student, summary_markdown, 
                      write_student)
 from .results import StudentResult
 from .runner import Options, Runner
+from .term.grades import Term
 
 
 @dataclass
@@ -29,6 +30,7 @@ class BatchResult:
     seconds: float
     folder_problems: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    term_lines: list[str] = field(default_factory=list)     # what the roster, late work and overrides did
 
 
 def grading_key(assignment: Assignment, options: Options) -> str:
@@ -68,28 +70,54 @@ def hidden_folders(settings: dict) -> tuple[Path, ...]:
 
 def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Options, resume: bool = True,
                  progress: bool = True, visibility: Visibility | None = None,
-                 announce: Callable[[str], None] | None = None, similarity: bool = False) -> BatchResult:
+                 announce: Callable[[str], None] | None = None, similarity: bool = False,
+                 term: Term | None = None, students: set[str] | None = None,
+                 shard: tuple[int, int] | None = None) -> BatchResult:
     """Grade every student of ``folder`` into ``out``.
 
-    ``announce(line)`` is told the sandbox layers of the run once the start-up self-test
-    has settled them (before any student is graded). Raises
-    :class:`~grader.sandbox.SandboxError` when the sandbox cannot give what
-    ``options.sandbox`` asks for; nothing is graded then.
+    ``term`` (:class:`grader.term.grades.Term`): the roster, late policy and overrides applied
+    after grading. ``students``: regrade only these (even when their files did not change),
+    and take every other student's result as it is stored. ``shard`` (I, N): grade only the
+    I-th of N shares of the class (:mod:`grader.term.shards`). ``announce(line)`` is told the
+    sandbox layers of the run once the start-up self-test has settled them (before any
+    student is graded). Raises :class:`~grader.sandbox.SandboxError` when the sandbox cannot
+    give what ``options.sandbox`` asks for; nothing is graded then.
     """
+    from .term.grades import no_submission_result
+    from .term.shards import in_shard
+
     started = time.monotonic()
+    term = term or Term()
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if out == folder or folder in out.parents:
         raise ValueError(f"the output folder {out} must not be inside the submissions folder {folder}")
-    configured(assignment, options.settings, options.only)    # a missing or unusable setting stops here
+    found = discover(folder, assignment, options.naming, roster=term.roster)
+    options.unconfigured = frozenset(_unused_settings(assignment, options.settings, found))
+    configured(assignment, options.settings, options.only, options.unconfigured)   # a missing setting stops here
     hidden = hidden_folders(options.settings)
-    found = discover(folder, assignment, options.naming)
+    problems = list(found.problems)
+    roster_only = _apply_roster(term, found, problems)
+    if shard is not None:
+        found.students = {sid: s for sid, s in found.students.items() if in_shard(sid, shard)}
+        roster_only = [sid for sid in roster_only if in_shard(sid, shard)]
+    if students is not None:
+        unknown = sorted(students - set(found.students))
+        if unknown:
+            raise ValueError(f"--only: no files of {', '.join(unknown)} in {folder}"
+                             + (" (or not in this shard)" if shard else ""))
     key = grading_key(assignment, options)
     done: dict[str, StudentResult] = {}
     todo = []
     for sid in sorted(found.students):
         student = found.students[sid]
-        stored, stored_key = read_student(out, sid) if resume else (None, None)
-        if stored is not None and stored_key == key and stored.fingerprint == student.fingerprint():
+        stored, stored_key = read_student(out, sid) if resume or students is not None else (None, None)
+        if students is not None and sid not in students:
+            if stored is not None:
+                done[sid] = stored            # as it is: --only regrades the others only
+            else:
+                problems.append(f"{sid}: not graded (not in --only, and no earlier result in {out.name}/)")
+        elif students is None and stored is not None and stored_key == key \
+                and stored.fingerprint == student.fingerprint():
             done[sid] = stored
         else:
             todo.append(student)
@@ -99,8 +127,14 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     lock = threading.Lock()
     bar = _Progress(len(todo), enabled=progress)
 
+    def grade_of(result: StudentResult):
+        if term.empty:
+            return None
+        submitted = found.students[result.student_id].submitted_at if result.student_id in found.students else None
+        return term.grade(result, submitted, no_submission=result.student_id in roster_only)
+
     def on_result(result: StudentResult) -> None:
-        write_student(out, result, assignment, key, visibility)
+        write_student(out, result, assignment, key, visibility, grade_of(result))
         with lock:
             done[result.student_id] = result
             bar.advance(result)
@@ -121,8 +155,20 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
         finally:
             bar.close()
 
+    for sid in roster_only:                      # on the roster, nothing handed in: a row of zeros
+        done[sid] = no_submission_result(sid, assignment)
     results = [done[sid] for sid in sorted(done)]
-    problems = found.problems + stale_results(out, found.students)
+    grades = {}
+    graded_now = {student.id for student in todo}
+    for result in results:
+        grade = grade_of(result)
+        if grade is not None:
+            grades[result.student_id] = grade
+        if result.student_id not in graded_now:         # reused, or on the roster only: only what changed is written
+            write_student(out, result, assignment, key, visibility, grade)
+    if term.seen is not None:
+        term.seen.save()
+    problems += stale_results(out, set(found.students) | set(roster_only))
     seconds = time.monotonic() - started
     stats = {"graded now": len(todo), "reused from an earlier run (unchanged files)": reused,
              "wall time": f"{seconds:.1f} s" + (f" ({seconds / len(todo):.2f} s per graded student, "
@@ -134,15 +180,72 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
             similar_md, similar_html = for_grade(found, out, assignment, options.jobs)
         except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report
             internal.append(f"similarity report failed: {type(exc).__name__}: {exc}")
-    write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment))
-    write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats) + similar_md)
+    lines = term_lines(term, found.layout, grades, len(roster_only))
+    internal += write_class(out, assignment, results, grades, problems, stats, lines, similar_md, similar_html)
+    return BatchResult(results, len(todo), reused, seconds, problems, internal, lines)
+
+
+def write_class(out: Path, assignment: Assignment, results: list[StudentResult], grades: dict, problems: list[str],
+                stats: dict, lines: list[str], similar_md: str = "", similar_html: str = "") -> list[str]:
+    """The class's files: gradebook.csv, summary.md, the leaderboard, report.html. Returns errors
+    (report.html is written last: the rest does not depend on it)."""
+    write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment, grades or None))
+    flags = [flag for grade in grades.values() for flag in grade.flags]
+    write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats, grades or None, lines, flags)
+                 + similar_md)
     write_leaderboard(out, results, assignment)
     try:
         write_report(out, results, assignment, problems, similar_html)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
         import traceback
-        internal.append(f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}")
-    return BatchResult(results, len(todo), reused, seconds, problems, internal)
+        return [f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}"]
+    return []
+
+
+def _apply_roster(term: Term, found, problems: list[str]) -> list[str]:
+    """Keep the roster's students; the others' files become folder problems. Returns the roster's
+    students who handed in nothing."""
+    if term.roster is None:
+        return []
+    on = set(term.roster.ids())
+    for sid in sorted(set(found.students) - on):
+        origins = ", ".join(f.origin for f in found.students[sid].files.values()) or "no usable file"
+        problems.append(f"{sid}: not on the roster ({origins}); not graded, no gradebook row")
+        del found.students[sid]
+    problems.extend(f"roster {term.roster.path.name}: {line}: skipped" for line in term.roster.skipped)
+    return [sid for sid in term.roster.ids() if sid not in found.students]
+
+
+def _unused_settings(assignment: Assignment, settings: dict, found) -> set[str]:
+    """Graded keys that read a run setting (hidden labels) but that no student handed a file in
+    for: they need not be configured (a folder without predictions grades without --labels)."""
+    tasks_with_files = {task for student in found.students.values() for task in student.files}
+    return {n.key for n in assignment.names if n.check.settings and n.task not in tasks_with_files}
+
+
+def term_lines(term: Term, layout: str | None, grades: dict, without_submission: int) -> list[str]:
+    """What the term's settings did, for summary.md."""
+    lines = []
+    if term.roster is not None:
+        lines.append(f"roster: {len(term.roster.entries)} students ({term.roster.path.name}, student id column "
+                     f"{term.roster.id_column!r}); {without_submission} handed in nothing")
+    if term.late is not None:
+        timed = [g for g in grades.values() if g.lateness is not None]
+        late = [g for g in timed if g.lateness.days]
+        if not timed:
+            lines.append("late work: no submission times (give --submitted, or grade an LMS download that has "
+                         "them): no penalty was applied")
+        else:
+            lines.append(f"late work: due {term.late.due.isoformat(timespec='minutes')}; {len(late)} of {len(timed)} "
+                         f"students with a time handed in late, {sum(g.late_penalty for g in late):g} points taken "
+                         f"off in all" + (f"; {len(grades) - len(timed)} without a time (no penalty)"
+                                          if len(timed) < len(grades) else ""))
+    applied = sum(len(g.overridden) for g in grades.values())
+    if term.overrides:
+        lines.append(f"overrides: {applied} applied")
+    if layout is not None:
+        lines.append(f"submissions: a {layout.capitalize()} download")
+    return lines
 
 
 def stale_results(out: Path, students) -> list[str]:

@@ -1,6 +1,8 @@
 """Command line: ``python -m grader <command>``.
 
-    grade FOLDER --out DIR [--jobs N] [--timeout S]   grade a folder of submissions
+    grade FOLDER --out DIR [--jobs N] [--timeout S]   grade a folder of submissions (or an LMS download)
+    export OUT --format F --column NAME                 the grades of OUT in an LMS's import format
+    merge OUT_1 ... OUT_N --out DIR                     one run's outputs from shards graded apart
     check FILE [--name KEY]                             self-check one file (visible checks)
     templates [--check]                                 regenerate templates/ from solutions/
     new-pack NAME [--task TASK]                         scaffold a minimal working pack
@@ -88,7 +90,40 @@ def main(argv: list[str] | None = None) -> int:
                        help="contest accuracy earning 0 points and all points (default 0.5 0.8)")
     grade.add_argument("--similarity", action="store_true",
                        help="also write the similarity report and list its top pairs in summary.md and report.html")
+    term = grade.add_argument_group("the term (applied after grading, on every run; see grader/term/)")
+    term.add_argument("--course", type=Path, help="a course file (TOML) holding any of the options below")
+    term.add_argument("--roster", type=Path, help="CSV of the class: a student_id column, a Canvas gradebook export, "
+                      "or a Moodle grading worksheet; every student gets a row")
+    term.add_argument("--roster-id", metavar="COLUMN", help="the roster's student-id column (default: student_id; "
+                      "Canvas: SIS User ID)")
+    term.add_argument("--due", help="due time, ISO 8601 (e.g. 2026-12-01T23:59+08:00)")
+    term.add_argument("--grace", type=_bounded(float, 0, 60 * 24 * 365, "--grace (minutes)"),
+                      help="minutes after the due time without penalty (default 0)")
+    term.add_argument("--late-penalty", type=_bounded(float, 0, 100, "--late-penalty (percent)"),
+                      help="percent of the earned points per started day late (default 0)")
+    term.add_argument("--late-max-days", type=_bounded(int, 0, 3650, "--late-max-days"),
+                      help="later than this many days: 0 points")
+    term.add_argument("--extensions", type=Path, help="CSV student_id,due: other due times for some students")
+    term.add_argument("--submitted", type=Path, help="CSV student_id,submitted_at: when each student handed in")
+    term.add_argument("--overrides", type=Path, help="CSV student_id,name,points,comment: manual corrections "
+                      "(name: a graded name or total), applied on every run")
+    grade.add_argument("--only", metavar="ID[,ID...]", help="regrade these students only (even unchanged); every "
+                       "other student's result is kept as it is")
+    grade.add_argument("--shard", metavar="I/N", help="grade the I-th of N shares of the class (merge the outputs "
+                       "with `merge`)")
     _add_common(grade)
+
+    export = commands.add_parser("export", help="the grades of a grade run in an LMS's import format")
+    export.add_argument("out", type=Path, help="the output folder of a grade run")
+    export.add_argument("--format", required=True, choices=("canvas", "moodle", "brightspace", "blackboard", "csv"))
+    export.add_argument("--column", required=True, help="the grade column's name in the LMS")
+    export.add_argument("--roster", type=Path, help="the roster (a Canvas gradebook export for Canvas)")
+    export.add_argument("--roster-id", metavar="COLUMN", help="the roster's student-id column")
+    export.add_argument("--output", type=Path, help="where to write (default: OUT/export-FORMAT.csv)")
+
+    merge = commands.add_parser("merge", help="one run's outputs from shards graded with --shard")
+    merge.add_argument("shards", type=Path, nargs="+", help="the output folders of the shards")
+    merge.add_argument("--out", type=Path, required=True, help="where the merged results go")
 
     check = commands.add_parser("check", help="self-check a file with the visible checks")
     check.add_argument("file", type=Path, help="e.g. templates/task1_template.py")
@@ -113,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "new-pack":
         from .scaffold import main as scaffold
         return scaffold(args.name, args.task)
+    if args.command == "export":
+        return _export(args)
+    if args.command == "merge":
+        return _merge(args)
     if args.command in ("grade", "check"):
         from .sandbox import start_forkserver
         # Its imports run while this process loads the pack (both import torch).
@@ -139,24 +178,41 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _term_options(args: argparse.Namespace):
+    """The term's options: the course file's, with the flags given on top."""
+    from .term.course import TermOptions, read_course
+
+    base = read_course(args.course) if args.course else TermOptions()
+    given = {"roster": args.roster, "roster_id": args.roster_id, "due": args.due, "grace": args.grace,
+             "late_penalty": args.late_penalty, "late_max_days": args.late_max_days, "extensions": args.extensions,
+             "submitted": args.submitted, "overrides": args.overrides, "labels": args.labels,
+             "cutoffs": tuple(args.cutoffs) if args.cutoffs else None}
+    return base.merged_with(given)
+
+
 def _grade(args: argparse.Namespace, assignment) -> int:
     from .batch import grade_folder
     from .report import Visibility
     from .runner import Options
-
-    if not args.folder.is_dir():
-        print(f"error: {args.folder} is not a folder", file=sys.stderr)
-        return 2
     from .sandbox import SandboxError
+    from .term.shards import parse_shard, write_run
+    from .term.unpack import submissions_folder
 
-    settings = {"labels": args.labels, "cutoffs": tuple(args.cutoffs) if args.cutoffs else None}
-    options = Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox,
-                      naming=args.naming, interface=args.interface,
-                      settings={k: v for k, v in settings.items() if v is not None})
     try:
-        batch = grade_folder(args.folder, args.out, assignment, options, resume=not args.no_resume,
-                             progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
-                             announce=lambda line: print(line, flush=True), similarity=args.similarity)
+        term_options = _term_options(args)
+        shard = parse_shard(args.shard) if args.shard else None
+        only = {s.strip() for s in args.only.split(",") if s.strip()} if args.only else None
+        with submissions_folder(args.folder) as folder:
+            term = term_options.build(assignment, args.out)
+            options = Options(jobs=args.jobs, timeout=args.timeout, memory_mb=args.memory, sandbox=args.sandbox,
+                              naming=args.naming, interface=args.interface, settings=term_options.settings())
+            batch = grade_folder(folder, args.out, assignment, options, resume=not args.no_resume,
+                                 progress=not args.quiet, visibility=Visibility(args.visibility, args.hidden_visibility),
+                                 announce=lambda line: print(line, flush=True), similarity=args.similarity,
+                                 term=term, students=only, shard=shard)
+        write_run(args.out, {"assignment": assignment.name, "term": term_options.describe(),
+                             "shard": list(shard or (1, 1)), "naming": args.naming, "interface": args.interface,
+                             "timeout": args.timeout, "memory": args.memory, "problems": batch.folder_problems})
     except (ValueError, FileNotFoundError, NotADirectoryError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -167,6 +223,8 @@ def _grade(args: argparse.Namespace, assignment) -> int:
           f"mean {mean:.2f}/{assignment.points:g}; "
           f"{len(batch.folder_problems)} folder problem(s); results in {args.out}/ "
           f"(gradebook.csv, summary.md, <id>/feedback.md)")
+    for line in batch.term_lines:
+        print(line)
     from .leaderboard import terminal_lines
     for line in terminal_lines(batch.results, assignment):
         print(line)
@@ -175,6 +233,35 @@ def _grade(args: argparse.Namespace, assignment) -> int:
         for error in batch.internal_errors[:5]:
             print("  " + error.splitlines()[0], file=sys.stderr)
         return 1
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .term.export import ExportError, export
+    from .term.roster import RosterError, read_roster
+
+    try:
+        roster = read_roster(args.roster, args.roster_id) if args.roster else None
+        text = export(args.out, args.format, args.column, roster)
+    except (ExportError, RosterError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    target = args.output or args.out / f"export-{args.format}.csv"
+    from .report import write_atomic
+    write_atomic(target, text)
+    print(f"wrote {target} ({len(text.splitlines()) - 1} rows, {args.format})")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .term.shards import ShardError, merge_outputs
+
+    try:
+        count, students = merge_outputs(args.shards, args.out)
+    except (ShardError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"merged {count} shard(s), {students} student(s), into {args.out}/ (gradebook.csv, summary.md, report.html)")
     return 0
 
 

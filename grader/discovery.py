@@ -22,9 +22,14 @@ Nothing is silently dropped: every file ends up in exactly one student's feedbac
 the folder problems (operating-system clutter such as ``.DS_Store`` and ``__MACOSX/``
 aside), and a student whose only files were unusable still gets a row. Zips are read in
 memory with a size bound per member, so a zip bomb or a ``../`` path cannot do harm.
+
+A folder as an LMS hands it over (a Gradescope export, a Canvas or Moodle download) is
+read by :mod:`grader.term.downloads`, which ties each submission to its student; inside a
+submission, file names are read as in a student's zip.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import zipfile
@@ -58,6 +63,7 @@ class Student:
     files: dict[str, SubmittedFile] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     blocked: dict[str, str] = field(default_factory=dict)   # task -> why its file was not graded
+    submitted_at: dt.datetime | None = None                 # when the download says it was handed in
 
     def fingerprint(self) -> str:
         """Content hash of everything that determines this student's result: files and problems."""
@@ -75,6 +81,7 @@ class Student:
 class Discovery:
     students: dict[str, Student] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)   # files that belong to no student
+    layout: str | None = None                           # the LMS download it was, if any
 
     def student(self, sid: str) -> Student:
         return self.students.setdefault(sid, Student(sid))
@@ -97,8 +104,14 @@ class _Candidate:
         return (-self.match.copy, self.match.kind != "source", self.in_zip, bool(self.faults), self.origin)
 
 
-def discover(folder: Path, assignment: Assignment, naming: str | None = None) -> Discovery:
-    """Every student's files; ``naming`` overrides the pack's policy ("lenient"/"strict")."""
+def discover(folder: Path, assignment: Assignment, naming: str | None = None, roster=None) -> Discovery:
+    """Every student's files; ``naming`` overrides the pack's policy ("lenient"/"strict").
+
+    ``roster`` (:class:`grader.term.roster.Roster`) ties an LMS download's own user ids to
+    student ids.
+    """
+    from .term import downloads
+
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"submissions folder {folder} does not exist or is not a folder")
@@ -112,6 +125,24 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None) ->
         found.student(sid)
         candidates.setdefault(sid, {}).setdefault(candidate.task, []).append(candidate)
 
+    found.layout = downloads.detect(folder)
+    if found.layout is not None:
+        submissions, problems = downloads.read(folder, found.layout, roster, lambda names: _one_id(names, assignment))
+        found.problems += problems
+        for submission in submissions:
+            _read_submission(submission, assignment, found, add)
+    else:
+        _read_flat(folder, assignment, found, add)
+
+    for sid, tasks in candidates.items():
+        student = found.students[sid]
+        for task in sorted(tasks, key=lambda t: [f.task for f in assignment.files].index(t)):
+            _choose(student, task, tasks[task], policy, assignment)
+    return found
+
+
+def _read_flat(folder: Path, assignment: Assignment, found: Discovery, add) -> None:
+    """A folder of files named by the handout (``task1_<id>.py``, ``<id>_<assignment>.zip``)."""
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         name = path.name
         if JUNK.search(name) or name.startswith("."):
@@ -129,11 +160,41 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None) ->
         data, reason = _read_file(path)
         add(match.student, _Candidate(match.task, name, match, False, data, reason, match.faults))
 
-    for sid, tasks in candidates.items():
-        student = found.students[sid]
-        for task in sorted(tasks, key=lambda t: [f.task for f in assignment.files].index(t)):
-            _choose(student, task, tasks[task], policy, assignment)
-    return found
+
+def _read_submission(submission, assignment: Assignment, found: Discovery, add) -> None:
+    """The files of one LMS submission (:class:`grader.term.downloads.Submission`), all its student's."""
+    sid = submission.student
+    student = found.student(sid)
+    student.problems += submission.notes
+    if submission.submitted_at is not None:
+        if student.submitted_at is None or submission.submitted_at > student.submitted_at:
+            student.submitted_at = submission.submitted_at
+    ignored = []
+    for name, origin, path, copy in submission.files:
+        if JUNK.search(origin):
+            continue
+        if name.lower().endswith(".zip"):
+            _read_zip(path, NameMatch("zip", None, sid, copy), assignment, found, add, origin=origin)
+            continue
+        match = parse(name, assignment, zip_owner=sid)
+        if match is None:
+            ignored.append(origin)
+            continue
+        faults = list(f for f in match.faults if "copy marker" not in f or not copy)
+        if match.student is not None and match.student != sid:
+            faults.append(f"it names student {match.student}, not {sid}")
+        match = NameMatch(match.kind, match.task, sid, max(match.copy, copy), tuple(faults))
+        data, reason = _read_file(path)
+        add(sid, _Candidate(match.task, origin, match, False, data, reason, match.faults))
+    if ignored:
+        shown = ", ".join(ignored[:10]) + (f" and {len(ignored) - 10} more" if len(ignored) > 10 else "")
+        student.problems.append(f"{submission.label}: not graded (not a file of this assignment): {shown}")
+
+
+def _one_id(names: list[str], assignment: Assignment) -> str | None:
+    """The one student id every task-file name in ``names`` carries, or None."""
+    ids = {m.student for m in (parse(n, assignment) for n in names) if m is not None and m.student}
+    return ids.pop() if len(ids) == 1 else None
 
 
 def _choose(student: Student, task: str, options: list[_Candidate], policy: str, assignment: Assignment) -> None:
@@ -193,10 +254,11 @@ def _read_file(path: Path) -> tuple[bytes | None, str | None]:
         return None, f"cannot be read ({exc.strerror or exc})"
 
 
-def _read_zip(path: Path, match: NameMatch, assignment: Assignment, found: Discovery, add) -> None:
+def _read_zip(path: Path, match: NameMatch, assignment: Assignment, found: Discovery, add,
+              origin: str | None = None) -> None:
     sid = match.student
     student = found.student(sid)
-    zip_name = path.name
+    zip_name = origin or path.name
     if match.faults:
         student.problems.append(f"{zip_name}: read as your zip, but the name should be {sid}_{assignment.name}.zip: "
                                 + "; ".join(match.faults))

@@ -68,7 +68,10 @@ def fmt_points(x: float) -> str:
 
 # --- per student --------------------------------------------------------------------------
 
-def gradescope_json(result: StudentResult, grading_key: str, visibility: Visibility | None = None) -> dict:
+def gradescope_json(result: StudentResult, grading_key: str, visibility: Visibility | None = None,
+                    grade=None) -> dict:
+    """``grade`` (:class:`grader.term.grades.Grade`): the total after the TA's overrides and late
+    penalty, which is then the score; the checks' own result stays in ``extra_data``."""
     visibility = visibility or Visibility()
     tests = []
     for name in result.names:
@@ -82,26 +85,40 @@ def gradescope_json(result: StudentResult, grading_key: str, visibility: Visibil
                 detail = "passes the hidden inputs" if part.hidden_passed else part.hidden_message
                 tests.append({"name": f"{name.key}: {part.label} (hidden inputs)", "score": 0, "max_score": 0,
                               "output": detail, "visibility": visibility.hidden_inputs})
-    summary = f"{fmt_points(result.score)} / {fmt_points(result.max_score)} points"
+    score = result.score if grade is None else grade.total
+    summary = f"{fmt_points(score)} / {fmt_points(result.max_score)} points"
+    if grade is not None and grade.notes:
+        summary += "\n" + "\n".join(grade.notes)
     if result.problems:
         summary += "\nAbout your submission:\n" + "\n".join(f"- {p}" for p in result.problems)
+    extra = {"grading_key": grading_key, "sandbox": result.sandbox.get("line", ""), "result": result.to_dict()}
+    if grade is not None:
+        extra["grade"] = {"autograded": grade.autograded, "late_penalty": grade.late_penalty, "total": grade.total,
+                          "overridden": grade.overridden_text(), "no_submission": grade.no_submission,
+                          "submitted_at": grade.submitted.isoformat() if grade.submitted else None}
     return {
-        "score": result.score,
+        "score": score,
         "execution_time": result.seconds,
         "output": summary,
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"grading_key": grading_key, "sandbox": result.sandbox.get("line", ""),
-                       "result": result.to_dict()},
+        "extra_data": extra,
     }
 
 
-def feedback_markdown(result: StudentResult, assignment: Assignment) -> str:
+def feedback_markdown(result: StudentResult, assignment: Assignment, grade=None) -> str:
     out = io.StringIO()
     w = out.write
-    w(f"# {assignment.title}\n\nStudent `{result.student_id}`: **{fmt_points(result.score)} / "
+    total = result.score if grade is None else grade.total
+    w(f"# {assignment.title}\n\nStudent `{result.student_id}`: **{fmt_points(total)} / "
       f"{fmt_points(result.max_score)} points**\n\n")
+    if grade is not None and grade.notes:
+        if total != result.score:
+            w(f"The checks gave {fmt_points(result.score)} points; the course's rules make it {fmt_points(total)}:\n\n")
+        for note in grade.notes:
+            w(f"- {note}\n")
+        w("\n")
     if result.problems:
         w("## About your submission\n\n")
         for problem in result.problems:
@@ -174,11 +191,23 @@ def _status_text(name: NameResult) -> str:
 
 
 def write_student(out_dir: Path, result: StudentResult, assignment: Assignment, grading_key: str,
-                  visibility: Visibility | None = None) -> None:
+                  visibility: Visibility | None = None, grade=None) -> None:
+    """Write a student's feedback.md and results.json; a file whose text would not change is
+    left as it is (a rerun leaves unchanged students' files byte-identical and untouched)."""
     folder = out_dir / result.student_id
-    write_atomic(folder / "feedback.md", feedback_markdown(result, assignment))
+    _write_if_changed(folder / "feedback.md", feedback_markdown(result, assignment, grade))
     # results.json last: its presence (with a matching key) marks the student as done.
-    write_atomic(folder / "results.json", json.dumps(gradescope_json(result, grading_key, visibility), indent=1))
+    _write_if_changed(folder / "results.json", json.dumps(gradescope_json(result, grading_key, visibility, grade),
+                                                          indent=1))
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text)
 
 
 def read_student(out_dir: Path, student_id: str) -> tuple[StudentResult | None, str | None]:
@@ -194,27 +223,48 @@ def read_student(out_dir: Path, student_id: str) -> tuple[StudentResult | None, 
 
 # --- the batch ----------------------------------------------------------------------------
 
-def gradebook_csv(results: Iterable[StudentResult], assignment: Assignment) -> str:
+GRADEBOOK_TAIL = ["autograded", "late_penalty", "total", "overridden", "note"]
+
+
+def gradebook_csv(results: Iterable[StudentResult], assignment: Assignment, grades: dict | None = None) -> str:
+    """One row per student: the points of each graded name (after the TA's overrides), their sum
+    (``autograded``), the late penalty, the ``total`` the student gets, what was overridden,
+    and a note ("no submission"). ``grades``: student id -> :class:`grader.term.grades.Grade`."""
     keys = [n.key for n in assignment.names]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student_id", *keys, "total"])
+    writer.writerow(["student_id", *keys, *GRADEBOOK_TAIL])
     for result in sorted(results, key=lambda r: r.student_id):
-        scores = {n.key: n.score for n in result.names}
-        writer.writerow([result.student_id, *(fmt_points(scores.get(k, 0.0)) for k in keys), fmt_points(result.score)])
+        grade = (grades or {}).get(result.student_id)
+        if grade is None:
+            scores = {n.key: n.score for n in result.names}
+            tail = [fmt_points(result.score), "0", fmt_points(result.score), "", ""]
+        else:
+            scores = grade.names
+            note = "no submission" if grade.no_submission else ""
+            if grade.lateness is not None and grade.lateness.days:
+                note = f"late: {grade.lateness.days} started day(s)"
+            tail = [fmt_points(grade.autograded), fmt_points(grade.late_penalty), fmt_points(grade.total),
+                    grade.overridden_text(), note]
+        writer.writerow([result.student_id, *(fmt_points(scores.get(k, 0.0)) for k in keys), *tail])
     return out.getvalue()
 
 
 def summary_markdown(results: list[StudentResult], assignment: Assignment, folder_problems: list[str],
-                     stats: dict) -> str:
+                     stats: dict, grades: dict | None = None, term_lines: list[str] | None = None,
+                     flags: list[str] | None = None) -> str:
+    """``grades`` (student id -> Grade) make the totals the students get; ``term_lines`` say what
+    the term's settings did (roster, late work, overrides); ``flags`` are overrides to look at again."""
     out = io.StringIO()
     w = out.write
     w(f"# Grading summary: {assignment.title}\n\n")
     w(f"- students: {len(results)}\n")
     if results:
-        totals = [r.score for r in results]
+        totals = [grades[r.student_id].total if grades and r.student_id in grades else r.score for r in results]
         w(f"- total: mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g}, "
           f"min {min(totals):g}, max {max(totals):g} (of {fmt_points(assignment.points)})\n")
+    for line in term_lines or []:
+        w(f"- {line}\n")
     for key, value in stats.items():
         w(f"- {key}: {value}\n")
     for line in sandbox_lines(results):
@@ -245,6 +295,10 @@ def summary_markdown(results: list[StudentResult], assignment: Assignment, folde
             w(f"- `{r.student_id}`: " + "; ".join(r.problems) + "\n")
     else:
         w("None.\n")
+    if flags:
+        w("\n## Overrides to look at again\n\n")
+        for flag in flags:
+            w(f"- {flag}\n")
     errors = [(r.student_id, e) for r in results for e in r.grader_errors]
     if errors:
         w("\n## Grader errors (please report)\n\n")

@@ -49,6 +49,7 @@ class Options:
                                           # "off": none (only to measure what they cost)
     self_test: bool = True                # fork the sandbox probe before grading (self-check skips it)
     settings: dict[str, Any] = field(default_factory=dict)   # for checks' configure(), e.g. {"labels": path}
+    unconfigured: frozenset[str] = frozenset()            # graded keys no student has a file for: not configured
 
 
 def versions() -> dict[str, str]:
@@ -109,7 +110,7 @@ class Runner:
     def __init__(self, assignment: Assignment, options: Options | None = None) -> None:
         self.options = options or Options()
         if not self.options.visible_only:     # self-check never sees a run's settings (hidden labels)
-            assignment = configured(assignment, self.options.settings, self.options.only)
+            assignment = configured(assignment, self.options.settings, self.options.only, self.options.unconfigured)
         self.assignment = assignment
         if kit.solutions_available(assignment):
             self.refs = ReferenceCache()

@@ -195,8 +195,9 @@ def test_grade_command(tmp_path):
     assert "graded 4 student(s)" in run.stdout and "mean" in run.stdout
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["student_id", *KEYS, "predictions.accuracy", "total"]
-    totals = {row[0]: float(row[-1]) for row in rows[1:]}
+    assert rows[0] == ["student_id", *KEYS, "predictions.accuracy", "autograded", "late_penalty", "total", "overridden",
+                       "note"]
+    totals = {row[0]: float(row[rows[0].index("total")]) for row in rows[1:]}
     assert totals == {"1001": 25, "1002": 25, "1003": 0, "1004": 10}
     feedback = (tmp_path / "out" / "1004" / "feedback.md").read_text()
     assert "no file for convmat" in feedback

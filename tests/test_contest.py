@@ -91,10 +91,11 @@ CASES = {
     "unknown": (text(P74 + [(1000 + k, 3) for k in range(5)]), 8,
                 "5 rows with an id that is not a test id (first: id 1000 on line 1002)"),
     "range": (text(GOOD[:740] + [(i, 10) for i, _ in GOOD[740:]]), 8,
-              "260 rows with a label outside 0-9 (first: line 742: '740,10')"),
+              "260 predictions with a label the test set does not have (wrong)"),
+    # Ids and labels are compared as text: "3.0" is not the label "3", "870x" not the id "870".
     "nonint": (text(GOOD[:740]) + b"".join(f"{i},{label}.0\n".encode() for i, label in GOOD[740:870])
                + b"".join(f"{i}x,{label}\n".encode() for i, label in GOOD[870:]), 8,
-               "130 rows whose label is not a whole number (first: line 742: '740,"),
+               "130 predictions with a label the test set does not have (wrong)"),
     "header": (text(GOOD, header="image,digit"), 0, "the first line must be the header id,label; it is 'image,digit'"),
     "noheader": (text(GOOD, header=None), 0, "the header line id,label is missing"),
     "bom": (b"\xef\xbb\xbf" + text(P74), 8, "accuracy 0.7400"),
@@ -160,7 +161,8 @@ def test_each_kind_of_file_earns_exactly_its_points_with_one_reason(klass, sid):
 def test_broken_files_explain_in_one_sentence_and_rows_are_counted_by_kind(klass):
     results = klass["results"]
     nonint = results["nonint"].name(KEY).reason
-    assert "130 rows whose id is not a whole number (first: line 872: '870x," in nonint
+    assert "130 rows with an id that is not a test id (first: id 870x on line 872)" in nonint
+    assert "130 predictions with a label the test set does not have" in nonint
     for sid in ("header", "noheader", "semicolon", "binary", "nul", "empty", "headeronly"):
         reason = results[sid].name(KEY).reason
         assert "accuracy" not in reason and "not counted" not in reason, reason   # its one reason, no score talk
@@ -189,7 +191,7 @@ def test_a_100_mb_file_is_refused_from_its_size_alone(klass):
 
 def test_the_reader_refuses_anything_over_the_limit_without_looking_further():
     started = time.monotonic()
-    parsed = parse(b"id,label\n" + b"1,1\n" * (MAX_BYTES // 4), classes=10)
+    parsed = parse(b"id,label\n" + b"1,1\n" * (MAX_BYTES // 4), None)
     assert parsed["fatal"] and "larger than 2048 KiB" in parsed["fatal"]
     assert time.monotonic() - started < 1
 
@@ -198,31 +200,35 @@ def test_the_largest_file_allowed_is_read_in_bounded_time():
     data = b"id,label\n" + b"7,1\n" * ((MAX_BYTES - 9) // 4)
     assert len(data) <= MAX_BYTES
     started = time.monotonic()
-    parsed = parse(data, classes=10)
+    parsed = parse(data, None)
     assert time.monotonic() - started < 15
     assert parsed["fatal"] is None and len(parsed["ids"]) == 1 and "repeated rows" in parsed["problems"][0]
 
 
+DIGITS = [str(d) for d in range(10)]
+
+
 @pytest.mark.parametrize("data, ids, labels, problems", [
-    (b'"id","label"\n"3","4"\n 5 , 6 \n007,1\n', [3, 5, 7], [4, 6, 1], []),       # CSV quotes, spaces, leading zeros
-    (b"ID,Label\r2,3\r", [2], [3], []),                                                # CR only, header case
-    (b"id,label\n\n1,2\n\n", [1], [2], []),                                            # blank lines
+    (b'"id","label"\n"3","4"\n 5 , 6 \n007,1\n', ["3", "5", "007"], ["4", "6", "1"], []),   # quotes, spaces; exact text
+    (b"ID,Label\r2,3\r", ["2"], ["3"], []),                                              # CR only, header case
+    (b"id,label\n\n1,2\n\n", ["1"], ["2"], []),                                          # blank lines
     (b"id,label\n1,2,3\n2\n", [], [], ["2 rows without exactly two comma-separated values (first: line 2"]),
-    (b"id,label\n-1,2\n1,-2\n", [], [], ["1 row whose id is not a whole number (first: line 2: '-1,2')",
-                                         "1 row with a label outside 0-9 (first: line 3: '1,-2')"]),
-    ("id,label\n1,\u0663\n".encode(), [], [], ["1 row whose label is not a whole number"]),  # an Arabic-Indic digit
+    (b"id,label\n-1,2\n1,-2\n,3\n", ["-1"], ["2"], ["1 row without an id (or one longer than 200 characters) "
+                                                     "(first: line 4", "1 row with a label that is not one of 0, 1, 2"]),
+    ("id,label\n1,\u0663\n".encode(), [], [], ["1 row with a label that is not one of"]),   # an Arabic-Indic digit
+    (b"id,label\ntest_00017.png,cat\n", [], [], ["1 row with a label that is not one of"]),  # not among the classes
 ])
 def test_reader_rules(data, ids, labels, problems):
-    parsed = parse(data, classes=10)
+    parsed = parse(data, DIGITS)
     assert parsed["fatal"] is None
-    assert parsed["ids"].tolist() == ids and parsed["labels"].tolist() == labels
+    assert parsed["ids"] == ids and parsed["labels"] == labels
     assert len(parsed["problems"]) == len(problems)
     for got, expected in zip(parsed["problems"], problems):
         assert got.startswith(expected), got
 
 
 def test_tab_separated_files_are_refused_with_their_reason():
-    assert "separated by tabs" in parse(b"id\tlabel\n1\t2\n", classes=10)["fatal"]
+    assert "separated by tabs" in parse(b"id\tlabel\n1\t2\n", DIGITS)["fatal"]
 
 
 # --- the hidden labels stay in the grader ----------------------------------------------------------------
@@ -230,8 +236,8 @@ def test_tab_separated_files_are_refused_with_their_reason():
 def test_the_labels_never_reach_a_child():
     configured = CHECK.configure({"labels": DEMO_LABELS})
     assert configured.truth is not None and len(configured.truth.ids) == 1000
-    # What is sent to a child is the case's inputs: the number of classes, nothing else.
-    assert [c.inputs for c in configured.cases()] == [{"classes": 10}]
+    # What is sent to a child is the case's inputs: which labels to accept (graded: any), nothing else.
+    assert [c.inputs for c in configured.cases()] == [{"allowed": None}]
     assert "labels" in configured.reference(configured.cases()[0])      # parent side only
 
 
@@ -258,7 +264,7 @@ def test_labels_are_nowhere_students_look():
     # The shipped self-check references hold the ids to predict, not their labels.
     stored = kit.load(PACK)[KEY]
     assert list(stored) == ["file"] and list(stored["file"]) == ["ids"]
-    assert np.array_equal(stored["file"]["ids"], np.arange(1000))
+    assert stored["file"]["ids"] == [str(i) for i in range(1000)]
 
 
 def test_a_bad_labels_file_stops_with_the_reason(tmp_path):
@@ -445,7 +451,7 @@ def test_selfcheck_validates_and_never_reports_an_accuracy(tmp_path):
     perfect, partial = reports["perfect"].text(), reports["partial"].text()
     # A perfect file and one with 26% wrong labels look exactly the same to self-check.
     assert perfect.replace("perfect", "X") == partial.replace("partial", "X")
-    assert "valid: 1000 predictions, one for each test id, labels within 0-9" in perfect
+    assert "valid: 1000 predictions, one for each test id, labels among 0, 1, 2, 3, 4, 5, 6, 7, 8, 9" in perfect
     assert reports["perfect"].valid and reports["perfect"].names[0].metrics == {}
     for report in reports.values():
         assert "accuracy 0." not in report.text() and "points" not in report.text().split("\n", 1)[1]

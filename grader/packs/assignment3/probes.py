@@ -10,12 +10,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
 from ...probing import ProbeError, probe, substituted
 
 MAX_BYTES = 2 * 1024**2               # the limit discovery applies to every submitted file (discovery.py)
-MAX_ID_DIGITS = 18                    # ids fit in an int64
 HEADER = ("id", "label")
 BOM = b"\xef\xbb\xbf"
 
@@ -77,16 +74,22 @@ def _whole(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def parse(data: bytes, classes: int, limit: int = MAX_BYTES) -> dict[str, Any]:
+MAX_FIELD = 200                       # characters of an id or a label
+
+
+def parse(data: bytes, allowed: list[str] | None, limit: int = MAX_BYTES) -> dict[str, Any]:
     """Read a predictions file. Returns plain data (it travels from the child to the parent).
 
+    An id is any non-empty text without a comma (``test_00017.png``, ``17``), a label any
+    non-empty text (``cat``, ``3``); both are compared exactly, spaces and CSV quotes
+    around them aside. ``allowed`` (self-check's: the pack's classes) are the labels a row
+    may have; None takes any.
+
     ``fatal``: why nothing in the file can be used, or None. Otherwise ``ids``, ``labels``
-    and ``lines`` (int64 arrays) hold the usable rows, one per id, and ``problems`` one
-    sentence per kind of row that was not counted. ``rows`` counts the non-blank lines
-    after the header.
+    and ``lines`` hold the usable rows, one per id, and ``problems`` one sentence per kind
+    of row that was not counted. ``rows`` counts the non-blank lines after the header.
     """
-    out: dict[str, Any] = {"fatal": None, "ids": np.zeros(0, np.int64), "labels": np.zeros(0, np.int64),
-                           "lines": np.zeros(0, np.int64), "rows": 0, "problems": []}
+    out: dict[str, Any] = {"fatal": None, "ids": [], "labels": [], "lines": [], "rows": 0, "problems": []}
     if len(data) > limit:
         out["fatal"] = (f"the file is larger than {limit // 1024} KiB, the limit for a predictions file; "
                         "nothing in it was read")
@@ -116,9 +119,9 @@ def parse(data: bytes, classes: int, limit: int = MAX_BYTES) -> dict[str, Any]:
 
     # kind -> [count, first line number, first line's text]
     found: dict[str, list] = {}
-    seen: dict[int, int] = {}                    # id -> line of its first row
-    duplicate: tuple[int, int, int] | None = None
-    ids, labels, where = [], [], []
+    seen: dict[str, int] = {}                    # id -> line of its first row
+    duplicate: tuple[str, int, int] | None = None
+    permitted = set(allowed) if allowed is not None else None
 
     def problem(kind: str, number: int, line: str) -> None:
         entry = found.setdefault(kind, [0, number, line])
@@ -129,41 +132,35 @@ def parse(data: bytes, classes: int, limit: int = MAX_BYTES) -> dict[str, Any]:
         if len(values) != 2:
             problem("fields", number, line)
             continue
-        id_text, label_text = _value(values[0]), _value(values[1])
-        if not _whole(id_text) or len(id_text) > MAX_ID_DIGITS:
+        key, label = _value(values[0]), _value(values[1])
+        if not key or len(key) > MAX_FIELD:
             problem("id", number, line)
             continue
-        negative = label_text.startswith("-")
-        if not _whole(label_text[1:] if negative else label_text):
+        if not label or len(label) > MAX_FIELD:
             problem("label", number, line)
             continue
-        label = int(label_text) if len(label_text) <= MAX_ID_DIGITS else classes
-        if not 0 <= label < classes:
+        if permitted is not None and label not in permitted:
             problem("range", number, line)
             continue
-        key = int(id_text)
         if key in seen:
             problem("duplicate", number, line)
             if duplicate is None:
                 duplicate = (key, seen[key], number)
             continue
         seen[key] = number
-        ids.append(key)
-        labels.append(label)
-        where.append(number)
+        out["ids"].append(key)
+        out["labels"].append(label)
+        out["lines"].append(number)
 
     out["rows"] = len(numbered) - 1
     if out["rows"] == 0:
         out["fatal"] = "there are no predictions after the header line id,label"
         return out
-    out["ids"] = np.asarray(ids, dtype=np.int64)
-    out["labels"] = np.asarray(labels, dtype=np.int64)
-    out["lines"] = np.asarray(where, dtype=np.int64)
     wording = {
         "fields": "without exactly two comma-separated values",
-        "id": "whose id is not a whole number",
-        "label": "whose label is not a whole number",
-        "range": f"with a label outside 0-{classes - 1}",
+        "id": f"without an id (or one longer than {MAX_FIELD} characters)",
+        "label": f"without a label (or one longer than {MAX_FIELD} characters)",
+        "range": "with a label that is not one of " + _labels_text(allowed or []),
     }
     for kind, text in wording.items():
         if kind in found:
@@ -175,6 +172,12 @@ def parse(data: bytes, classes: int, limit: int = MAX_BYTES) -> dict[str, Any]:
         out["problems"].append(f"{_plural(count, 'repeated row')} for an id already given; only the first row "
                                f"of an id counts (first: id {key} on lines {first} and {again})")
     return out
+
+
+def _labels_text(labels: list[str]) -> str:
+    if len(labels) > 12:
+        return ", ".join(labels[:10]) + f" ... ({len(labels)} labels)"
+    return ", ".join(labels)
 
 
 def _header_problem(header: str) -> str:
@@ -192,4 +195,4 @@ def _header_problem(header: str) -> str:
 def predictions(module, inputs):
     if not isinstance(module, bytes):
         raise ProbeError("a predictions file must be handed in as data, not code")
-    return parse(module, int(inputs["classes"]))
+    return parse(module, inputs["allowed"])
