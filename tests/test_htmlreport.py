@@ -35,8 +35,8 @@ def student(sid: str, lost: dict[str, str] | None = None, problems: list[str] | 
 def results() -> list[StudentResult]:
     return [
         student("s1"),
-        student("s2", {"task1.relu": f"task1_s2.py: importing the file failed: raised NameError [task1_s2.py, line 3, "
-                                     f"in <module>: x]", "task2.get_DNN": SCRIPT + " in the output"},
+        student("s2", {"task1.relu": "task1_s2.py: importing the file failed: raised NameError [task1_s2.py, line 3, "
+                                     "in <module>: x]", "task2.get_DNN": SCRIPT + " in the output"},
                 problems=["s2_assignment2.zip: ignored <img src=x onerror=alert(1)>.py (not a file of this assignment)"]),
         student("s3", {"task1.relu": "task1_s3.py: importing the file failed: raised NameError [task1_s3.py, line 9, "
                                      "in <module>: y]", "layers.Conv1D.backward": "self.dW is averaged over the batch"}),

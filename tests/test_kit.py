@@ -1,7 +1,6 @@
 """Self-check works from the shipped references when students do not have solutions/."""
 import dataclasses
 
-import pytest
 
 from grader import kit
 from grader.discovery import Student, SubmittedFile
