@@ -15,7 +15,7 @@ from .discovery import discover
 from .htmlreport import write_report
 from .leaderboard import write_leaderboard
 from .reference import REPO
-from .report import (Visibility, gradebook_csv, read_student, summary_markdown, write_atomic,
+from .report import (Visibility, gradebook_csv, read_student, summary_markdown, write_atomic, write_if_changed,
                      write_student)
 from .results import StudentResult
 from .runner import Options, Runner
@@ -31,6 +31,13 @@ class BatchResult:
     folder_problems: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     term_lines: list[str] = field(default_factory=list)     # what the roster, late work and overrides did
+    grades: dict = field(default_factory=dict)              # student id -> Grade, when the term has settings
+    layout: str | None = None                               # the LMS download the folder was, if any
+
+    @property
+    def totals(self) -> list[float]:
+        """What each student gets: the autograded score, after late penalties and overrides."""
+        return [self.grades[r.student_id].total if r.student_id in self.grades else r.score for r in self.results]
 
 
 def grading_key(assignment: Assignment, options: Options) -> str:
@@ -180,22 +187,23 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
             similar_md, similar_html = for_grade(found, out, assignment, options.jobs)
         except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report
             internal.append(f"similarity report failed: {type(exc).__name__}: {exc}")
-    lines = term_lines(term, found.layout, grades, len(roster_only))
+    lines = term_lines(term, found.layout, grades, roster_only, shard)
     internal += write_class(out, assignment, results, grades, problems, stats, lines, similar_md, similar_html)
-    return BatchResult(results, len(todo), reused, seconds, problems, internal, lines)
+    return BatchResult(results, len(todo), reused, seconds, problems, internal, lines, grades, found.layout)
 
 
 def write_class(out: Path, assignment: Assignment, results: list[StudentResult], grades: dict, problems: list[str],
                 stats: dict, lines: list[str], similar_md: str = "", similar_html: str = "") -> list[str]:
     """The class's files: gradebook.csv, summary.md, the leaderboard, report.html. Returns errors
     (report.html is written last: the rest does not depend on it)."""
-    write_atomic(out / "gradebook.csv", gradebook_csv(results, assignment, grades or None))
+    write_if_changed(out / "gradebook.csv", gradebook_csv(results, assignment, grades or None))
     flags = [flag for grade in grades.values() for flag in grade.flags]
     write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats, grades or None, lines, flags)
                  + similar_md)
     write_leaderboard(out, results, assignment)
     try:
-        write_report(out, results, assignment, problems, similar_html)
+        totals = {sid: grade.total for sid, grade in grades.items()}
+        write_report(out, results, assignment, problems, similar_html, totals or None)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
         import traceback
         return [f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}"]
@@ -212,7 +220,6 @@ def _apply_roster(term: Term, found, problems: list[str]) -> list[str]:
         origins = ", ".join(f.origin for f in found.students[sid].files.values()) or "no usable file"
         problems.append(f"{sid}: not on the roster ({origins}); not graded, no gradebook row")
         del found.students[sid]
-    problems.extend(f"roster {term.roster.path.name}: {line}: skipped" for line in term.roster.skipped)
     return [sid for sid in term.roster.ids() if sid not in found.students]
 
 
@@ -223,26 +230,35 @@ def _unused_settings(assignment: Assignment, settings: dict, found) -> set[str]:
     return {n.key for n in assignment.names if n.check.settings and n.task not in tasks_with_files}
 
 
-def term_lines(term: Term, layout: str | None, grades: dict, without_submission: int) -> list[str]:
-    """What the term's settings did, for summary.md."""
+def term_lines(term: Term, layout: str | None, grades: dict, roster_only: list[str],
+               shard: tuple[int, int] | None = None) -> list[str]:
+    """What the term's settings did, for summary.md and the terminal."""
     lines = []
     if term.roster is not None:
+        share = f"; {len(grades) if grades else '?'} of them in shard {shard[0]}/{shard[1]}" if shard else ""
         lines.append(f"roster: {len(term.roster.entries)} students ({term.roster.path.name}, student id column "
-                     f"{term.roster.id_column!r}); {without_submission} handed in nothing")
+                     f"{term.roster.id_column!r}){share}; {len(roster_only)} handed in nothing")
+        lines += [f"roster {term.roster.path.name}: {line}: skipped" for line in term.roster.skipped]
     if term.late is not None:
-        timed = [g for g in grades.values() if g.lateness is not None]
+        submitted = [g for sid, g in grades.items() if sid not in roster_only]
+        timed = [g for g in submitted if g.lateness is not None]
         late = [g for g in timed if g.lateness.days]
+        grace = f" + {term.late.grace_text} grace" if term.late.grace_text else ""
         if not timed:
             lines.append("late work: no submission times (give --submitted, or grade an LMS download that has "
                          "them): no penalty was applied")
         else:
-            lines.append(f"late work: due {term.late.due.isoformat(timespec='minutes')}; {len(late)} of {len(timed)} "
-                         f"students with a time handed in late, {sum(g.late_penalty for g in late):g} points taken "
-                         f"off in all" + (f"; {len(grades) - len(timed)} without a time (no penalty)"
-                                          if len(timed) < len(grades) else ""))
+            untimed = len(submitted) - len(timed)
+            lines.append(f"late work: due {term.late.due.isoformat(timespec='minutes')}{grace}; {len(late)} of "
+                         f"{len(timed)} students with a time handed in late, {sum(g.late_penalty for g in late):g} "
+                         "points taken off in all"
+                         + (f"; {untimed} who handed in have no time (no penalty)" if untimed else ""))
     applied = sum(len(g.overridden) for g in grades.values())
     if term.overrides:
-        lines.append(f"overrides: {applied} applied")
+        lowered = [sid for sid, g in sorted(grades.items()) if any(o.points < was for o, was in g.overridden)]
+        lines.append(f"overrides: {applied} applied" + (
+            f"; {len(lowered)} lower a grade the grader gave ({', '.join(lowered)}): check that this is meant"
+            if lowered else ""))
     if layout is not None:
         lines.append(f"submissions: a {layout.capitalize()} download")
     return lines

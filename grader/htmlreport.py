@@ -15,12 +15,12 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from . import __version__, charts, leaderboard
 from .assignment import Assignment
-from .report import fmt_points, write_atomic
+from .report import fmt_points, write_if_changed
 from .results import StudentResult, sandbox_lines
 
 TOP_REASONS = 3        # reasons shown per graded name
@@ -75,14 +75,14 @@ def name_stats(results: Sequence[StudentResult], assignment: Assignment) -> list
 
 _ORIGIN = re.compile(r"^\S+?\.(?:py|zip)(?::\S+?\.py)?: ")         # "task1_42.py: " / "42_a2.zip:hw/task1.py: "
 _WHERE = re.compile(r"\s*\[[^\[\]]*?, line \d+[^\[\]]*(?:\]|$)")  # "[task1_42.py, line 9, in relu: ...]"
-_INPUT = re.compile(r"\s*\(input: .*\)(?:; fails \d+ of \d+ inputs)?$")  # "(input: x = [...]); fails 5 of 7 inputs"
+_INPUT = re.compile(r"\s*\(input: .*\)$")    # "(input: x = [...]; 5 of 7 inputs fail)"
 
 
 def shared_reason(reason: str, student_id: str, assignment: Assignment) -> str:
     """A reason with the student-specific parts removed, so equal mistakes count together.
 
     Drops the leading file name, the "[file, line N, in f: code]" location and the
-    trailing "(input: ...); fails N of M inputs" (which input failed first), and writes the
+    trailing "(input: ...; N of M inputs fail ...)" (which input failed first), and writes the
     student's id in file names as <id>. Each student's feedback.md keeps the full reason.
     """
     text = _INPUT.sub("", _WHERE.sub("", _ORIGIN.sub("", reason.strip())))
@@ -127,8 +127,10 @@ table.students th { vertical-align: bottom; } .task { color: #777; font-weight: 
 
 
 def render(results: Sequence[StudentResult], assignment: Assignment, folder_problems: Sequence[str],
-           extra: str = "") -> str:
-    """The page; ``extra`` is ready-made HTML placed after the students' table (e.g. similarity)."""
+           extra: str = "", totals: Mapping[str, float] | None = None) -> str:
+    """The page; ``extra`` is ready-made HTML placed after the students' table (e.g. similarity).
+    ``totals`` (student id -> points) are what students get after late penalties and overrides,
+    when the run had such settings; otherwise a student's total is the autograded score."""
     results = sorted(results, key=lambda r: r.student_id)
     stats = name_stats(results, assignment)
     parts = [
@@ -139,12 +141,12 @@ def render(results: Sequence[StudentResult], assignment: Assignment, folder_prob
         f"<style>{STYLE}</style></head><body>",
         f"<h1>Grading report: {esc(assignment.title)}</h1>",
         _sandbox(results),
-        _overview(results, assignment),
+        _overview(results, assignment, totals),
         leaderboard.html_section(results, assignment),
         _per_name(stats, results),
         _reasons(stats),
         _problems(results, folder_problems),
-        _students(results, assignment),
+        _students(results, assignment, totals),
         extra,
         f'<p class="note">Written by grader {esc(__version__)}. Per-student details: '
         "<code>&lt;id&gt;/feedback.md</code> and <code>&lt;id&gt;/results.json</code> next to this file.</p>",
@@ -160,16 +162,18 @@ def _sandbox(results: Sequence[StudentResult]) -> str:
                      f'id="sandbox">{esc(line)}</p>' for line in lines)
 
 
-def _overview(results: Sequence[StudentResult], assignment: Assignment) -> str:
+def _overview(results: Sequence[StudentResult], assignment: Assignment,
+              final: Mapping[str, float] | None = None) -> str:
     out = ['<h2 id="overview">Class distribution</h2>']
     if not results:
         out.append("<p>No students were graded.</p>")
         return "\n".join(out)
-    totals = [r.score for r in results]
-    full = sum(1 for r in results if r.score >= r.max_score)
-    zero = sum(1 for r in results if r.score == 0)
+    totals = [_total(r, final) for r in results]
+    full = sum(1 for r, total in zip(results, totals) if total >= r.max_score)
+    zero = sum(1 for total in totals if total == 0)
+    what = "total (after late penalties and overrides)" if final else "total"
     out.append(
-        f"<p><strong>{len(results)}</strong> students; total mean <strong>{statistics.mean(totals):.2f}</strong>, "
+        f"<p><strong>{len(results)}</strong> students; {what} mean <strong>{statistics.mean(totals):.2f}</strong>, "
         f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g} "
         f"(of {fmt_points(assignment.points)}); {full} with full marks, {zero} with zero.</p>")
     out.append(_chart(charts.totals_histogram, totals, assignment.points,
@@ -237,10 +241,16 @@ def _problems(results: Sequence[StudentResult], folder_problems: Sequence[str]) 
     return "\n".join(out)
 
 
-def _students(results: Sequence[StudentResult], assignment: Assignment) -> str:
+def _total(result: StudentResult, final: Mapping[str, float] | None) -> float:
+    return final[result.student_id] if final and result.student_id in final else result.score
+
+
+def _students(results: Sequence[StudentResult], assignment: Assignment,
+              final: Mapping[str, float] | None = None) -> str:
     keys = [n.key for n in assignment.names]
+    autograded = "<th>autograded</th>" if final else ""
     out = ['<h2 id="students">Students</h2>',
-           '<div class="scroll"><table class="students"><tr><th>student</th><th>total</th>']
+           f'<div class="scroll"><table class="students"><tr><th>student</th><th>total</th>{autograded}']
     for k in keys:
         task, name = k.split(".", 1)
         out.append(f'<th title="{esc(k)}"><span class=task>{esc(task)}</span><br>{esc(name).replace(".", ".<wbr>")}</th>')
@@ -255,15 +265,16 @@ def _students(results: Sequence[StudentResult], assignment: Assignment) -> str:
                 continue
             kind = "full" if n.score >= n.points else ("zero" if n.score == 0 else "part")
             cells.append(f'<td class="num {kind}" title="{esc(_cut(n.reason, 200))}">{fmt_points(n.score)}</td>')
+        before = f"<td class=num>{fmt_points(r.score)}</td>" if final else ""
         out.append(f"<tr><td>{_feedback_link(r.student_id)}</td>"
-                   f"<td class=num><strong>{fmt_points(r.score)}</strong></td>{''.join(cells)}</tr>")
+                   f"<td class=num><strong>{fmt_points(_total(r, final))}</strong></td>{before}{''.join(cells)}</tr>")
     out.append("</table></div>")
     return "\n".join(out)
 
 
 def write_report(out: Path, results: Sequence[StudentResult], assignment: Assignment,
-                 folder_problems: Sequence[str], extra: str = "") -> Path:
-    """Write ``out/report.html`` (atomically) and return its path."""
+                 folder_problems: Sequence[str], extra: str = "", totals: Mapping[str, float] | None = None) -> Path:
+    """Write ``out/report.html`` (atomically, only when its text changes) and return its path."""
     path = Path(out) / "report.html"
-    write_atomic(path, render(results, assignment, folder_problems, extra))
+    write_if_changed(path, render(results, assignment, folder_problems, extra, totals))
     return path

@@ -328,7 +328,7 @@ def graded_with_canvas_roster(tmp_path_factory):
 
 def test_export_for_canvas_fills_the_gradebook_import_format(graded_with_canvas_roster):
     out, roster = graded_with_canvas_roster
-    rows = list(csv.reader(io.StringIO(export(out, "canvas", "Assignment 3 (4711)", roster))))
+    rows = list(csv.reader(io.StringIO(export(out, "canvas", "Assignment 3 (4711)", roster)[0])))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Assignment 3 (4711)"]
     assert rows[1] == ["    Points Possible", "", "", "", "", "35"]
     assert rows[2] == ["Doe, Jane", "12345", "3180100111", "jdoe", "Section A", "10"]
@@ -337,15 +337,15 @@ def test_export_for_canvas_fills_the_gradebook_import_format(graded_with_canvas_
 
 def test_export_for_brightspace_moodle_blackboard_and_plain_csv(graded_with_canvas_roster):
     out, roster = graded_with_canvas_roster
-    brightspace = export(out, "brightspace", "Assignment 3", roster).splitlines()
+    brightspace = export(out, "brightspace", "Assignment 3", roster)[0].splitlines()
     assert brightspace[0] == "OrgDefinedId,Username,Assignment 3 Points Grade,End-of-Line Indicator"
     assert brightspace[1] == "#3180100111,#jdoe,10,#"
-    moodle = list(csv.reader(io.StringIO(export(out, "moodle", "Assignment 3", roster))))
+    moodle = list(csv.reader(io.StringIO(export(out, "moodle", "Assignment 3", roster)[0])))
     assert moodle[0] == ["ID number", "Email address", "Assignment 3"] and moodle[2] == ["3180100112", "", "5"]
-    blackboard = export(out, "blackboard", "Assignment 3", roster).splitlines()
+    blackboard = export(out, "blackboard", "Assignment 3", roster)[0].splitlines()
     assert blackboard[0] == '"Last Name","First Name","Username","Student ID","Assignment 3 [Total Pts: 35 Score]"'
     assert blackboard[1] == '"Doe","Jane","jdoe","3180100111","10"'
-    assert export(out, "csv", "A3").splitlines()[:2] == ["student_id,A3", "3180100111,10"]
+    assert export(out, "csv", "A3")[0].splitlines()[:2] == ["student_id,A3", "3180100111,10"]
 
 
 def test_export_command_writes_the_file(graded_with_canvas_roster, tmp_path):
@@ -355,6 +355,55 @@ def test_export_command_writes_the_file(graded_with_canvas_roster, tmp_path):
                "--output", str(target))
     assert done.returncode == 0, done.stderr
     assert target.read_text().startswith("Student,ID,SIS User ID")
+
+
+# --- a whole term run, as a TA runs it ------------------------------------------------------------
+
+
+def test_a_term_run_reports_one_total_everywhere_and_exports_with_the_runs_roster(tmp_path):
+    """What a TA trial tripped over: three different class means, report.html showing totals before
+    penalties and overrides, an export without --roster that silently lacked the names, a sandbox line
+    contradicted by a roster-only student, a lowered grade that went by without a word."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(CANVAS_ROSTER)
+    folder = canvas_download(tmp_path)
+    times = tmp_path / "times.csv"            # 111 on time; 112 a day and 16 min after due + 30 min grace
+    times.write_text("student_id,submitted_at\n3180100111,2026-12-01T22:00:00+08:00\n"
+                     "3180100112,2026-12-03T00:45:00+08:00\n")
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("student_id,name,points,comment\n3180100111,total,7,regrade\n")
+    out = tmp_path / "out"
+    common = ["--assignment", "assignment3", "--roster", str(roster), "--due", DUE, "--grace", "30",
+              "--late-penalty", "10", "--submitted", str(times), "--overrides", str(overrides), "--jobs", "2", "--quiet"]
+    done = run("grade", str(folder), "--out", str(out), *common)
+    assert done.returncode == 0, done.stderr[-2000:]
+    book = gradebook(out)
+    totals = {sid: float(row["total"]) for sid, row in book.items()}
+    assert totals == {"3180100111": 7, "3180100112": 8, "3180100113": 0}     # 112: 10 - 20 %, two started days
+    mean = sum(totals.values()) / 3
+    assert f"mean total (after late penalties and overrides) {mean:.2f}/35" in done.stdout
+    assert "lower a grade the grader gave (3180100111)" in done.stdout
+    summary = (out / "summary.md").read_text()
+    assert f"total (after late penalties and overrides): mean {mean:.2f}" in summary
+    assert "not recorded" not in summary                        # the roster-only student ran nowhere
+    problems = summary.split("## Problems found in the folder", 1)[1].split("##", 1)[0]
+    assert "no SIS User ID" not in problems and "no SIS User ID: skipped" in summary
+    report = (out / "report.html").read_text()
+    assert f"mean <strong>{mean:.2f}</strong>" in report
+    assert "<th>autograded</th>" in report and "<td class=num><strong>7</strong></td><td class=num>10</td>" in report
+    feedback = (out / "3180100112" / "feedback.md").read_text()
+    assert "2 started day(s) late (days count from the end of the 30 min grace period)" in feedback
+
+    exported = run("export", str(out), "--format", "canvas", "--column", "A3")
+    assert exported.returncode == 0, exported.stderr
+    assert "the one the run was graded with" in exported.stdout and "(3 students, canvas)" in exported.stdout
+    rows = list(csv.reader(io.StringIO((out / "export-canvas.csv").read_text())))
+    assert rows[2] == ["Doe, Jane", "12345", "3180100111", "jdoe", "Section A", "7"]
+
+    kept = {name: (out / name).stat().st_mtime_ns for name in ("gradebook.csv", "report.html", "run.json")}
+    again = run("grade", str(folder), "--out", str(out), *common, "--only", "3180100111")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {name: (out / name).stat().st_mtime_ns for name in kept} == kept     # nothing in them changed
 
 
 # --- the contest on a TA's own data ----------------------------------------------------------------

@@ -54,8 +54,8 @@ def _points_possible(out: Path) -> float | None:
         return None
 
 
-def export(out: Path, fmt: str, column: str, roster: Roster | None = None) -> str:
-    """The import file's text."""
+def export(out: Path, fmt: str, column: str, roster: Roster | None = None) -> tuple[str, int]:
+    """The import file's text, and how many students it holds."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not column.strip():
@@ -69,7 +69,7 @@ def export(out: Path, fmt: str, column: str, roster: Roster | None = None) -> st
     rows = [(sid, totals.get(sid, "0"), roster.get(sid) if roster is not None else None) for sid in ids]
     writer = {"canvas": _canvas, "moodle": _moodle, "brightspace": _brightspace, "blackboard": _blackboard,
               "csv": _plain}[fmt]
-    return writer(rows, column, possible)
+    return writer(rows, column, possible), len(rows)
 
 
 def _field(entry: RosterEntry | None, *names: str) -> str:

@@ -83,13 +83,17 @@ class Lateness:
         if not self.late:
             return f"handed in {_show(self.submitted)}, before {due}"
         late_by = _duration(self.submitted - self.due)
+        grace = _duration(self.grace) if self.grace else ""
         if self.days == 0:
-            return f"handed in {_show(self.submitted)}, {late_by} after {due}: within the grace period, no penalty"
+            return (f"handed in {_show(self.submitted)}, {late_by} after {due}: within the {grace} grace period, "
+                    "no penalty")
+        counted = f" (days count from the end of the {grace} grace period)" if grace else ""
         if self.fraction >= 1.0 and max_days is not None and self.days > max_days:
-            return (f"handed in {_show(self.submitted)}, {late_by} after {due}: more than {max_days} day(s) late, "
-                    "which earns 0 points")
-        return (f"handed in {_show(self.submitted)}, {late_by} after {due}: {self.days} started day(s) late, "
-                f"{percent:g} % of the {earned:g} points earned per day: -{self.penalty(earned):g} points")
+            return (f"handed in {_show(self.submitted)}, {late_by} after {due}: more than {max_days} day(s) "
+                    f"late{counted}, which earns 0 points")
+        return (f"handed in {_show(self.submitted)}, {late_by} after {due}: {self.days} started day(s) "
+                f"late{counted}, {percent:g} % of the {earned:g} points earned per day: "
+                f"-{self.penalty(earned):g} points")
 
 
 @dataclass
@@ -100,6 +104,11 @@ class LatePolicy:
     max_days: int | None = None
     extensions: dict[str, dt.datetime] = field(default_factory=dict)
     times: dict[str, dt.datetime] = field(default_factory=dict)      # from --submitted
+
+    @property
+    def grace_text(self) -> str:
+        """The grace period in words ("30 min"), "" without one."""
+        return _duration(self.grace) if self.grace else ""
 
     def __post_init__(self) -> None:
         if self.grace < dt.timedelta(0):

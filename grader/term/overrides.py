@@ -62,7 +62,10 @@ def read_overrides(path: Path, points: dict[str, float]) -> dict[str, list[Overr
         if not sid:
             raise OverrideError(f"{where}: no student_id")
         if name != TOTAL and name not in points:
-            raise OverrideError(f"{where}: {name!r} is neither a graded name of this assignment nor 'total'")
+            close = [key for key in points if key.endswith("." + name) or key.split(".")[-1] == name]
+            hint = f" (did you mean {' or '.join(close)}?)" if close else \
+                f"; the graded names are {', '.join(points)}"
+            raise OverrideError(f"{where}: {name!r} is neither a graded name of this assignment nor 'total'{hint}")
         try:
             value = float(row.get("points", ""))
         except ValueError:

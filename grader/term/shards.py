@@ -42,8 +42,8 @@ def in_shard(student_id: str, shard: tuple[int, int]) -> bool:
 
 def write_run(out: Path, description: dict) -> None:
     """What a run's grades depend on, for merging its shards (see :func:`merge`)."""
-    from ..report import write_atomic
-    write_atomic(Path(out) / RUN_FILE, json.dumps(description, indent=1, sort_keys=True) + "\n")
+    from ..report import write_if_changed
+    write_if_changed(Path(out) / RUN_FILE, json.dumps(description, indent=1, sort_keys=True) + "\n")
 
 
 def read_run(out: Path) -> dict:
@@ -99,7 +99,7 @@ def merge_outputs(shards: list[Path], out: Path) -> tuple[int, int]:
     run, students = merge(shards, out)
     assignment = load_pack(run["assignment"])
     term = TermOptions.from_description(run.get("term", {})).build(assignment, out)
-    results, grades, without = [], {}, 0
+    results, grades, without = [], {}, []
     for sid in students:
         result, _ = read_student(Path(out), sid)
         if result is None:
@@ -108,7 +108,8 @@ def merge_outputs(shards: list[Path], out: Path) -> tuple[int, int]:
         extra = json.loads((Path(out) / sid / "results.json").read_text(encoding="utf-8"))["extra_data"]
         stored = extra.get("grade") or {}
         submitted = dt.datetime.fromisoformat(stored["submitted_at"]) if stored.get("submitted_at") else None
-        without += bool(stored.get("no_submission"))
+        if stored.get("no_submission"):
+            without.append(sid)
         if not term.empty:
             grades[sid] = term.grade(result, submitted, no_submission=bool(stored.get("no_submission")))
     if term.seen is not None:
@@ -116,7 +117,7 @@ def merge_outputs(shards: list[Path], out: Path) -> tuple[int, int]:
     problems = list(dict.fromkeys(p for shard in shards for p in read_run(shard).get("problems", [])))
     stats = {"merged from": f"{len(shards)} shards ({', '.join(str(s) for s in shards)})"}
     errors = write_class(Path(out), assignment, results, grades, problems, stats,
-                         term_lines(term, None, grades, without))
+                         term_lines(term, run.get("layout"), grades, without))
     if errors:
         raise ShardError(errors[0].splitlines()[0])
     write_run(out, {**run, "shard": [1, 1], "problems": problems})
