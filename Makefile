@@ -21,7 +21,7 @@ endif
 # pip prints a warning per package about this machine's local index; keep real errors visible.
 QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install test grade templates notebooks data demo bench gradescope student-kit new-pack similarity bench-similarity clean help
+.PHONY: install test grade templates notebooks data demo bench gradescope student-kit kit-matrix new-pack similarity bench-similarity clean help
 
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
@@ -36,7 +36,8 @@ help:
 	@echo "make bench        run the benchmarks and update BENCHMARKS.md (AGAINST=REF: side by side with git REF)"
 	@echo "make bench-similarity  time the similarity report on a generated class (SIM_STUDENTS=300)"
 	@echo "make gradescope   build dist/autograder.zip for ASSIGNMENT (assignment3 also needs LABELS=path; CUTOFFS=\"LOW HIGH\")"
-	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check; no solutions"
+	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check; no solutions (HAND_IN=\"where to upload\")"
+	@echo "make kit-matrix   self-check from the kit on Python 3.10-3.13 with the oldest and newest torch/NumPy it accepts (downloads GBs)"
 
 # Byte-compiled once here: where PYTHONDONTWRITEBYTECODE is set (this CI, many containers) no
 # import writes it, and every process would compile the grader again (0.25 s of a server's start).
@@ -110,4 +111,7 @@ clean:
 # The zip students get: templates, notebooks and self-check for one pack; no solutions,
 # no tests, no hidden seed or labels (grader/student_kit.py).
 student-kit: install
-	$(PY) -m grader.student_kit --assignment $(ASSIGNMENT) --out dist/student-kit-$(ASSIGNMENT).zip
+	$(PY) -m grader.student_kit --assignment $(ASSIGNMENT) --out dist/student-kit-$(ASSIGNMENT).zip $(if $(HAND_IN),--hand-in "$(HAND_IN)")
+
+kit-matrix: install
+	$(PY) tests/kit_matrix.py

@@ -102,6 +102,11 @@ class Check:
     parts: Mapping[str, float] = {}
     settings: frozenset[str] = frozenset()   # run settings this check reads in configure()
     stand_ins: Mapping[str, str] = {}
+    # Parts that self-check cannot judge without giving the answer away (a numeric answer's
+    # value): their visible cases check only the form, and self-check counts their points as
+    # "checked only when graded" instead of passing them. Every other part has a visible
+    # case that a typical wrong implementation fails (tests/test_visible_predicts.py).
+    graded_only: frozenset[str] = frozenset()
     # The most one case's result may hold; a larger result is refused in the child, with
     # a one-line reason, so the grader never receives (or holds) more than its check can use.
     output_limit: int = 16 * MiB
@@ -253,9 +258,12 @@ class Assignment:
     templates_dir: str
     id_pattern: str = r"[A-Za-z0-9]+"
     seed: int = 2026
-    notes: Mapping[str, str] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)   # task -> a paragraph for students (the kit's page)
     naming: str = "lenient"           # "strict": only exact file names are graded (a run may override)
     interface: str = "compatible"     # "strict": any change to a parameter list costs the name (ditto)
+    # Where students upload their files, in the course's words (e.g. "Canvas, Assignments >
+    # Assignment 2"): the student kit's README, the notebooks and `check` repeat it.
+    hand_in: str = ""
 
     @property
     def points(self) -> float:

@@ -3,7 +3,7 @@
     grade FOLDER --out DIR [--jobs N] [--timeout S]   grade a folder of submissions (or an LMS download)
     export OUT --format F --column NAME                 the grades of OUT in an LMS's import format
     merge OUT_1 ... OUT_N --out DIR                     one run's outputs from shards graded apart
-    check FILE [--name KEY]                             self-check one file (visible checks)
+    check PATH [--all] [--name KEY]                     self-check a file, a zip or a folder (visible checks)
     templates [--check]                                 regenerate templates/ from solutions/
     new-pack NAME [--task TASK]                         scaffold a minimal working pack
     similarity FOLDER --out DIR [--past DIR] [--top N]  similarity (copy-detection) report, computed locally
@@ -15,8 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from .packs import DEFAULT, PACKS, load_pack
-from .report import VISIBILITIES
+from .packs import DEFAULT, PACKS, kit_settings, load_pack
 
 MAX_JOBS = 64
 MAX_TIMEOUT = 3600.0          # seconds per graded name
@@ -51,10 +50,37 @@ def _physical_memory_mib() -> int:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assignment", default=DEFAULT, choices=PACKS, help="assignment pack (default %(default)s)")
+    one = len(PACKS) == 1          # a student kit holds its own pack only
+    parser.add_argument("--assignment", default=DEFAULT, choices=PACKS,
+                        help=argparse.SUPPRESS if one else "assignment pack (default %(default)s)")
+
+
+def _add_check(commands, kit: dict | None = None) -> None:
+    """The check command; ``kit`` (a student kit's settings) gives its examples from the kit's own pack.
+    (Nothing here loads a pack: that imports torch, and the forkserver should start first.)"""
+    kit = kit or {}
+    check = commands.add_parser("check", help="self-check a file, a zip or a folder with the visible checks; "
+                                "exit 1 when one fails")
+    check.add_argument("file", type=Path, metavar="PATH",
+                       help=f"a task file (e.g. {kit.get('example_file', 'task1_3180100111.py')}), the zip you "
+                            f"will hand in (<id>_{DEFAULT}.zip), or with --all a folder")
+    check.add_argument("--all", action="store_true", help="PATH is a folder: check every task file in it")
+    check.add_argument("--name", help=f"one graded name, e.g. {kit.get('example_name', 'task1.relu')} (default: "
+                       "all names of the file)")
+    check.add_argument("--task", help="which task the file is (default: from its name)")
+    _add_common(check)
 
 
 def main(argv: list[str] | None = None) -> int:
+    kit = kit_settings()
+    if kit:           # a student kit: check is its only command
+        parser = _Parser(prog="python -m grader", description=f"Self-check for {kit.get('title', DEFAULT)}: the "
+                         "grader's visible checks on your files, before you hand them in.")
+        commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+        _add_check(commands, kit)
+        return _run(parser.parse_args(argv))
+    from .report import VISIBILITIES
+
     parser = _Parser(prog="python -m grader", description="Autograder for the deep-learning course.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -125,11 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     merge.add_argument("shards", type=Path, nargs="+", help="the output folders of the shards")
     merge.add_argument("--out", type=Path, required=True, help="where the merged results go")
 
-    check = commands.add_parser("check", help="self-check a file with the visible checks")
-    check.add_argument("file", type=Path, help="e.g. templates/task1_template.py")
-    check.add_argument("--name", help="one graded name, e.g. task1.relu (default: all names of the file)")
-    check.add_argument("--task", help="which task the file is (default: from its name)")
-    _add_common(check)
+    _add_check(commands)
 
     templates = commands.add_parser("templates", help="regenerate templates/ and the self-check references from solutions/")
     templates.add_argument("--check", action="store_true", help="only report stale templates (exit 1 if any)")
@@ -144,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(similarity)
     _add_common(similarity)
 
-    args = parser.parse_args(argv)
+    return _run(parser.parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "new-pack":
         from .scaffold import main as scaffold
         return scaffold(args.name, args.task)
@@ -167,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "templates":
         from . import kit
         from .templates import generate
+        if not kit.solutions_available(assignment):
+            print(f"error: templates are written from the reference solutions, and {assignment.solutions_dir} "
+                  "is not here", file=sys.stderr)
+            return 2
         stale = generate(assignment, check_only=args.check)
         if kit.refresh(assignment, check_only=args.check):
             stale.append(kit.kit_path(assignment))
@@ -212,15 +241,17 @@ def _grade(args: argparse.Namespace, assignment) -> int:
                                  term=term, students=only, shard=shard)
         write_run(args.out, {"assignment": assignment.name, "term": term_options.describe(),
                              "shard": list(shard or (1, 1)), "naming": args.naming, "interface": args.interface,
-                             "timeout": args.timeout, "memory": args.memory, "problems": batch.folder_problems})
+                             "timeout": args.timeout, "memory": args.memory, "problems": batch.folder_problems,
+                             "layout": batch.layout})
     except (ValueError, FileNotFoundError, NotADirectoryError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    totals = [r.score for r in batch.results]
+    totals = batch.totals
     mean = sum(totals) / len(totals) if totals else 0.0
     per = f", {batch.seconds / batch.graded:.2f} s per student" if batch.graded else ""
+    what = "mean total (after late penalties and overrides)" if batch.grades else "mean"
     print(f"graded {batch.graded} student(s), reused {batch.reused}, in {batch.seconds:.1f} s{per}; "
-          f"mean {mean:.2f}/{assignment.points:g}; "
+          f"{what} {mean:.2f}/{assignment.points:g}; "
           f"{len(batch.folder_problems)} folder problem(s); results in {args.out}/ "
           f"(gradebook.csv, summary.md, <id>/feedback.md)")
     for line in batch.term_lines:
@@ -239,17 +270,33 @@ def _grade(args: argparse.Namespace, assignment) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .term.export import ExportError, export
     from .term.roster import RosterError, read_roster
+    from .term.shards import ShardError, read_run
 
     try:
-        roster = read_roster(args.roster, args.roster_id) if args.roster else None
-        text = export(args.out, args.format, args.column, roster)
+        roster_path, roster_id = args.roster, args.roster_id
+        if roster_path is None:           # the roster the run was graded with, when it had one
+            try:
+                term = read_run(args.out).get("term", {})
+            except ShardError:
+                term = {}
+            if term.get("roster"):
+                roster_path, roster_id = Path(term["roster"]), roster_id or term.get("roster_id")
+                if not roster_path.is_file():
+                    raise ExportError(f"the run was graded with the roster {roster_path}, which is gone: give "
+                                      "--roster FILE")
+                print(f"roster: {roster_path} (the one the run was graded with)")
+        if roster_path is None and args.format in ("canvas", "blackboard"):
+            print(f"warning: no roster, so the {args.format} file has no names (and Canvas no user ids); give "
+                  "--roster with the LMS's own gradebook export", file=sys.stderr)
+        roster = read_roster(roster_path, roster_id) if roster_path else None
+        text, rows = export(args.out, args.format, args.column, roster)
     except (ExportError, RosterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     target = args.output or args.out / f"export-{args.format}.csv"
     from .report import write_atomic
     write_atomic(target, text)
-    print(f"wrote {target} ({len(text.splitlines()) - 1} rows, {args.format})")
+    print(f"wrote {target} ({rows} students, {args.format})")
     return 0
 
 
@@ -267,12 +314,13 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace, assignment) -> int:
     """Self-check one file; a user mistake is one line on stderr, never a traceback."""
-    from .selfcheck import SelfCheckError, check_file
+    from .selfcheck import SelfCheckError, check_path
 
     try:
-        report = check_file(args.file, assignment=assignment.name, name=args.name, task=args.task)
+        report = check_path(args.file, assignment=assignment.name, task=args.task, name=args.name,
+                            all_tasks=args.all)
     except SelfCheckError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.text())
-    return 0
+    return report.exit_code

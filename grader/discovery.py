@@ -110,7 +110,10 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None, ro
     ``roster`` (:class:`grader.term.roster.Roster`) ties an LMS download's own user ids to
     student ids.
     """
-    from .term import downloads
+    try:
+        from .term import downloads
+    except ImportError:        # the student kit: no LMS downloads to read, only the student's own files
+        downloads = None
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -125,7 +128,7 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None, ro
         found.student(sid)
         candidates.setdefault(sid, {}).setdefault(candidate.task, []).append(candidate)
 
-    found.layout = downloads.detect(folder)
+    found.layout = downloads.detect(folder) if downloads is not None else None
     if found.layout is not None:
         submissions, problems = downloads.read(folder, found.layout, roster, lambda names: _one_id(names, assignment))
         found.problems += problems

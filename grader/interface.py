@@ -23,12 +23,14 @@ class FileReport:
     import_problems: list[str] = field(default_factory=list)
     name_problems: dict[str, str] = field(default_factory=dict)  # graded key -> reason
     notes: list[str] = field(default_factory=list)   # accepted differences, one line each, no repeats
+    allowed: str = ""                                # what the file may import, in words
 
     def problem_for(self, name: GradedName) -> str | None:
         if self.fatal:
             return self.fatal
         if self.import_problems:
-            return "disallowed import: " + "; ".join(self.import_problems)
+            rule = f" (this file may import only {self.allowed})" if self.allowed else ""
+            return f"disallowed import{rule}: " + "; ".join(self.import_problems)
         return self.name_problems.get(name.key)
 
 
@@ -42,8 +44,18 @@ def decode_source(raw: bytes) -> tuple[str | None, str | None]:
         return None, f"the file is not valid UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); save it as UTF-8"
 
 
+def allowed_imports(task: TaskFile) -> str:
+    """What ``task`` may import, in words: "numpy and the Python standard library"."""
+    packages = sorted(task.allowed_packages)
+    if task.allow_stdlib:
+        packages.append("the Python standard library")
+    if not packages:
+        return "nothing"
+    return packages[0] if len(packages) == 1 else ", ".join(packages[:-1]) + " and " + packages[-1]
+
+
 def inspect_file(raw: bytes, task: TaskFile, interface: str = "compatible") -> FileReport:
-    report = FileReport()
+    report = FileReport(allowed=allowed_imports(task))
     text, problem = decode_source(raw)
     if text is None:
         report.fatal = problem

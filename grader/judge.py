@@ -104,7 +104,7 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
     if blocked is not None:
         status = "missing" if "not defined" in blocked or "no file" in blocked else "interface"
         return NameResult(graded.key, graded.points, 0.0, status, blocked,
-                          [PartResult(label, pts, 0.0, blocked) for label, pts in parts.items()])
+                          [PartResult(label, pts, 0.0, blocked, visible_passed=False) for label, pts in parts.items()])
 
     failures: dict[str, list[tuple[Case, str]]] = {label: [] for label in parts}
     counts: dict[str, list[int]] = {label: [0, 0] for label in parts}      # visible, hidden
@@ -159,7 +159,8 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
                 counts[label][index] += 1
 
     part_results = [_part_result(label, pts, failures[label], counts[label], ran[label], shares[label],
-                                 notes.get(label)) for label, pts in parts.items()]
+                                 notes.get(label), label in graded.check.graded_only)
+                    for label, pts in parts.items()]
     score = round(sum(p.earned for p in part_results), 6)
     if score >= graded.points:
         status, reason = "passed", ""
@@ -177,11 +178,19 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
                         output=_join_output(outputs), seconds=round(seconds, 4), metrics=metrics)
 
 
-def _part_result(label: str, points: float, failures: list[tuple[Case, str]],
-                 counts: list[int], ran: list[int], share: float = 0.0, note: str | None = None) -> PartResult:
+def _part_result(label: str, points: float, failures: list[tuple[Case, str]], counts: list[int], ran: list[int],
+                 share: float = 0.0, note: str | None = None, graded_only: bool = False) -> PartResult:
     visible_passed = None if ran[0] == 0 else counts[0] == 0
     hidden_passed = None if ran[1] == 0 else counts[1] == 0
     total = ran[0] + ran[1]
+    if graded_only and ran[1] == 0:
+        # Self-check: the visible inputs judged only the form. A pass there says nothing of
+        # the value, so it earns nothing here and the part is left out of self-check's total.
+        if not failures:
+            return PartResult(label, points, 0.0, note or "checked only when graded", None, None,
+                              only_when_graded=True)
+        return PartResult(label, points, 0.0, _failure_line(failures[0], len(failures), total), False, None,
+                          only_when_graded=True)
     if total == 0:
         return PartResult(label, points, 0.0, "no input exercised this part", visible_passed, hidden_passed)
     if not failures:
@@ -196,8 +205,8 @@ def _part_result(label: str, points: float, failures: list[tuple[Case, str]],
 
 def _failure_line(first: tuple[Case, str], failed: int, total: int) -> str:
     case, reason = first
-    count = f"; fails {failed} of {total} inputs" if failed > 1 else ""
-    return f"{reason} (input: {case.label}){count}"
+    count = f"; {failed} of {total} inputs fail" if failed > 1 else ""
+    return f"{reason} (input: {case.label}{count})"
 
 
 def _join_output(outputs: list[str], limit: int = 4096) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .assignment import Assignment
-from .results import NameResult, StudentResult, sandbox_lines
+from .results import NameResult, StudentResult, first_lines, sandbox_lines
 
 MARK = {True: "PASS", False: "FAIL"}
 
@@ -161,22 +161,6 @@ def _part_lines(name: NameResult) -> list[str]:
     return lines
 
 
-PRINTED_LINES = 12          # lines of a student's own prints shown per graded name
-
-
-def first_lines(text: str, lines: int = PRINTED_LINES, limit: int = 2000) -> str:
-    """The first few lines (and at most ``limit`` characters) of what student code printed, with a count of the rest."""
-    kept = text.splitlines()
-    shown = "\n".join(kept[:lines])
-    cut_lines = max(0, len(kept) - lines)
-    if len(shown) > limit:
-        shown = shown[:limit]
-    if cut_lines or len(shown) < len("\n".join(kept[:lines])):
-        rest = f"{cut_lines} more line{'s' if cut_lines != 1 else ''}" if cut_lines else "the rest of the line"
-        shown += f"\n[... {rest} not shown; {len(text) - len(shown)} more characters]"
-    return shown
-
-
 def _status_text(name: NameResult) -> str:
     if name.status == "passed":
         return "passed"
@@ -195,13 +179,14 @@ def write_student(out_dir: Path, result: StudentResult, assignment: Assignment, 
     """Write a student's feedback.md and results.json; a file whose text would not change is
     left as it is (a rerun leaves unchanged students' files byte-identical and untouched)."""
     folder = out_dir / result.student_id
-    _write_if_changed(folder / "feedback.md", feedback_markdown(result, assignment, grade))
+    write_if_changed(folder / "feedback.md", feedback_markdown(result, assignment, grade))
     # results.json last: its presence (with a matching key) marks the student as done.
-    _write_if_changed(folder / "results.json", json.dumps(gradescope_json(result, grading_key, visibility, grade),
+    write_if_changed(folder / "results.json", json.dumps(gradescope_json(result, grading_key, visibility, grade),
                                                           indent=1))
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def write_if_changed(path: Path, text: str) -> None:
+    """Write ``text`` unless the file already holds it (so an unchanged file keeps its time)."""
     try:
         if path.read_text(encoding="utf-8") == text:
             return
@@ -261,7 +246,8 @@ def summary_markdown(results: list[StudentResult], assignment: Assignment, folde
     w(f"- students: {len(results)}\n")
     if results:
         totals = [grades[r.student_id].total if grades and r.student_id in grades else r.score for r in results]
-        w(f"- total: mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g}, "
+        what = "total (after late penalties and overrides)" if grades else "total"
+        w(f"- {what}: mean {statistics.mean(totals):.2f}, median {statistics.median(totals):g}, "
           f"min {min(totals):g}, max {max(totals):g} (of {fmt_points(assignment.points)})\n")
     for line in term_lines or []:
         w(f"- {line}\n")
@@ -278,7 +264,8 @@ def summary_markdown(results: list[StudentResult], assignment: Assignment, folde
         full = sum(1 for n in rows if n.score >= n.points)
         zero = sum(1 for n in rows if n.score == 0)
         reasons = [n.reason for n in rows if n.reason]
-        common = max(set(reasons), key=reasons.count) if reasons else ""
+        # The most frequent reason; a tie goes to the first in text order, so reruns agree.
+        common = min(set(reasons), key=lambda r: (-reasons.count(r), r)) if reasons else ""
         common = (common[:90] + "...") if len(common) > 90 else common
         w(f"| `{graded.key}` | {fmt_points(graded.points)} | {mean:.2f} | {full} | {zero} | "
           f"{common.replace('|', '/')} |\n")

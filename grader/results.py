@@ -14,6 +14,7 @@ class PartResult:
     visible_passed: bool | None = None  # verdict on the visible inputs alone (None: none ran)
     hidden_passed: bool | None = None   # verdict on the hidden inputs alone
     hidden_message: str = ""          # why the hidden inputs failed, if they did
+    only_when_graded: bool = False    # self-check could not judge it (Check.graded_only); not in its total
 
     @property
     def passed(self) -> bool:
@@ -79,7 +80,24 @@ def sandbox_lines(results: list[StudentResult]) -> list[str]:
 
     Usually one line; more when a resumed run mixes results graded on different machines.
     """
-    lines = {r.sandbox.get("line", "") for r in results if r.sandbox}
-    if any(not r.sandbox for r in results):
+    ran = [r for r in results if r.files]      # a roster student who handed in nothing ran nowhere
+    lines = {r.sandbox.get("line", "") for r in ran if r.sandbox}
+    if any(not r.sandbox for r in ran):
         lines.add("sandbox: not recorded (graded by an older grader)")
     return sorted(line for line in lines if line)
+
+
+PRINTED_LINES = 12          # lines of a student's own prints shown per graded name
+
+
+def first_lines(text: str, lines: int = PRINTED_LINES, limit: int = 2000) -> str:
+    """The first few lines (and at most ``limit`` characters) of what student code printed, with a count of the rest."""
+    kept = text.splitlines()
+    shown = "\n".join(kept[:lines])
+    cut_lines = max(0, len(kept) - lines)
+    if len(shown) > limit:
+        shown = shown[:limit]
+    if cut_lines or len(shown) < len("\n".join(kept[:lines])):
+        rest = f"{cut_lines} more line{'s' if cut_lines != 1 else ''}" if cut_lines else "the rest of the line"
+        shown += f"\n[... {rest} not shown; {len(text) - len(shown)} more characters]"
+    return shown

@@ -14,7 +14,7 @@ grow, laid out like the real packs (see ``grader/packs/AUTHORING.md``):
     templates/TASK_template.py        generated from it (markers stripped)
     grader/packs/NAME/visible_references.bin   generated: self-check's stored references
 
-and NAME is added to ``PACKS`` in ``grader/packs/__init__.py``. Nothing is overwritten:
+and NAME is added to ``ALL_PACKS`` in ``grader/packs/__init__.py``. Nothing is overwritten:
 the command stops if any of these already exists.
 """
 from __future__ import annotations
@@ -202,15 +202,15 @@ def targets(name: str, task: str, repo: Path) -> list[Path]:
 
 
 def register(name: str, repo: Path) -> None:
-    """Add ``name`` to the PACKS tuple of grader/packs/__init__.py."""
+    """Add ``name`` to the ALL_PACKS tuple of grader/packs/__init__.py."""
     path = repo / PACKS_FILE
     text = path.read_text(encoding="utf-8")
-    match = re.search(r"^PACKS = \(([^)]*)\)", text, re.M)
+    match = re.search(r"^ALL_PACKS = \(([^)]*)\)", text, re.M)
     if match is None:
-        raise RuntimeError(f"cannot find the PACKS tuple in {path}; add {name!r} to it by hand")
+        raise RuntimeError(f"cannot find the ALL_PACKS tuple in {path}; add {name!r} to it by hand")
     names = [n.strip() for n in match.group(1).split(",") if n.strip()]
     names.append(repr(name).replace("'", '"'))
-    path.write_text(text[:match.start()] + f"PACKS = ({', '.join(names)})" + text[match.end():], encoding="utf-8")
+    path.write_text(text[:match.start()] + f"ALL_PACKS = ({', '.join(names)})" + text[match.end():], encoding="utf-8")
 
 
 def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path]:

@@ -19,63 +19,15 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from nbframe import SETUP, TOTAL_LINE, assemble, text as _text, write  # noqa: E402
+from nbframe import TOTAL_LINE, notebook as frame, write  # noqa: E402,F401
 
 
-# --- the frame shared by every notebook -------------------------------------------------
-
-INTRO = """\
-This notebook runs the grader's **visible checks** on your file, one graded name at a
-time, and lets you try your code on small experiments. Your code runs in a separate
-process with the grader's time and memory limits, so a crash or an endless loop cannot
-take the notebook down. Passing here is necessary, not sufficient: the grader also tries
-hidden inputs.
-
-How to use it:
-
-1. Run the setup cell below. It checks `templates/{template}` unless you tell it otherwise
-   (edit the `STUDENT_FILE` line, or set the environment variable `STUDENT_FILE` before
-   starting Jupyter; a relative path starts at the repository root).
-2. Work on your file in an editor, save it, and re-run the cells of the function you
-   changed. Every check and every experiment reads the file again, so there is no need
-   to restart the kernel.
-3. Finish with the last cell: it checks the whole file and prints your total.
-"""
-
-FINAL_MD = """\
-## Everything at once
-
-The self-check of every graded name of your file, and the total of the visible checks.
-Before you submit, make sure the file you hand in is the one checked here and that it is
-renamed as the submission rules say (for example `{task}_<studentID>.py`).
-"""
-
-FINAL = '''\
-result = check_all("{task}", STUDENT_FILE)
-display(result)
-print(f"{total} {{result.score:g}}/{{result.max_score:g}} points")
-'''
+ASSIGNMENT = "assignment2"
 
 
 def notebook(task: str, title: str, intro: str,
              sections: list[tuple[str, str | None, str | None]]) -> nbformat.NotebookNode:
-    """One notebook. ``sections`` are (explanation, graded key, experiment code); a section
-    without a key has no self-check cell, one without an experiment no experiment cell."""
-    template = f"{task}_template.py"
-    cells: list[tuple[str, str]] = [
-        ("markdown", f"# {title}\n\n" + _text(intro) + "\n\n" + INTRO.format(template=template)),
-        ("code", SETUP.format(template=template, task=task, assignment="assignment2")),
-    ]
-    for explanation, key, experiment in sections:
-        cells.append(("markdown", _text(explanation)))
-        if key:
-            cells.append(("code", f'check("{key}", STUDENT_FILE)'))
-        if experiment:
-            cells.append(("code", _text(experiment)))
-    cells.append(("markdown", FINAL_MD.format(task=task)))
-    cells.append(("code", FINAL.format(task=task, total=TOTAL_LINE)))
-
-    return assemble(task, cells)
+    return frame(task, title, intro, sections, ASSIGNMENT)
 
 
 # --- task1 -------------------------------------------------------------------------------

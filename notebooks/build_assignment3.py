@@ -26,66 +26,14 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from nbframe import SETUP, TOTAL_LINE, assemble, text as _text, write  # noqa: E402
+from nbframe import TOTAL_LINE, assemble, notebook as frame, text as _text, write  # noqa: E402,F401
 
 ASSIGNMENT = "assignment3"
 
 
-INTRO = """\
-This notebook runs the grader's **visible checks** on your file and lets you try your
-code on small examples. Your code runs in a separate process with the grader's time and
-memory limits, so a crash or an endless loop cannot take the notebook down.
-
-{hidden}
-
-How to use it:
-
-1. Run the setup cell below. It checks `{template}` unless you say
-   otherwise: edit the `STUDENT_FILE` line, or set the environment variable
-   `STUDENT_FILE` before starting Jupyter (a relative path starts at the repository root).
-2. Edit your file in an editor, save it, and re-run the cells you care about. Each check
-   and each experiment reads the file again; there is no need to restart the kernel.
-3. The last cell checks the whole file and prints your total.
-"""
-
-FINAL_MD = """\
-## Everything at once
-
-The self-check of every graded name of your file, and the total of the visible checks.
-Hand in the file checked here, renamed `{task}_<studentID>.py` (or inside
-`<studentID>_assignment3.zip`, at the zip's top level).
-"""
-
-FINAL = '''\
-result = check_all("{task}", STUDENT_FILE, assignment="{assignment}")
-display(result)
-print(f"{total} {{result.score:g}}/{{result.max_score:g}} points")
-'''
-
-
-def check_call(key: str) -> str:
-    return f'check("{key}", STUDENT_FILE, assignment="{ASSIGNMENT}")'
-
-
 def notebook(task: str, title: str, intro: str, hidden_note: str,
              sections: list[tuple[str | None, str | None, str | None]]) -> nbformat.NotebookNode:
-    """One notebook; ``sections`` are (explanation, graded key, experiment code), each one optional."""
-    template = f"{task}_template.py"
-    cells: list[tuple[str, str]] = [
-        ("markdown", f"# {title}\n\n" + _text(intro) + "\n\n" + INTRO.format(template=template, hidden=hidden_note)),
-        ("code", SETUP.format(template=template, task=task, assignment="assignment3")),
-    ]
-    for explanation, key, experiment in sections:
-        if explanation:
-            cells.append(("markdown", _text(explanation)))
-        if key:
-            cells.append(("code", check_call(key)))
-        if experiment:
-            cells.append(("code", _text(experiment)))
-    cells.append(("markdown", FINAL_MD.format(task=task)))
-    cells.append(("code", FINAL.format(task=task, assignment=ASSIGNMENT, total=TOTAL_LINE)))
-
-    return assemble(task, cells)
+    return frame(task, title, intro, sections, ASSIGNMENT, hidden=hidden_note)
 
 
 # --- answers -----------------------------------------------------------------------------
@@ -93,10 +41,13 @@ def notebook(task: str, title: str, intro: str, hidden_note: str,
 ANSWERS = notebook("answers", "Assignment 3 self-check: the momentum questions", """
     Two questions, two numbers: `Q1` and `Q2` in `answers_template.py`. Each asks for the
     weight `w(167)` of a one-weight model trained with momentum, truncated to three
-    decimals. The checks below tell you whether your number is right and, when it is not,
-    whether it matches a common slip (one update too few or too many, the wrong sign,
-    momentum left out, ...).
-""", hidden_note="The answers have no hidden checks: what passes here passes when graded.", sections=[
+    decimals. The checks below tell you whether each answer is a number the grader can
+    read. When your file is graded, its value is compared with the true one and, when it is
+    wrong, with the common slips (one update too few or too many, the wrong sign, momentum
+    left out, ...), and your feedback names the slip.
+""", hidden_note=("Self-check tells you whether `Q1` and `Q2` are numbers; whether they are the right "
+                  "numbers is checked only when your file is graded, so that the kit holds no answer. "
+                  "The experiments below let you compute them yourself."), sections=[
     ("""
     ## The update rule, and what "truncate" means
 
@@ -243,7 +194,7 @@ def find_repo(start=None):
         if (folder / "grader").is_dir() and (folder / "templates").is_dir():
             return folder
     raise FileNotFoundError(f"no folder with grader/ and templates/ at or above {here}: "
-                            "open this notebook from inside the course repository")
+                            "open this notebook from inside the course folder (your kit or the repository)")
 
 
 REPO = find_repo()

@@ -21,62 +21,14 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from nbframe import SETUP, TOTAL_LINE, assemble, text as _text, write  # noqa: E402
+from nbframe import TOTAL_LINE, notebook as frame, text as _text, write  # noqa: E402,F401
 
 ASSIGNMENT = "assignment4"
 
-INTRO = """\
-This notebook runs the grader's **visible checks** on your file and lets you try your
-code on small experiments. Your code runs in a separate process with the grader's time
-and memory limits, so a crash or an endless loop cannot take the notebook down. Passing
-here is necessary, not sufficient: the grader also tries hidden inputs.
-
-How to use it:
-
-1. Run the setup cell below. It checks `templates/{template}` unless you say otherwise:
-   edit the `STUDENT_FILE` line, or set the environment variable `STUDENT_FILE` before
-   starting Jupyter (a relative path starts at the repository root).
-2. Edit your file in an editor, save it, and re-run the cells you care about. Each check
-   and each experiment reads the file again; there is no need to restart the kernel.
-3. The last cell checks the whole file and prints your total.
-"""
-
-FINAL_MD = """\
-## Everything at once
-
-The self-check of every graded name of your file, and the total of the visible checks.
-Hand in the file checked here, renamed `{task}_<studentID>.py` (or inside
-`<studentID>_assignment4.zip`, at the zip's top level).
-"""
-
-FINAL = '''\
-result = check_all("{task}", STUDENT_FILE, assignment="{assignment}")
-display(result)
-print(f"{total} {{result.score:g}}/{{result.max_score:g}} points")
-'''
-
-
 def notebook(task: str, title: str, intro: str,
              sections: list[tuple[str | None, str | None, str | None]]) -> nbformat.NotebookNode:
-    """One notebook; ``sections`` are (explanation, graded key, experiment code), each one optional."""
-    template = f"{task}_template.py"
-    cells: list[tuple[str, str]] = [
-        ("markdown", f"# {title}\n\n" + _text(intro) + "\n\n" + INTRO.format(template=template)),
-        ("code", SETUP.format(template=template, task=task, assignment="assignment4")),
-    ]
-    for explanation, key, experiment in sections:
-        if explanation:
-            cells.append(("markdown", _text(explanation)))
-        if key:
-            cells.append(("code", f'check("{key}", STUDENT_FILE, assignment="{ASSIGNMENT}")'))
-        if experiment:
-            cells.append(("code", _text(experiment)))
-    cells.append(("markdown", FINAL_MD.format(task=task)))
-    cells.append(("code", FINAL.format(task=task, assignment=ASSIGNMENT, total=TOTAL_LINE)))
-    return assemble(task, cells)
+    return frame(task, title, intro, sections, ASSIGNMENT)
 
-
-# --- cnn ------------------------------------------------------------------------------------
 
 CNN = notebook("cnn", "Assignment 4 self-check: the arithmetic of convolutional networks", """
     Six small functions on plain Python integers: output sizes, padding, receptive

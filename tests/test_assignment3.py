@@ -33,6 +33,7 @@ from grader.runner import Options, Runner
 from grader.templates import generate, make_template
 
 from fixtures.assignment3 import RIGHT, WRONG
+from fixtures.classes import graded_class
 from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,10 +130,7 @@ ALL = WRONG + RIGHT
 @pytest.fixture(scope="module")
 def graded():
     """Fixtures, solutions and templates graded in one batch, as a class of students."""
-    students = [student(f.id, {f.task: f.source().encode()}) for f in ALL]
-    students.append(student("solution", {t: file_of("solutions", t) for t in TASKS}))
-    students.append(student("template", {t: file_of("templates", t) for t in TASKS}))
-    return grade(students, Options(jobs=2, only=tuple(KEYS)))     # the code files; no labels needed
+    return graded_class(PACK.name)
 
 
 def test_solutions_earn_full_marks_and_templates_zero(graded):
@@ -226,8 +224,11 @@ def test_visible_checks_run_without_the_solutions(tmp_path):
                 student("blank", {t: file_of("templates", t) for t in TASKS})]
     results = {}
     Runner(without, Options(jobs=2, visible_only=True)).grade(students, lambda r: results.__setitem__(r.student_id, r))
-    assert results["right"].score == 25
+    # The answers' values are judged only when graded: without them, 15 of the 25 points.
+    assert results["right"].score == 15
     assert results["blank"].score == 0
+    answers = [p for key in ("answers.Q1", "answers.Q2") for p in results["right"].name(key).parts]
+    assert all(p.only_when_graded and p.visible_passed is None and p.earned == 0 for p in answers)
 
 
 def test_selfcheck_agrees_with_the_grader_on_visible_inputs(graded):
@@ -243,7 +244,10 @@ def test_selfcheck_agrees_with_the_grader_on_visible_inputs(graded):
                 continue
             for theirs, ours in zip(full.parts, own.parts):
                 assert theirs.visible_passed is not None, f"{graded_name.key} / {theirs.label}: no visible input"
-                assert ours.passed == theirs.visible_passed, (fixture.id, graded_name.key, theirs.label)
+                if ours.only_when_graded:       # the form alone is judged, and scored nothing here
+                    assert ours.earned == 0 and (ours.visible_passed is not False) == theirs.visible_passed
+                else:
+                    assert ours.passed == theirs.visible_passed, (fixture.id, graded_name.key, theirs.label)
             if fixture.task == "convmat":
                 visible_failures += own.status != "passed"
     # not vacuous: most wrong convmat fixtures fail on visible inputs already (an answer's visible
@@ -359,7 +363,10 @@ def _texts(nb) -> list[str]:
 def test_notebook_gives_the_solution_full_marks(notebook_runs, task):
     texts = _texts(notebook_runs[task, "solutions"])
     assert not any("ERROR" in t or "Traceback" in t for t in texts), texts
-    assert f"{TOTAL_LINE} {FULL[task]}/{FULL[task]} points" in texts[-1]
+    if task == "answers":      # nothing self-check can score: the values are checked when graded
+        assert f"{TOTAL_LINE} nothing here is scored before grading" in texts[-1]
+    else:
+        assert f"{TOTAL_LINE} {FULL[task]}/{FULL[task]} points" in texts[-1]
     assert not any("first, then run this cell again" in t for t in texts)
 
 
@@ -367,7 +374,7 @@ def test_notebook_gives_the_solution_full_marks(notebook_runs, task):
 def test_notebook_gives_the_template_zero_without_tracebacks(notebook_runs, task):
     texts = _texts(notebook_runs[task, "templates"])
     assert not any("ERROR" in t or "Traceback" in t for t in texts), texts
-    assert f"{TOTAL_LINE} 0/{FULL[task]} points" in texts[-1]
+    assert f"{TOTAL_LINE} {'nothing here is scored' if task == 'answers' else f'0/{FULL[task]} points'}" in texts[-1]
     expected = "still None" if task == "answers" else "not implemented yet"
     checks = [t for t in texts if t.startswith("Self-check of") or "<table" in t]
     assert checks and all(expected in t for t in checks)
@@ -383,8 +390,14 @@ def test_self_check_holds_no_true_answer_and_checks_only_the_form(tmp_path):
     wrong = tmp_path / "answers_42.py"
     wrong.write_text("Q1 = 1.999\nQ2 = -7.554\n")
     report = selfcheck.check_all("answers", wrong, assignment="assignment3")
-    assert report.score == 10
+    assert (report.score, report.max_score) == (0, 0) and report.all_passed
+    assert [n.key for n in report.graded_only] == ["answers.Q1", "answers.Q2"]
     assert any("checked only when graded" in p.message for p in report.names[0].parts)
+    assert "checked only when graded" in report.text() and "passed" not in report.text()
+    text_answer = tmp_path / "answers_43.py"
+    text_answer.write_text("Q1 = '2.000'\nQ2 = -7.554\n")
+    form = selfcheck.check_all("answers", text_answer, assignment="assignment3")
+    assert not form.all_passed and "remove the quotes" in form.text()
     graded = grade([student("w", {"answers": wrong.read_bytes()})], Options(jobs=1, only=("answers.Q1", "answers.Q2")))
     assert (graded["w"].name("answers.Q1").score, graded["w"].name("answers.Q2").score) == (0, 5)
 

@@ -37,6 +37,7 @@ from grader.runner import Options, Runner
 from grader.templates import generate
 
 from fixtures.assignment4 import RIGHT, WRONG
+from fixtures.classes import graded_class
 from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,10 +128,7 @@ ALL = WRONG + RIGHT
 @pytest.fixture(scope="module")
 def graded():
     """Fixtures, solutions and templates graded in one batch, as a class of students."""
-    students = [student(f.id, {f.task: f.source().encode()}) for f in ALL]
-    students.append(student("solution", {t: file_of("solutions", t) for t in TASKS}))
-    students.append(student("template", {t: file_of("templates", t) for t in TASKS}))
-    return grade(students, Options(jobs=2))
+    return graded_class(PACK.name)
 
 
 def test_solutions_earn_full_marks_and_templates_zero(graded):
@@ -300,3 +298,28 @@ def test_notebooks_show_the_plots_the_handouts_ask_for(notebook_runs):
     vgg_text = "\n".join(_texts(notebook_runs["vgg", "solutions"][0]))
     for curve in ("train_loss", "train_acc", "test_loss", "test_acc"):
         assert curve in vgg_text
+
+
+def test_dropout_masks_come_from_torch_rand_and_torch_is_restored_afterwards():
+    """The VGG dropout part is judged with portable masks (torch's bernoulli stream changed
+    between the versions the kit accepts); outside the block torch's dropout is untouched."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from grader.probing.nets import portable_dropout
+
+    x = torch.ones(3, 40)
+    torch.manual_seed(5)
+    expected = (torch.rand(3, 40) >= 0.25).float() / 0.75
+    for call in (lambda: nn.Dropout(0.25).train()(x.clone()), lambda: F.dropout(x.clone(), 0.25),
+                 lambda: nn.Dropout(0.25, inplace=True).train()(x.clone()), lambda: torch.dropout(x.clone(), 0.25, True)):
+        with portable_dropout():
+            torch.manual_seed(5)
+            assert torch.equal(call(), expected)
+    with portable_dropout():
+        assert torch.equal(F.dropout(x, 0.25, training=False), x)
+    torch.manual_seed(5)
+    native = F.dropout(x, 0.25)
+    torch.manual_seed(5)
+    assert torch.equal(native, F.dropout(x, 0.25)) and not torch.equal(native, expected)

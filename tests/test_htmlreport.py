@@ -71,7 +71,7 @@ def test_equal_mistakes_are_counted_together_and_linked(page, results):
 
 def test_shared_reason_removes_only_student_specific_parts():
     reason = ("no file for task4: expected task4_42.py, on its own or inside 42_assignment2.zip "
-              "(input: x = [1, 2]); fails 3 of 5 inputs")
+              "(input: x = [1, 2]; 3 of 5 inputs fail)")
     assert shared_reason(reason, "42", PACK) == \
         "no file for task4: expected task4_<id>.py, on its own or inside <id>_assignment2.zip"
     assert shared_reason("values differ at line 42", "42", PACK) == "values differ at line 42"

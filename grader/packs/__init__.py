@@ -13,13 +13,28 @@ This module and each pack's ``__init__.py`` import nothing: a child imports a pa
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..assignment import Assignment
 
-PACKS = ("assignment2", "assignment3", "assignment4")
-DEFAULT = "assignment2"
+# Every pack of the course (`python -m grader new-pack` adds to it) and those present here:
+# all of them in the course repository, one in a student kit.
+ALL_PACKS = ("assignment2", "assignment3", "assignment4")
+PACKS = tuple(name for name in ALL_PACKS if (Path(__file__).parent / name / "pack.py").is_file())
+DEFAULT = "assignment2" if "assignment2" in PACKS else PACKS[0]
+
+
+def kit_settings() -> dict:
+    """A student kit's settings (``grader/student_kit.json``: its pack, where to hand in, examples
+    for messages); empty in the course repository."""
+    import json
+
+    try:
+        return json.loads((Path(__file__).parent.parent / "student_kit.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def load_pack(name: str = DEFAULT) -> "Assignment":

@@ -73,7 +73,8 @@ class AuditPolicy:
             if real.startswith(self.protected) and not real.startswith(self.scratch):
                 self._deny(f"opening {path}")
             if writing and not (real.startswith(self.scratch) or real == os.devnull):
-                self._deny(f"writing to {path} (only the scratch folder is writable)")
+                self._deny(f"writing to {path}: graded code may write only in its working folder, a temporary "
+                           "folder deleted afterwards (use a relative path such as 'out.npy')")
         elif event.startswith(self.ALWAYS_DENIED):
             self._deny(f"starting or changing processes ({event})")
         elif event == "os.kill" and args[0] != self.pid or event == "os.killpg":

@@ -19,10 +19,14 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from .native import IS_LINUX
+
 try:  # Linux only; elsewhere this layer is simply missing
     import landlockpy
     from landlockpy import AccessFS, AccessNet, Ruleset
 except Exception:  # noqa: BLE001 - ImportError, or an OSError from a missing libc
+    landlockpy = None
+if not IS_LINUX:          # also where another platform is simulated (native.PLATFORM)
     landlockpy = None
 
 # Files libraries read at run time; harmless to show (no student data, no secrets).

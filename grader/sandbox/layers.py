@@ -9,7 +9,6 @@ results.json.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 KERNEL_LAYERS = ("files", "network", "disk", "syscalls", "signals")
@@ -17,6 +16,11 @@ WORDS = {"files": "filesystem", "network": "network", "disk": "disk space", "sys
          "signals": "signals"}
 MODES = ("best", "require", "off")
 OFF = "turned off with --sandbox off"
+
+
+def _platform() -> str:
+    from .native import PLATFORM
+    return PLATFORM
 
 
 class SandboxError(RuntimeError):
@@ -29,7 +33,7 @@ class LayerReport:
 
     on: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
-    platform: str = sys.platform
+    platform: str = field(default_factory=lambda: _platform())
     seconds: float = 0.0          # how long putting the layers up took in the child
 
     @property
@@ -39,8 +43,8 @@ class LayerReport:
     def line(self) -> str:
         """One line for the top of a run, summary.md and the feedback."""
         if not self.on and self.platform != "linux" and not self.platform.startswith("linux"):
-            return (f"sandbox: none of the kernel layers exist on this platform ({self.platform}); student code "
-                    "runs in a plain child process with a timeout. This is not the grading sandbox.")
+            return (f"sandbox: none of the kernel layers exist on this platform ({self.platform}); the code runs "
+                    "in a plain child process with a time limit. This is not the grading sandbox.")
         on = ", ".join(f"{WORDS[k]} ({self.on[k]})" for k in KERNEL_LAYERS if k in self.on)
         if self.complete:
             return f"sandbox: all layers on: {on}"

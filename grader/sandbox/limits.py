@@ -11,12 +11,14 @@ import os
 import signal
 from dataclasses import dataclass
 
+from .native import PLATFORM, PR_SET_PDEATHSIG, prctl
+
 try:
     import resource
 except ImportError:        # Windows
     resource = None
-
-from .native import PR_SET_PDEATHSIG, prctl
+if PLATFORM == "win32":    # simulated (see native.PLATFORM)
+    resource = None
 
 
 @dataclass

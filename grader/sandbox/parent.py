@@ -47,7 +47,9 @@ def start_method() -> str:
 
     ``GRADER_START_METHOD=spawn`` forces the slow path, so it can be tested on Linux.
     """
-    wanted = os.environ.get("GRADER_START_METHOD", "forkserver")
+    from .native import PLATFORM
+
+    wanted = os.environ.get("GRADER_START_METHOD", "spawn" if PLATFORM == "win32" else "forkserver")
     return wanted if wanted in multiprocessing.get_all_start_methods() else "spawn"
 
 

@@ -60,6 +60,8 @@ class Relu(Check):
         out = [case("relu", 0, True, both, {"x": np.array([-1.0, -0.5, 0.0, 0.5, 1.0])}, "x = [-1, -0.5, 0, 0.5, 1]")]
         r = rng("task1.relu", True)
         out.append(case("relu", 1, True, both, {"x": r.standard_normal((3, 4))}, "x of shape (3, 4), float64"))
+        out.append(case("relu", 2, True, both, {"x": r.standard_normal((2, 3)).astype(np.float32)},
+                        "x of shape (2, 3), float32"))
         r = rng("task1.relu", False)
         hidden = [r.standard_normal((5, 7)).astype(np.float32), r.standard_normal((2, 3, 4)),
                   1e6 * r.standard_normal(9), np.zeros((2, 2)), r.standard_normal((1,)).astype(np.float32)]
@@ -96,6 +98,10 @@ class Prelu(Check):
         r = rng("task1.prelu", True)
         out.append(case("prelu", 1, True, (array,), {"x": r.standard_normal((3, 4)), "a": np.array([0.1, 0.2, 0.3, 0.4])},
                         "x of shape (3, 4), a = [0.1, 0.2, 0.3, 0.4]"))
+        out.append(case("prelu", 2, True, (scalar,), {"x": r.standard_normal(6), "a": 1.5},
+                        "x of shape (6,), a = 1.5 (a slope above 1)"))
+        out.append(case("prelu", 3, True, (array,), {"x": r.standard_normal((2, 3)), "a": np.array([0.5, 1.5, 3.0])},
+                        "x of shape (2, 3), a = [0.5, 1.5, 3] (slopes above 1)"))
         r = rng("task1.prelu", False)
         hidden = [
             (scalar, r.standard_normal((5, 6)).astype(np.float32), 0.25),
@@ -171,13 +177,13 @@ class DNNBackward(Check):
                 y = r.integers(0, c, n).astype(np.int64 if visible else np.int32)
                 out.append(case("bwd", i, visible, tuple(self.parts), {"X": X, "y": y, "params": params},
                                 f"N={n}, D={d}, H={h}, C={c}"))
-            if not visible:
-                n, d, h, c = 8, 5, 6, 4
-                X = r.standard_normal((n, d))
-                params = make_params(r, d, h, c, scale=2000.0)
-                y = r.integers(0, c, n)
-                out.append(case("bwd", len(shapes), False, tuple(self.parts), {"X": X, "y": y, "params": params},
-                                "logits in the thousands (numerical stability)"))
+            # Logits in the thousands: exp() overflows unless the softmax subtracts the row maximum.
+            n, d, h, c = (8, 5, 6, 4) if not visible else (4, 3, 5, 3)
+            X = r.standard_normal((n, d))
+            params = make_params(r, d, h, c, scale=2000.0)
+            y = r.integers(0, c, n)
+            out.append(case("bwd", len(shapes), visible, tuple(self.parts), {"X": X, "y": y, "params": params},
+                            "logits in the thousands (numerical stability)"))
         return out
 
 

@@ -53,6 +53,7 @@ class Answer(Check):
         self.name, self.asked, self.decimals = name, asked, decimals
         self.part = f"w({asked}) to {decimals} decimals"
         self.parts = {self.part: points}
+        self.graded_only = frozenset({self.part})     # self-check holds no true answer to compare with
         self.modes = (TRUNCATED, ROUNDED) if accept_rounded else (TRUNCATED,)
 
     def cases(self):

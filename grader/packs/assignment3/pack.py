@@ -37,4 +37,10 @@ ASSIGNMENT = Assignment(
                                            public_seed=2026), 20),
         ), allowed_packages=frozenset(), kind="data", suffix=".csv"),
     ),
+    notes={"predictions": (
+        "The contest: train any classifier on the shipped digits and label the 1,000 contest digits "
+        "(`grader.data.contest_digits()` gives their ids and images); `notebooks/contest_run.ipynb` trains a "
+        "baseline and writes a valid file. The file holds an `id,label` header and one `id,label` row per digit, "
+        "at most 2 MiB. Points: 10 x (accuracy - 0.5) / (0.8 - 0.5), between 0 and 10 (the course may choose "
+        "other cutoffs than 50 % and 80 %).")},
 )

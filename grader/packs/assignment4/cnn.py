@@ -189,6 +189,7 @@ class ConvParams(IntCheck):
         (False, NO_BIAS, (512, 512, 3), {"bias": False}),
         (False, NO_BIAS, (7, 5, 1), {"bias": False}),
         (False, PAIR, (8, 4, (3, 2)), {"bias": True}),
+        (True, PAIR, (3, 2, (1, 5)), {}),
     ]
 
     def expected(self, in_channels, out_channels, kernel, bias=True):

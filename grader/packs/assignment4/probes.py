@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...probing import ProbeError, outcome, probe, substituted, warm
-from ...probing.nets import build_chain, built_without_init, canonical_forward, count_parameters
+from ...probing.nets import build_chain, built_without_init, canonical_forward, count_parameters, portable_dropout
 from ...probing.training import RecordingBatches, TrainingLog, loaders, watch
 
 ASCII = 128
@@ -117,10 +117,12 @@ def run_vgg(source: Any, inputs: dict, reference: bool = False) -> dict:
 
     Both runs start from a seeded random generator, so dropout left on in eval mode shows
     as the reference's training-mode output for the eval seed (which the reference adds).
+    Dropout draws portable masks (:func:`portable_dropout`), so the stored visible outputs
+    hold on every torch version the student kit accepts.
     """
     net = build_for_values(source, inputs["kwargs"])
     x = torch.from_numpy(inputs["x"])
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), portable_dropout():
         torch.manual_seed(inputs["seed"])
         traced = canonical_forward(net, x, train_mode=False, fill=quick_fill)     # the weights stay
         out = {"leaves": traced["leaves"], "error": traced["error"], "parameters": traced["parameters"],

@@ -55,6 +55,7 @@ class GetVgg11(Check):
         (False, {"in_channels": 3, "num_classes": 7, "fc_width": 24}, 1),
         (False, {"in_channels": 3, "num_classes": 100}, None),
         (False, {"in_channels": 1, "num_classes": 2}, None),
+        (True, {"in_channels": 2, "num_classes": 5, "fc_width": 16}, 1),
     ]
 
     def cases(self):
