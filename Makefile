@@ -21,11 +21,14 @@ endif
 # pip prints a warning per package about this machine's local index; keep real errors visible.
 QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: install test grade templates notebooks data demo bench gradescope student-kit kit-matrix new-pack similarity bench-similarity clean help
+.PHONY: install test test-fast lint docs grade templates notebooks data demo bench gradescope student-kit kit-matrix new-pack similarity bench-similarity clean help
 
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
-	@echo "make test         run the test suite (installs first)"
+	@echo "make test         the linters, the layer contracts, the docs build and the whole test suite (installs first)"
+	@echo "make test-fast    the edit loop: the discrimination tests of the checks (under 90 s)"
+	@echo "make lint         ruff (lint and format), mypy and the import-linter contracts"
+	@echo "make docs         build the docs site (mkdocs, strict) into build/site"
 	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...; SIMILARITY=1 adds the similarity report)"
 	@echo "make similarity   similarity (copy-detection) report of SUBMISSIONS into OUT (PAST=dir of an earlier term, TOP=25)"
 	@echo "make templates    regenerate templates/ and the self-check references of ASSIGNMENT=$(ASSIGNMENT)"
@@ -47,12 +50,29 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | $(QUIET_PIP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e . 2>&1 | $(QUIET_PIP)
-	$(PY) -c "import torch, torchvision, numpy, nbformat, nbconvert, grader; print('installed: torch', torch.__version__, '| numpy', numpy.__version__)"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | $(QUIET_PIP)
+	$(PY) -c "import torch, torchvision, numpy, nbformat, nbconvert, xdist, grader; print('installed: torch', torch.__version__, '| numpy', numpy.__version__)"
 	@touch $(STAMP)
 
-test: install
-	$(PY) -m pytest -q
+# Two workers (these machines have 2 cores); each test module stays on one worker, so the
+# class a module grades once is graded once.
+TEST_WORKERS ?= 2
+test: install lint docs
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# The checks' discrimination tests: wrong implementations fail, right ones in other styles pass.
+test-fast: install
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m fast
+
+lint: install
+	$(VENV)/bin/ruff check grader
+	$(VENV)/bin/ruff format --check grader
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+# --strict: a broken link or anchor fails the build. NO_MKDOCS_2_WARNING quiets a banner.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet -d build/site
 
 grade: install
 	$(PY) -m grader grade $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) --assignment $(ASSIGNMENT) \

@@ -26,7 +26,7 @@ def _exit_now(code: int) -> None:
 
 try:
     _code = main()
-except SystemExit as _stop:       # argparse and friends: their usual codes and messages
+except SystemExit as _stop:  # argparse and friends: their usual codes and messages
     _code = _stop.code if isinstance(_stop.code, int) else (0 if _stop.code is None else 1)
     if _stop.code is not None and not isinstance(_stop.code, int):
         print(_stop.code, file=sys.stderr)

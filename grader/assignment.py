@@ -5,14 +5,16 @@ which names in each file are graded, their points and signatures, which imports 
 allowed, and for every graded name a :class:`Check` that knows how to exercise it.
 Nothing else in the grader knows about a particular assignment.
 """
+
 from __future__ import annotations
 
 import ast
 import dataclasses
 import os
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any
 
 from .sandbox.imports import FORBIDDEN_STDLIB, STDLIB, ImportRule  # noqa: F401 - re-exported
 
@@ -100,7 +102,7 @@ class Check:
     """
 
     parts: Mapping[str, float] = {}
-    settings: frozenset[str] = frozenset()   # run settings this check reads in configure()
+    settings: frozenset[str] = frozenset()  # run settings this check reads in configure()
     stand_ins: Mapping[str, str] = {}
     # Parts that self-check cannot judge without giving the answer away (a numeric answer's
     # value): their visible cases check only the form, and self-check counts their points as
@@ -111,7 +113,7 @@ class Check:
     # a one-line reason, so the grader never receives (or holds) more than its check can use.
     output_limit: int = 16 * MiB
 
-    def configure(self, settings: Mapping[str, Any]) -> "Check":
+    def configure(self, settings: Mapping[str, Any]) -> Check:
         """This check as one grading run needs it, e.g. with a hidden labels file the TA gives.
 
         Called in the grader's process only, never in a child. The default is the check
@@ -226,13 +228,13 @@ class TaskFile:
     """
 
     task: str
-    template: str                     # file name in templates/, e.g. task1_template.py
-    solution: str                     # file name in solutions/, e.g. task1.py ("" for data files)
+    template: str  # file name in templates/, e.g. task1_template.py
+    solution: str  # file name in solutions/, e.g. task1.py ("" for data files)
     names: tuple[GradedName, ...]
     allowed_packages: frozenset[str]  # third-party top-level packages, e.g. {"numpy"}
     allow_stdlib: bool = True
     import_timeout: float = 20.0
-    kind: str = "code"                # "code" or "data"
+    kind: str = "code"  # "code" or "data"
     suffix: str = ".py"
 
     @property
@@ -258,9 +260,9 @@ class Assignment:
     templates_dir: str
     id_pattern: str = r"[A-Za-z0-9]+"
     seed: int = 2026
-    notes: Mapping[str, str] = field(default_factory=dict)   # task -> a paragraph for students (the kit's page)
-    naming: str = "lenient"           # "strict": only exact file names are graded (a run may override)
-    interface: str = "compatible"     # "strict": any change to a parameter list costs the name (ditto)
+    notes: Mapping[str, str] = field(default_factory=dict)  # task -> a paragraph for students (the kit's page)
+    naming: str = "lenient"  # "strict": only exact file names are graded (a run may override)
+    interface: str = "compatible"  # "strict": any change to a parameter list costs the name (ditto)
     # Where students upload their files, in the course's words (e.g. "Canvas, Assignments >
     # Assignment 2"): the student kit's README, the notebooks and `check` repeat it.
     hand_in: str = ""
@@ -298,8 +300,9 @@ class Assignment:
         return re.compile(rf"^{re.escape(task.task)}_(?P<id>{self.id_pattern}){re.escape(task.suffix)}$")
 
 
-def configured(assignment: Assignment, settings: Mapping[str, Any],
-               keys: Sequence[str] | None = None, skip: Collection[str] = ()) -> Assignment:
+def configured(
+    assignment: Assignment, settings: Mapping[str, Any], keys: Sequence[str] | None = None, skip: Collection[str] = ()
+) -> Assignment:
     """The assignment with each check configured for one grading run (see :meth:`Check.configure`).
 
     ``keys`` limits this to the graded names that will run (None: all); ``skip`` names graded
@@ -331,13 +334,16 @@ def check_points(assignment: Assignment) -> None:
         for position, name in enumerate(task.names):
             for stand_in, source in name.check.stand_ins.items():
                 if source not in ("references", "solution"):
-                    raise ValueError(f"{name.key}: the stand-in {stand_in} comes from {source!r}; "
-                                     "use 'references' or 'solution'")
+                    raise ValueError(
+                        f"{name.key}: the stand-in {stand_in} comes from {source!r}; use 'references' or 'solution'"
+                    )
                 answered = [p for p in order if p == stand_in or p.startswith(stand_in + ".")]
                 if any(order.index(p) >= position for p in answered):
-                    raise ValueError(f"{name.key}: its stand-in {stand_in} answers {task.task}.{answered[0]}, "
-                                     "which must be graded before it (a stand-in reaches the child only after "
-                                     "every name it could answer is done)")
+                    raise ValueError(
+                        f"{name.key}: its stand-in {stand_in} answers {task.task}.{answered[0]}, "
+                        "which must be graded before it (a stand-in reaches the child only after "
+                        "every name it could answer is done)"
+                    )
 
 
 def names_by_task(names: Sequence[GradedName]) -> dict[str, list[GradedName]]:

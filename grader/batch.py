@@ -1,13 +1,14 @@
 """Grade a folder of submissions end to end: discover, resume, grade, write everything."""
+
 from __future__ import annotations
 
 import hashlib
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import __version__
 from .assignment import HIDDEN_SEED, Assignment, configured
@@ -15,8 +16,15 @@ from .discovery import discover
 from .htmlreport import write_report
 from .leaderboard import write_leaderboard
 from .reference import REPO
-from .report import (Visibility, gradebook_csv, read_student, summary_markdown, write_atomic, write_if_changed,
-                     write_student)
+from .report import (
+    Visibility,
+    gradebook_csv,
+    read_student,
+    summary_markdown,
+    write_atomic,
+    write_if_changed,
+    write_student,
+)
 from .results import StudentResult
 from .runner import Options, Runner
 from .term.grades import Term
@@ -30,9 +38,9 @@ class BatchResult:
     seconds: float
     folder_problems: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
-    term_lines: list[str] = field(default_factory=list)     # what the roster, late work and overrides did
-    grades: dict = field(default_factory=dict)              # student id -> Grade, when the term has settings
-    layout: str | None = None                               # the LMS download the folder was, if any
+    term_lines: list[str] = field(default_factory=list)  # what the roster, late work and overrides did
+    grades: dict = field(default_factory=dict)  # student id -> Grade, when the term has settings
+    layout: str | None = None  # the LMS download the folder was, if any
 
     @property
     def totals(self) -> list[float]:
@@ -45,14 +53,16 @@ def grading_key(assignment: Assignment, options: Options) -> str:
 
     A stored result is reused only under the same key, so an upgraded grader regrades.
     """
-    h = hashlib.sha256(f"{__version__}|{assignment.name}|{options.timeout}|{options.memory_mb}|{HIDDEN_SEED}|"
-                       f"{options.naming or assignment.naming}|{options.interface or assignment.interface}".encode())
+    h = hashlib.sha256(
+        f"{__version__}|{assignment.name}|{options.timeout}|{options.memory_mb}|{HIDDEN_SEED}|"
+        f"{options.naming or assignment.naming}|{options.interface or assignment.interface}".encode()
+    )
     # Every grader source counts, except the similarity report's, which no score depends on.
     sources = sorted(p for p in (REPO / "grader").rglob("*.py") if "similarity" not in p.relative_to(REPO).parts)
     sources += sorted(Path(assignment.solutions_dir).glob("*.py"))
     for path in sources:
         h.update(path.name.encode() + path.read_bytes())
-    for name, value in sorted(options.settings.items()):     # e.g. the hidden labels (by content) and cutoffs
+    for name, value in sorted(options.settings.items()):  # e.g. the hidden labels (by content) and cutoffs
         h.update(name.encode() + (Path(value).read_bytes() if isinstance(value, Path) else repr(value).encode()))
     return h.hexdigest()[:32]
 
@@ -69,17 +79,28 @@ def hidden_folders(settings: dict) -> tuple[Path, ...]:
         if isinstance(value, Path):
             folder = value.resolve().parent
             if any(folder == p or folder in p.parents for p in needed):
-                raise ValueError(f"keep {value.name} in a folder of its own: student code is kept out of its "
-                                 f"folder while grading, and {folder} also holds the grader or its Python")
+                raise ValueError(
+                    f"keep {value.name} in a folder of its own: student code is kept out of its "
+                    f"folder while grading, and {folder} also holds the grader or its Python"
+                )
             folders.append(folder)
     return tuple(folders)
 
 
-def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Options, resume: bool = True,
-                 progress: bool = True, visibility: Visibility | None = None,
-                 announce: Callable[[str], None] | None = None, similarity: bool = False,
-                 term: Term | None = None, students: set[str] | None = None,
-                 shard: tuple[int, int] | None = None) -> BatchResult:
+def grade_folder(
+    folder: Path,
+    out: Path,
+    assignment: Assignment,
+    options: Options,
+    resume: bool = True,
+    progress: bool = True,
+    visibility: Visibility | None = None,
+    announce: Callable[[str], None] | None = None,
+    similarity: bool = False,
+    term: Term | None = None,
+    students: set[str] | None = None,
+    shard: tuple[int, int] | None = None,
+) -> BatchResult:
     """Grade every student of ``folder`` into ``out``.
 
     ``term`` (:class:`grader.term.grades.Term`): the roster, late policy and overrides applied
@@ -100,7 +121,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
         raise ValueError(f"the output folder {out} must not be inside the submissions folder {folder}")
     found = discover(folder, assignment, options.naming, roster=term.roster)
     options.unconfigured = frozenset(_unused_settings(assignment, options.settings, found))
-    configured(assignment, options.settings, options.only, options.unconfigured)   # a missing setting stops here
+    configured(assignment, options.settings, options.only, options.unconfigured)  # a missing setting stops here
     hidden = hidden_folders(options.settings)
     problems = list(found.problems)
     roster_only = _apply_roster(term, found, problems)
@@ -110,8 +131,9 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     if students is not None:
         unknown = sorted(students - set(found.students))
         if unknown:
-            raise ValueError(f"--only: no files of {', '.join(unknown)} in {folder}"
-                             + (" (or not in this shard)" if shard else ""))
+            raise ValueError(
+                f"--only: no files of {', '.join(unknown)} in {folder}" + (" (or not in this shard)" if shard else "")
+            )
     key = grading_key(assignment, options)
     done: dict[str, StudentResult] = {}
     todo = []
@@ -120,17 +142,23 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
         stored, stored_key = read_student(out, sid) if resume or students is not None else (None, None)
         if students is not None and sid not in students:
             if stored is not None:
-                done[sid] = stored            # as it is: --only regrades the others only
+                done[sid] = stored  # as it is: --only regrades the others only
             else:
                 problems.append(f"{sid}: not graded (not in --only, and no earlier result in {out.name}/)")
-        elif students is None and stored is not None and stored_key == key \
-                and stored.fingerprint == student.fingerprint():
+        elif (
+            students is None
+            and stored is not None
+            and stored_key == key
+            and stored.fingerprint == student.fingerprint()
+        ):
             done[sid] = stored
         else:
             todo.append(student)
     reused = len(done)
 
-    options.protected = tuple(options.protected) + (folder, out, Path(assignment.solutions_dir), REPO / "tests") + hidden
+    options.protected = (
+        tuple(options.protected) + (folder, out, Path(assignment.solutions_dir), REPO / "tests") + hidden
+    )
     lock = threading.Lock()
     bar = _Progress(len(todo), enabled=progress)
 
@@ -149,7 +177,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     def on_layers(layers) -> None:
         if announce:
             announce(layers.line())
-        bar.start()              # the bar appears under the sandbox line, not before it
+        bar.start()  # the bar appears under the sandbox line, not before it
 
     internal: list[str] = []
     if todo:
@@ -162,7 +190,7 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
         finally:
             bar.close()
 
-    for sid in roster_only:                      # on the roster, nothing handed in: a row of zeros
+    for sid in roster_only:  # on the roster, nothing handed in: a row of zeros
         done[sid] = no_submission_result(sid, assignment)
     results = [done[sid] for sid in sorted(done)]
     grades = {}
@@ -171,19 +199,23 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
         grade = grade_of(result)
         if grade is not None:
             grades[result.student_id] = grade
-        if result.student_id not in graded_now:         # reused, or on the roster only: only what changed is written
+        if result.student_id not in graded_now:  # reused, or on the roster only: only what changed is written
             write_student(out, result, assignment, key, visibility, grade)
     if term.seen is not None:
         term.seen.save()
     problems += stale_results(out, set(found.students) | set(roster_only))
     seconds = time.monotonic() - started
-    stats = {"graded now": len(todo), "reused from an earlier run (unchanged files)": reused,
-             "wall time": f"{seconds:.1f} s" + (f" ({seconds / len(todo):.2f} s per graded student, "
-                                                 f"{options.jobs} jobs)" if todo else "")}
+    stats = {
+        "graded now": len(todo),
+        "reused from an earlier run (unchanged files)": reused,
+        "wall time": f"{seconds:.1f} s"
+        + (f" ({seconds / len(todo):.2f} s per graded student, {options.jobs} jobs)" if todo else ""),
+    }
     similar_md = similar_html = ""
-    if similarity:      # the similarity report (grader/similarity), its top pairs in both summaries
+    if similarity:  # the similarity report (grader/similarity), its top pairs in both summaries
         try:
             from .similarity.command import for_grade
+
             similar_md, similar_html = for_grade(found, out, assignment, options.jobs)
         except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report
             internal.append(f"similarity report failed: {type(exc).__name__}: {exc}")
@@ -192,20 +224,32 @@ def grade_folder(folder: Path, out: Path, assignment: Assignment, options: Optio
     return BatchResult(results, len(todo), reused, seconds, problems, internal, lines, grades, found.layout)
 
 
-def write_class(out: Path, assignment: Assignment, results: list[StudentResult], grades: dict, problems: list[str],
-                stats: dict, lines: list[str], similar_md: str = "", similar_html: str = "") -> list[str]:
+def write_class(
+    out: Path,
+    assignment: Assignment,
+    results: list[StudentResult],
+    grades: dict,
+    problems: list[str],
+    stats: dict,
+    lines: list[str],
+    similar_md: str = "",
+    similar_html: str = "",
+) -> list[str]:
     """The class's files: gradebook.csv, summary.md, the leaderboard, report.html. Returns errors
     (report.html is written last: the rest does not depend on it)."""
     write_if_changed(out / "gradebook.csv", gradebook_csv(results, assignment, grades or None))
     flags = [flag for grade in grades.values() for flag in grade.flags]
-    write_atomic(out / "summary.md", summary_markdown(results, assignment, problems, stats, grades or None, lines, flags)
-                 + similar_md)
+    write_atomic(
+        out / "summary.md",
+        summary_markdown(results, assignment, problems, stats, grades or None, lines, flags) + similar_md,
+    )
     write_leaderboard(out, results, assignment)
     try:
         totals = {sid: grade.total for sid, grade in grades.items()}
         write_report(out, results, assignment, problems, similar_html, totals or None)
     except Exception as exc:  # noqa: BLE001 - the gradebook and feedback are already written
         import traceback
+
         return [f"writing report.html failed: {exc}\n{traceback.format_exc(limit=5)}"]
     return []
 
@@ -230,14 +274,17 @@ def _unused_settings(assignment: Assignment, settings: dict, found) -> set[str]:
     return {n.key for n in assignment.names if n.check.settings and n.task not in tasks_with_files}
 
 
-def term_lines(term: Term, layout: str | None, grades: dict, roster_only: list[str],
-               shard: tuple[int, int] | None = None) -> list[str]:
+def term_lines(
+    term: Term, layout: str | None, grades: dict, roster_only: list[str], shard: tuple[int, int] | None = None
+) -> list[str]:
     """What the term's settings did, for summary.md and the terminal."""
     lines = []
     if term.roster is not None:
         share = f"; {len(grades) if grades else '?'} of them in shard {shard[0]}/{shard[1]}" if shard else ""
-        lines.append(f"roster: {len(term.roster.entries)} students ({term.roster.path.name}, student id column "
-                     f"{term.roster.id_column!r}){share}; {len(roster_only)} handed in nothing")
+        lines.append(
+            f"roster: {len(term.roster.entries)} students ({term.roster.path.name}, student id column "
+            f"{term.roster.id_column!r}){share}; {len(roster_only)} handed in nothing"
+        )
         lines += [f"roster {term.roster.path.name}: {line}: skipped" for line in term.roster.skipped]
     if term.late is not None:
         submitted = [g for sid, g in grades.items() if sid not in roster_only]
@@ -245,20 +292,28 @@ def term_lines(term: Term, layout: str | None, grades: dict, roster_only: list[s
         late = [g for g in timed if g.lateness.days]
         grace = f" + {term.late.grace_text} grace" if term.late.grace_text else ""
         if not timed:
-            lines.append("late work: no submission times (give --submitted, or grade an LMS download that has "
-                         "them): no penalty was applied")
+            lines.append(
+                "late work: no submission times (give --submitted, or grade an LMS download that has "
+                "them): no penalty was applied"
+            )
         else:
             untimed = len(submitted) - len(timed)
-            lines.append(f"late work: due {term.late.due.isoformat(timespec='minutes')}{grace}; {len(late)} of "
-                         f"{len(timed)} students with a time handed in late, {sum(g.late_penalty for g in late):g} "
-                         "points taken off in all"
-                         + (f"; {untimed} who handed in have no time (no penalty)" if untimed else ""))
+            lines.append(
+                f"late work: due {term.late.due.isoformat(timespec='minutes')}{grace}; {len(late)} of "
+                f"{len(timed)} students with a time handed in late, {sum(g.late_penalty for g in late):g} "
+                "points taken off in all" + (f"; {untimed} who handed in have no time (no penalty)" if untimed else "")
+            )
     applied = sum(len(g.overridden) for g in grades.values())
     if term.overrides:
         lowered = [sid for sid, g in sorted(grades.items()) if any(o.points < was for o, was in g.overridden)]
-        lines.append(f"overrides: {applied} applied" + (
-            f"; {len(lowered)} lower a grade the grader gave ({', '.join(lowered)}): check that this is meant"
-            if lowered else ""))
+        lines.append(
+            f"overrides: {applied} applied"
+            + (
+                f"; {len(lowered)} lower a grade the grader gave ({', '.join(lowered)}): check that this is meant"
+                if lowered
+                else ""
+            )
+        )
     if layout is not None:
         lines.append(f"submissions: a {layout.capitalize()} download")
     return lines
@@ -268,10 +323,14 @@ def stale_results(out: Path, students) -> list[str]:
     """Result folders of students who are no longer in the submissions folder (kept, flagged)."""
     if not out.is_dir():
         return []
-    stale = sorted(p.name for p in out.iterdir() if p.is_dir() and (p / "results.json").is_file()
-                   and p.name not in students)
-    return [f"{out.name}/{sid}/: results of a student who is no longer in the submissions folder (kept, not in "
-            "the gradebook; delete the folder if they withdrew)" for sid in stale]
+    stale = sorted(
+        p.name for p in out.iterdir() if p.is_dir() and (p / "results.json").is_file() and p.name not in students
+    )
+    return [
+        f"{out.name}/{sid}/: results of a student who is no longer in the submissions folder (kept, not in "
+        "the gradebook; delete the folder if they withdrew)"
+        for sid in stale
+    ]
 
 
 class _Progress:
@@ -285,8 +344,14 @@ class _Progress:
     def start(self) -> None:
         if self.enabled and self.bar is None:
             from tqdm import tqdm
-            self.bar = tqdm(total=self.total, unit="student", file=sys.stderr, dynamic_ncols=True,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} students [{elapsed}<{remaining}] {postfix}")
+
+            self.bar = tqdm(
+                total=self.total,
+                unit="student",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} students [{elapsed}<{remaining}] {postfix}",
+            )
 
     def advance(self, result: StudentResult) -> None:
         if self.bar is not None:

@@ -4,12 +4,13 @@ Each function returns the PNG's base64 text, ready for ``<img src="data:image/pn
 so the report stays one file with no external assets. Only numbers and graded names
 (which come from the assignment pack, not from students) are drawn.
 """
+
 from __future__ import annotations
 
 import base64
 import io
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 BAR = "#3b6ea8"
 BAR2 = "#e0a030"
@@ -58,10 +59,12 @@ def names_chart(keys: Sequence[str], mean_percent: Sequence[float], pass_percent
     positions = list(range(n))
     height = 0.38
     ax.barh([p - height / 2 for p in positions], mean_percent, height, color=BAR, label="mean score (% of points)")
-    ax.barh([p + height / 2 for p in positions], pass_percent, height, color=BAR2, label="pass rate (% with full marks)")
+    ax.barh(
+        [p + height / 2 for p in positions], pass_percent, height, color=BAR2, label="pass rate (% with full marks)"
+    )
     ax.set_yticks(positions)
     ax.set_yticklabels(keys, fontsize=9)
-    ax.invert_yaxis()   # first graded name on top, as in the tables
+    ax.invert_yaxis()  # first graded name on top, as in the tables
     ax.set_xlim(0, 100)
     ax.set_xlabel("percent")
     ax.grid(axis="x", alpha=0.3)

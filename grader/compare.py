@@ -3,6 +3,7 @@
 Tolerances live here, once: an entry passes when ``|got - expected| <= atol + rtol *
 |expected|``, with (rtol, atol) chosen by the lowest floating precision involved.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -66,9 +67,16 @@ def as_array(got: Any, what: str, allow_tensor: bool = False) -> tuple[np.ndarra
     return None, f"{what} is a {type(got).__name__}, not a numpy array"
 
 
-def compare_arrays(got: Any, expected: np.ndarray, what: str = "the result", *,
-                   rtol: float | None = None, atol: float | None = None,
-                   dtype: bool = False, allow_tensor: bool = False) -> str | None:
+def compare_arrays(
+    got: Any,
+    expected: np.ndarray,
+    what: str = "the result",
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    dtype: bool = False,
+    allow_tensor: bool = False,
+) -> str | None:
     """None when ``got`` matches ``expected``; otherwise one line saying how it differs."""
     array, problem = as_array(got, what, allow_tensor)
     if problem:
@@ -99,8 +107,10 @@ def compare_arrays(got: Any, expected: np.ndarray, what: str = "the result", *,
     if bad_finite.any():
         index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
         count = int(bad_finite.sum())
-        return (f"{what} contains {'NaN' if np.isnan(a[index]) else 'inf'} at {fmt_index(index)} "
-                f"where {fmt(e[index])} was expected ({count} non-finite entr{'y' if count == 1 else 'ies'})")
+        return (
+            f"{what} contains {'NaN' if np.isnan(a[index]) else 'inf'} at {fmt_index(index)} "
+            f"where {fmt(e[index])} was expected ({count} non-finite entr{'y' if count == 1 else 'ies'})"
+        )
     with np.errstate(invalid="ignore", over="ignore"):
         error = np.abs(a - e)
         allowed = atol + rtol * np.abs(e)
@@ -116,8 +126,10 @@ def compare_arrays(got: Any, expected: np.ndarray, what: str = "the result", *,
     scale = float(np.max(np.abs(e[finite_expected]))) if finite_expected.any() else 0.0
     rel = max_abs / scale if scale > 0 else float("inf")
     where = f" at {fmt_index(index)}" if a.ndim else ""
-    return (f"{what} differs: max abs error {max_abs:.3g} (relative {rel:.3g}){where}: "
-            f"expected {fmt(e[index])}, got {fmt(a[index])}; {int(bad.sum())} of {a.size} entries off")
+    return (
+        f"{what} differs: max abs error {max_abs:.3g} (relative {rel:.3g}){where}: "
+        f"expected {fmt(e[index])}, got {fmt(a[index])}; {int(bad.sum())} of {a.size} entries off"
+    )
 
 
 def as_float(got: Any, what: str) -> tuple[float | None, str | None]:

@@ -1,4 +1,5 @@
 """Offline access to the small datasets in ``data/``."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -14,9 +15,7 @@ DIGITS_SHA256 = "e0a90685e2fe8fc11803777ab881dbc2f5dda8fd3178c89547ddecedfe42225
 @lru_cache(maxsize=1)
 def _raw_digits() -> dict[str, np.ndarray]:
     if not DIGITS_FILE.exists():
-        raise FileNotFoundError(
-            f"{DIGITS_FILE} is missing; it ships with the repository (rebuild it with `make data`)"
-        )
+        raise FileNotFoundError(f"{DIGITS_FILE} is missing; it ships with the repository (rebuild it with `make data`)")
     with np.load(DIGITS_FILE) as archive:
         return {name: archive[name] for name in archive.files}
 
@@ -84,14 +83,12 @@ TWEETS_SHA256 = "37d25cab4a062f4397c268349447cb03767f478b292fae766f469db46fc2821
 @lru_cache(maxsize=1)
 def _raw_tweets() -> tuple[tuple[str, int, str], ...]:
     if not TWEETS_FILE.exists():
-        raise FileNotFoundError(
-            f"{TWEETS_FILE} is missing; it ships with the repository (rebuild it with `make data`)"
-        )
+        raise FileNotFoundError(f"{TWEETS_FILE} is missing; it ships with the repository (rebuild it with `make data`)")
     import gzip
 
     lines = gzip.decompress(TWEETS_FILE.read_bytes()).decode("utf-8").splitlines()
     rows = []
-    for line in lines[1:]:                     # the first line is the header
+    for line in lines[1:]:  # the first line is the header
         split, label, text = line.split("\t", 2)
         rows.append((split, int(label), text))
     return tuple(rows)

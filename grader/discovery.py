@@ -27,6 +27,7 @@ A folder as an LMS hands it over (a Gradescope export, a Canvas or Moodle downlo
 read by :mod:`grader.term.downloads`, which ties each submission to its student; inside a
 submission, file names are read as in a student's zip.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +41,7 @@ from .assignment import Assignment
 from .naming import NameMatch, exact_name, explain, parse
 from .notebook_source import notebook_to_source
 
-MAX_FILE_BYTES = 2 * 1024 * 1024      # a task file larger than this is not source code
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a task file larger than this is not source code
 MAX_ZIP_MEMBERS = 200
 JUNK = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|\._|\.ipynb_checkpoints/|__pycache__/|Thumbs\.db$|desktop\.ini$)")
 POLICIES = ("lenient", "strict")
@@ -49,7 +50,7 @@ POLICIES = ("lenient", "strict")
 @dataclass
 class SubmittedFile:
     task: str
-    origin: str          # where it came from, for messages: "task1_42.py" or "42_assignment2.zip:task1_42.py"
+    origin: str  # where it came from, for messages: "task1_42.py" or "42_assignment2.zip:task1_42.py"
     data: bytes
 
     @property
@@ -62,8 +63,8 @@ class Student:
     id: str
     files: dict[str, SubmittedFile] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    blocked: dict[str, str] = field(default_factory=dict)   # task -> why its file was not graded
-    submitted_at: dt.datetime | None = None                 # when the download says it was handed in
+    blocked: dict[str, str] = field(default_factory=dict)  # task -> why its file was not graded
+    submitted_at: dt.datetime | None = None  # when the download says it was handed in
 
     def fingerprint(self) -> str:
         """Content hash of everything that determines this student's result: files and problems."""
@@ -80,8 +81,8 @@ class Student:
 @dataclass
 class Discovery:
     students: dict[str, Student] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)   # files that belong to no student
-    layout: str | None = None                           # the LMS download it was, if any
+    problems: list[str] = field(default_factory=list)  # files that belong to no student
+    layout: str | None = None  # the LMS download it was, if any
 
     def student(self, sid: str) -> Student:
         return self.students.setdefault(sid, Student(sid))
@@ -96,7 +97,7 @@ class _Candidate:
     match: NameMatch
     in_zip: bool
     data: bytes | None = None
-    unusable: str | None = None      # why it cannot be graded (unreadable, too large, bad notebook)
+    unusable: str | None = None  # why it cannot be graded (unreadable, too large, bad notebook)
     faults: tuple[str, ...] = ()
 
     def rank(self) -> tuple:
@@ -112,7 +113,7 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None, ro
     """
     try:
         from .term import downloads
-    except ImportError:        # the student kit: no LMS downloads to read, only the student's own files
+    except ImportError:  # the student kit: no LMS downloads to read, only the student's own files
         downloads = None
 
     folder = Path(folder)
@@ -210,14 +211,16 @@ def _choose(student: Student, task: str, options: list[_Candidate], policy: str,
     for candidate in options:
         if candidate.unusable is not None:
             student.problems.append(f"{candidate.origin}: {candidate.unusable}")
-            if not usable:          # the reason this task earns nothing, shown with its graded names
+            if not usable:  # the reason this task earns nothing, shown with its graded names
                 student.blocked.setdefault(task, f"{candidate.origin}: {candidate.unusable}")
     if policy == "strict":
         misnamed = [c for c in usable if c.faults]
         usable = [c for c in usable if not c.faults]
         for candidate in misnamed:
-            reason = (f"{candidate.origin}: not graded: this course grades only files named exactly as told "
-                      f"({exact}); this one differs: {'; '.join(candidate.faults)}")
+            reason = (
+                f"{candidate.origin}: not graded: this course grades only files named exactly as told "
+                f"({exact}); this one differs: {'; '.join(candidate.faults)}"
+            )
             student.problems.append(reason)
             if not usable:
                 student.blocked.setdefault(task, reason)
@@ -226,12 +229,15 @@ def _choose(student: Student, task: str, options: list[_Candidate], policy: str,
     chosen, *others = usable
     student.files[task] = SubmittedFile(task, chosen.origin, chosen.data)
     if chosen.faults:
-        student.problems.append(f"{chosen.origin}: graded as your {task} file, but the name should be {exact}: "
-                                + "; ".join(chosen.faults))
+        student.problems.append(
+            f"{chosen.origin}: graded as your {task} file, but the name should be {exact}: " + "; ".join(chosen.faults)
+        )
     for other in others:
         same = "identical" if other.data == chosen.data else "different"
-        student.problems.append(f"{other.origin}: not graded ({same} content): {chosen.origin} was graded for {task} "
-                                f"instead ({_why_first(chosen, other)})")
+        student.problems.append(
+            f"{other.origin}: not graded ({same} content): {chosen.origin} was graded for {task} "
+            f"instead ({_why_first(chosen, other)})"
+        )
 
 
 def _why_first(chosen: _Candidate, other: _Candidate) -> str:
@@ -250,21 +256,27 @@ def _read_file(path: Path) -> tuple[bytes | None, str | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, f"too large to be graded ({size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)"
+            return (
+                None,
+                f"too large to be graded ({size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)",
+            )
         with open(path, "rb") as fh:
             return fh.read(MAX_FILE_BYTES + 1), None
     except OSError as exc:
         return None, f"cannot be read ({exc.strerror or exc})"
 
 
-def _read_zip(path: Path, match: NameMatch, assignment: Assignment, found: Discovery, add,
-              origin: str | None = None) -> None:
+def _read_zip(
+    path: Path, match: NameMatch, assignment: Assignment, found: Discovery, add, origin: str | None = None
+) -> None:
     sid = match.student
     student = found.student(sid)
     zip_name = origin or path.name
     if match.faults:
-        student.problems.append(f"{zip_name}: read as your zip, but the name should be {sid}_{assignment.name}.zip: "
-                                + "; ".join(match.faults))
+        student.problems.append(
+            f"{zip_name}: read as your zip, but the name should be {sid}_{assignment.name}.zip: "
+            + "; ".join(match.faults)
+        )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -273,8 +285,9 @@ def _read_zip(path: Path, match: NameMatch, assignment: Assignment, found: Disco
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir() and not JUNK.search(m.filename)]
         if len(members) > MAX_ZIP_MEMBERS:
-            student.problems.append(f"{zip_name}: holds {len(members)} files; only the first {MAX_ZIP_MEMBERS} "
-                                    "were looked at")
+            student.problems.append(
+                f"{zip_name}: holds {len(members)} files; only the first {MAX_ZIP_MEMBERS} were looked at"
+            )
             members = members[:MAX_ZIP_MEMBERS]
         ignored = []
         for member in members:
@@ -303,7 +316,10 @@ def _read_zip(path: Path, match: NameMatch, assignment: Assignment, found: Disco
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[bytes | None, str | None]:
     if member.file_size > MAX_FILE_BYTES:
-        return None, f"too large to be graded ({member.file_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)"
+        return (
+            None,
+            f"too large to be graded ({member.file_size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB per file)",
+        )
     try:
         with archive.open(member) as fh:
             data = fh.read(MAX_FILE_BYTES + 1)

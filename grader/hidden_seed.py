@@ -3,4 +3,5 @@
 Left out of the student kit (``make student-kit``). Change it per term, or set
 ``GRADER_HIDDEN_SEED`` when grading.
 """
+
 SEED = 449

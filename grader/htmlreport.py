@@ -7,15 +7,16 @@ embedded PNGs (:mod:`grader.charts`); there are no scripts and no external asset
 
 Everything a student controls (ids, file names, reasons, problems) is escaped.
 """
+
 from __future__ import annotations
 
 import html
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from . import __version__, charts, leaderboard
@@ -23,9 +24,9 @@ from .assignment import Assignment
 from .report import fmt_points, write_if_changed
 from .results import StudentResult, sandbox_lines
 
-TOP_REASONS = 3        # reasons shown per graded name
-IDS_PER_REASON = 12    # student ids listed next to a reason
-REASON_CHARS = 240     # longer reasons are cut
+TOP_REASONS = 3  # reasons shown per graded name
+IDS_PER_REASON = 12  # student ids listed next to a reason
+REASON_CHARS = 240  # longer reasons are cut
 
 
 def esc(value: object) -> str:
@@ -42,7 +43,7 @@ class NameStats:
     mean: float = 0.0
     full: int = 0
     zero: int = 0
-    reasons: list[tuple[str, list[str]]] = field(default_factory=list)   # (reason, ids), most common first
+    reasons: list[tuple[str, list[str]]] = field(default_factory=list)  # (reason, ids), most common first
 
     @property
     def mean_percent(self) -> float:
@@ -73,9 +74,9 @@ def name_stats(results: Sequence[StudentResult], assignment: Assignment) -> list
     return stats
 
 
-_ORIGIN = re.compile(r"^\S+?\.(?:py|zip)(?::\S+?\.py)?: ")         # "task1_42.py: " / "42_a2.zip:hw/task1.py: "
+_ORIGIN = re.compile(r"^\S+?\.(?:py|zip)(?::\S+?\.py)?: ")  # "task1_42.py: " / "42_a2.zip:hw/task1.py: "
 _WHERE = re.compile(r"\s*\[[^\[\]]*?, line \d+[^\[\]]*(?:\]|$)")  # "[task1_42.py, line 9, in relu: ...]"
-_INPUT = re.compile(r"\s*\(input: .*\)$")    # "(input: x = [...]; 5 of 7 inputs fail)"
+_INPUT = re.compile(r"\s*\(input: .*\)$")  # "(input: x = [...]; 5 of 7 inputs fail)"
 
 
 def shared_reason(reason: str, student_id: str, assignment: Assignment) -> str:
@@ -126,8 +127,13 @@ table.students th { vertical-align: bottom; } .task { color: #777; font-weight: 
 """
 
 
-def render(results: Sequence[StudentResult], assignment: Assignment, folder_problems: Sequence[str],
-           extra: str = "", totals: Mapping[str, float] | None = None) -> str:
+def render(
+    results: Sequence[StudentResult],
+    assignment: Assignment,
+    folder_problems: Sequence[str],
+    extra: str = "",
+    totals: Mapping[str, float] | None = None,
+) -> str:
     """The page; ``extra`` is ready-made HTML placed after the students' table (e.g. similarity).
     ``totals`` (student id -> points) are what students get after late penalties and overrides,
     when the run had such settings; otherwise a student's total is the autograded score."""
@@ -158,12 +164,15 @@ def render(results: Sequence[StudentResult], assignment: Assignment, folder_prob
 def _sandbox(results: Sequence[StudentResult]) -> str:
     """Which sandbox layers protected this run (a warning when some were missing)."""
     lines = sandbox_lines(list(results))
-    return "\n".join(f'<p class="{"warn" if "MISSING" in line or "not recorded" in line else "note"}" '
-                     f'id="sandbox">{esc(line)}</p>' for line in lines)
+    return "\n".join(
+        f'<p class="{"warn" if "MISSING" in line or "not recorded" in line else "note"}" id="sandbox">{esc(line)}</p>'
+        for line in lines
+    )
 
 
-def _overview(results: Sequence[StudentResult], assignment: Assignment,
-              final: Mapping[str, float] | None = None) -> str:
+def _overview(
+    results: Sequence[StudentResult], assignment: Assignment, final: Mapping[str, float] | None = None
+) -> str:
     out = ['<h2 id="overview">Class distribution</h2>']
     if not results:
         out.append("<p>No students were graded.</p>")
@@ -175,27 +184,45 @@ def _overview(results: Sequence[StudentResult], assignment: Assignment,
     out.append(
         f"<p><strong>{len(results)}</strong> students; {what} mean <strong>{statistics.mean(totals):.2f}</strong>, "
         f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g} "
-        f"(of {fmt_points(assignment.points)}); {full} with full marks, {zero} with zero.</p>")
-    out.append(_chart(charts.totals_histogram, totals, assignment.points,
-                      alt=f"histogram of the totals of {len(results)} students"))
+        f"(of {fmt_points(assignment.points)}); {full} with full marks, {zero} with zero.</p>"
+    )
+    out.append(
+        _chart(
+            charts.totals_histogram,
+            totals,
+            assignment.points,
+            alt=f"histogram of the totals of {len(results)} students",
+        )
+    )
     return "\n".join(out)
 
 
 def _per_name(stats: Sequence[NameStats], results: Sequence[StudentResult]) -> str:
-    out = ['<h2 id="names">Per graded name</h2>',
-           '<p class="note">Pass rate: the share of students with full marks for that name.</p>',
-           "<table><tr><th>graded name</th><th>points</th><th>students</th><th>mean</th><th>mean %</th>"
-           "<th>pass rate</th><th>full marks</th><th>zero</th></tr>"]
+    out = [
+        '<h2 id="names">Per graded name</h2>',
+        '<p class="note">Pass rate: the share of students with full marks for that name.</p>',
+        "<table><tr><th>graded name</th><th>points</th><th>students</th><th>mean</th><th>mean %</th>"
+        "<th>pass rate</th><th>full marks</th><th>zero</th></tr>",
+    ]
     for s in stats:
-        out.append(f"<tr><td><code>{esc(s.key)}</code></td><td class=num>{fmt_points(s.points)}</td>"
-                   f"<td class=num>{s.students}</td><td class=num>{s.mean:.2f}</td>"
-                   f"<td class=num>{s.mean_percent:.0f}%</td><td class=num>{s.pass_percent:.0f}%</td>"
-                   f"<td class=num>{s.full}</td><td class=num>{s.zero}</td></tr>")
+        out.append(
+            f"<tr><td><code>{esc(s.key)}</code></td><td class=num>{fmt_points(s.points)}</td>"
+            f"<td class=num>{s.students}</td><td class=num>{s.mean:.2f}</td>"
+            f"<td class=num>{s.mean_percent:.0f}%</td><td class=num>{s.pass_percent:.0f}%</td>"
+            f"<td class=num>{s.full}</td><td class=num>{s.zero}</td></tr>"
+        )
     out.append("</table>")
     if results:
         shown = [s for s in stats if s.students]
-        out.append(_chart(charts.names_chart, [s.key for s in shown], [s.mean_percent for s in shown],
-                          [s.pass_percent for s in shown], alt="mean score and pass rate per graded name"))
+        out.append(
+            _chart(
+                charts.names_chart,
+                [s.key for s in shown],
+                [s.mean_percent for s in shown],
+                [s.pass_percent for s in shown],
+                alt="mean score and pass rate per graded name",
+            )
+        )
     return "\n".join(out)
 
 
@@ -205,13 +232,17 @@ def _reasons(stats: Sequence[NameStats]) -> str:
     if not failing:
         out.append("<p>No graded name lost points.</p>")
     for s in failing:
-        out.append(f"<h3><code>{esc(s.key)}</code> ({s.students - s.full} of {s.students} without full marks)</h3>"
-                   '<ul class="reasons">')
+        out.append(
+            f"<h3><code>{esc(s.key)}</code> ({s.students - s.full} of {s.students} without full marks)</h3>"
+            '<ul class="reasons">'
+        )
         for reason, ids in s.reasons:
             more = f" and {len(ids) - IDS_PER_REASON} more" if len(ids) > IDS_PER_REASON else ""
             links = ", ".join(_feedback_link(sid) for sid in ids[:IDS_PER_REASON])
-            out.append(f"<li><strong>{len(ids)}</strong> {'student' if len(ids) == 1 else 'students'}: "
-                       f"{esc(_cut(reason))} <span class=ids>({links}{more})</span></li>")
+            out.append(
+                f"<li><strong>{len(ids)}</strong> {'student' if len(ids) == 1 else 'students'}: "
+                f"{esc(_cut(reason))} <span class=ids>({links}{more})</span></li>"
+            )
         out.append("</ul>")
     return "\n".join(out)
 
@@ -235,8 +266,10 @@ def _problems(results: Sequence[StudentResult], folder_problems: Sequence[str]) 
     errors = [(r.student_id, e) for r in results for e in r.grader_errors]
     if errors:
         out.append("<h3>Grader errors (please report)</h3><ul>")
-        out.extend(f"<li>{_feedback_link(sid)}: {esc(_cut(error.splitlines()[0] if error else ''))}</li>"
-                   for sid, error in errors)
+        out.extend(
+            f"<li>{_feedback_link(sid)}: {esc(_cut(error.splitlines()[0] if error else ''))}</li>"
+            for sid, error in errors
+        )
         out.append("</ul>")
     return "\n".join(out)
 
@@ -245,15 +278,20 @@ def _total(result: StudentResult, final: Mapping[str, float] | None) -> float:
     return final[result.student_id] if final and result.student_id in final else result.score
 
 
-def _students(results: Sequence[StudentResult], assignment: Assignment,
-              final: Mapping[str, float] | None = None) -> str:
+def _students(
+    results: Sequence[StudentResult], assignment: Assignment, final: Mapping[str, float] | None = None
+) -> str:
     keys = [n.key for n in assignment.names]
     autograded = "<th>autograded</th>" if final else ""
-    out = ['<h2 id="students">Students</h2>',
-           f'<div class="scroll"><table class="students"><tr><th>student</th><th>total</th>{autograded}']
+    out = [
+        '<h2 id="students">Students</h2>',
+        f'<div class="scroll"><table class="students"><tr><th>student</th><th>total</th>{autograded}',
+    ]
     for k in keys:
         task, name = k.split(".", 1)
-        out.append(f'<th title="{esc(k)}"><span class=task>{esc(task)}</span><br>{esc(name).replace(".", ".<wbr>")}</th>')
+        out.append(
+            f'<th title="{esc(k)}"><span class=task>{esc(task)}</span><br>{esc(name).replace(".", ".<wbr>")}</th>'
+        )
     out.append("</tr>")
     for r in results:
         scores = {n.key: n for n in r.names}
@@ -266,14 +304,22 @@ def _students(results: Sequence[StudentResult], assignment: Assignment,
             kind = "full" if n.score >= n.points else ("zero" if n.score == 0 else "part")
             cells.append(f'<td class="num {kind}" title="{esc(_cut(n.reason, 200))}">{fmt_points(n.score)}</td>')
         before = f"<td class=num>{fmt_points(r.score)}</td>" if final else ""
-        out.append(f"<tr><td>{_feedback_link(r.student_id)}</td>"
-                   f"<td class=num><strong>{fmt_points(_total(r, final))}</strong></td>{before}{''.join(cells)}</tr>")
+        out.append(
+            f"<tr><td>{_feedback_link(r.student_id)}</td>"
+            f"<td class=num><strong>{fmt_points(_total(r, final))}</strong></td>{before}{''.join(cells)}</tr>"
+        )
     out.append("</table></div>")
     return "\n".join(out)
 
 
-def write_report(out: Path, results: Sequence[StudentResult], assignment: Assignment,
-                 folder_problems: Sequence[str], extra: str = "", totals: Mapping[str, float] | None = None) -> Path:
+def write_report(
+    out: Path,
+    results: Sequence[StudentResult],
+    assignment: Assignment,
+    folder_problems: Sequence[str],
+    extra: str = "",
+    totals: Mapping[str, float] | None = None,
+) -> Path:
     """Write ``out/report.html`` (atomically, only when its text changes) and return its path."""
     path = Path(out) / "report.html"
     write_if_changed(path, render(results, assignment, folder_problems, extra, totals))

@@ -5,6 +5,7 @@ does each keep a parameter list the grader can call (the interface policy, below
 does the file import only what the assignment allows. Each problem becomes one readable
 line; each accepted difference becomes a note for the student's feedback.
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,11 +20,11 @@ Params = tuple[tuple[str, "str | None"], ...]
 class FileReport:
     """What the static pass found in one file."""
 
-    fatal: str | None = None                         # the file cannot be used at all
+    fatal: str | None = None  # the file cannot be used at all
     import_problems: list[str] = field(default_factory=list)
     name_problems: dict[str, str] = field(default_factory=dict)  # graded key -> reason
-    notes: list[str] = field(default_factory=list)   # accepted differences, one line each, no repeats
-    allowed: str = ""                                # what the file may import, in words
+    notes: list[str] = field(default_factory=list)  # accepted differences, one line each, no repeats
+    allowed: str = ""  # what the file may import, in words
 
     def problem_for(self, name: GradedName) -> str | None:
         if self.fatal:
@@ -41,7 +42,10 @@ def decode_source(raw: bytes) -> tuple[str | None, str | None]:
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return None, f"the file is not valid UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); save it as UTF-8"
+        return (
+            None,
+            f"the file is not valid UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r}); save it as UTF-8",
+        )
 
 
 def allowed_imports(task: TaskFile) -> str:
@@ -186,8 +190,9 @@ def params_diff(expected: Params, found: Params) -> str | None:
     return "; ".join(notes) or "parameter list differs"
 
 
-def check_name(name: GradedName, definitions: dict[str, ast.AST],
-               interface: str = "compatible") -> tuple[str | None, list[str]]:
+def check_name(
+    name: GradedName, definitions: dict[str, ast.AST], interface: str = "compatible"
+) -> tuple[str | None, list[str]]:
     """(why the name cannot be graded, or None; notes on differences that were accepted)."""
     if interface not in INTERFACE_POLICIES:
         raise ValueError(f"unknown interface policy {interface!r}; use one of {', '.join(INTERFACE_POLICIES)}")
@@ -201,8 +206,9 @@ def check_name(name: GradedName, definitions: dict[str, ast.AST],
             # A module-level value: no parameters to compare, but it must not be a def or class.
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 what = "a class" if isinstance(node, ast.ClassDef) else "a function"
-                return (f"{path} must be a value assigned at the top level of the file (e.g. {path} = 1.5), "
-                        f"not {what}"), notes
+                return (
+                    f"{path} must be a value assigned at the top level of the file (e.g. {path} = 1.5), not {what}"
+                ), notes
             continue
         expected = parse_params(sig_text)
         found, reason = signature_of(node, path)
@@ -221,13 +227,20 @@ def check_name(name: GradedName, definitions: dict[str, ast.AST],
         else:
             diff, accepted = compatible_diff(expected, found)
         if diff:
-            rule = "this course requires the exact parameter list" if interface == "strict" else \
-                "a call the grader makes would fail"
-            return (f"the parameters of {shown} changed ({diff}; {rule}): expected {format_params(expected)}, "
-                    f"found {format_params(found)}"), notes
+            rule = (
+                "this course requires the exact parameter list"
+                if interface == "strict"
+                else "a call the grader makes would fail"
+            )
+            return (
+                f"the parameters of {shown} changed ({diff}; {rule}): expected {format_params(expected)}, "
+                f"found {format_params(found)}"
+            ), notes
         if accepted:
-            notes.append(f"{shown}{format_params(found)} differs from the contract's {format_params(expected)}: "
-                         + "; ".join(accepted))
+            notes.append(
+                f"{shown}{format_params(found)} differs from the contract's {format_params(expected)}: "
+                + "; ".join(accepted)
+            )
     return None, notes
 
 
@@ -249,7 +262,7 @@ INTERFACE_POLICIES = ("compatible", "strict")
 class _Shape:
     """A parameter list split the way calls see it."""
 
-    positional: list[tuple[str, str | None, bool]]   # (name, default, positional-only)
+    positional: list[tuple[str, str | None, bool]]  # (name, default, positional-only)
     keyword_only: dict[str, str | None]
     var_positional: str | None
     var_keyword: str | None
@@ -302,7 +315,7 @@ def compatible_diff(expected: Params, found: Params) -> tuple[str | None, list[s
         else:
             return f"missing {name}", notes
 
-    positional_names = {name: (default, posonly) for name, default, posonly in got.positional[len(by_position):]}
+    positional_names = {name: (default, posonly) for name, default, posonly in got.positional[len(by_position) :]}
     for name, default in by_keyword.items():
         if name in positional_names or name in got.keyword_only:
             theirs, posonly = positional_names.get(name, (got.keyword_only.get(name), False))
@@ -318,14 +331,15 @@ def compatible_diff(expected: Params, found: Params) -> tuple[str | None, list[s
         else:
             return f"missing {name} (the grader passes it by keyword, so it cannot be renamed)", notes
 
-    extras = [(name, default) for name, default, _ in got.positional[len(by_position):] if name not in used]
+    extras = [(name, default) for name, default, _ in got.positional[len(by_position) :] if name not in used]
     extras += [(name, default) for name, default in got.keyword_only.items() if name not in used]
     for name, default in extras:
         if default is None:
             return f"added {name} without a default (the grader does not pass it)", notes
     if extras:
-        notes.append("adds " + ", ".join(f"{n}={d}" for n, d in extras) + " (accepted: the grader leaves them at "
-                     "their defaults)")
+        notes.append(
+            "adds " + ", ".join(f"{n}={d}" for n, d in extras) + " (accepted: the grader leaves them at their defaults)"
+        )
     if got.var_positional and len(got.positional) >= len(by_position):
         notes.append(f"adds *{got.var_positional} (accepted)")
     if got.var_keyword and all(n in used for n in by_keyword):
@@ -369,7 +383,8 @@ def _dynamic_import_target(call: ast.Call) -> str | bool | None:
     """For __import__(...) / import_module(...) calls: the literal name, False if computed."""
     func = call.func
     is_import = (isinstance(func, ast.Name) and func.id in ("__import__", "import_module")) or (
-        isinstance(func, ast.Attribute) and func.attr in ("__import__", "import_module"))
+        isinstance(func, ast.Attribute) and func.attr in ("__import__", "import_module")
+    )
     if not is_import:
         return None
     if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):

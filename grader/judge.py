@@ -1,4 +1,5 @@
 """Turn what a child reported into scores and one-line reasons. Runs in the parent only."""
+
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ class CaseOutcome:
 
     case_id: str
     output: Any = None
-    error: dict | None = None          # {"kind", "message", "trace"} when the student's code failed
+    error: dict | None = None  # {"kind", "message", "trace"} when the student's code failed
     stdout: str = ""
     seconds: float = 0.0
 
@@ -31,7 +32,7 @@ class NameOutcome:
 
     key: str
     cases: dict[str, CaseOutcome] = field(default_factory=dict)
-    failure: dict | None = None        # timeout/crash that stopped the name part-way
+    failure: dict | None = None  # timeout/crash that stopped the name part-way
 
 
 class ReferenceCache:
@@ -55,8 +56,10 @@ class ReferenceCache:
                     try:
                         self._values[key] = self.kit[graded.key][case.id]
                     except KeyError:
-                        raise LookupError(f"no stored reference for {graded.key} {case.id}; "
-                                          "hidden checks need the reference solutions") from None
+                        raise LookupError(
+                            f"no stored reference for {graded.key} {case.id}; "
+                            "hidden checks need the reference solutions"
+                        ) from None
                 else:
                     self._values[key] = graded.check.reference(case)
             return self._values[key]
@@ -90,9 +93,15 @@ def describe_error(error: dict, memory: str = "3 GiB") -> str:
     return f"{text} [{last}]" if last and kind != "not_implemented" else text
 
 
-def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | None,
-               refs: ReferenceCache, blocked: str | None = None, memory: str = "3 GiB",
-               internal: list[str] | None = None) -> NameResult:
+def judge_name(
+    graded: GradedName,
+    cases: list[Case],
+    outcome: NameOutcome | None,
+    refs: ReferenceCache,
+    blocked: str | None = None,
+    memory: str = "3 GiB",
+    internal: list[str] | None = None,
+) -> NameResult:
     """Score one graded name of one student.
 
     ``blocked`` is a reason that stops the name before it runs (missing file, syntax
@@ -103,14 +112,20 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
     parts = graded.check.parts
     if blocked is not None:
         status = "missing" if "not defined" in blocked or "no file" in blocked else "interface"
-        return NameResult(graded.key, graded.points, 0.0, status, blocked,
-                          [PartResult(label, pts, 0.0, blocked, visible_passed=False) for label, pts in parts.items()])
+        return NameResult(
+            graded.key,
+            graded.points,
+            0.0,
+            status,
+            blocked,
+            [PartResult(label, pts, 0.0, blocked, visible_passed=False) for label, pts in parts.items()],
+        )
 
     failures: dict[str, list[tuple[Case, str]]] = {label: [] for label in parts}
-    counts: dict[str, list[int]] = {label: [0, 0] for label in parts}      # visible, hidden
+    counts: dict[str, list[int]] = {label: [0, 0] for label in parts}  # visible, hidden
     ran: dict[str, list[int]] = {label: [0, 0] for label in parts}
-    shares: dict[str, float] = {label: 1.0 for label in parts}   # a part earns its lowest share of any case
-    notes: dict[str, str] = {}                                    # a Credit's message at full credit
+    shares: dict[str, float] = {label: 1.0 for label in parts}  # a part earns its lowest share of any case
+    notes: dict[str, str] = {}  # a Credit's message at full credit
     metrics: dict[str, float] = {}
     outputs: list[str] = []
     traces: list[str] = []
@@ -124,8 +139,7 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
             if got.stdout:
                 outputs.append(got.stdout)
         if got is None:
-            failure = (outcome.failure if outcome and outcome.failure else
-                       {"kind": "harness", "message": "was not run"})
+            failure = outcome.failure if outcome and outcome.failure else {"kind": "harness", "message": "was not run"}
             verdicts = {p: describe_error(failure, memory) for p in case.parts}
             kinds.add(failure.get("kind", "harness"))
         elif not got.ok:
@@ -138,8 +152,10 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
                 verdicts = dict(graded.check.judge(case, got.output, refs.get(graded, case)))
             except Exception as exc:  # noqa: BLE001 - a judge must not take the batch down
                 internal.append(f"{graded.key} {case.id}: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}")
-                verdicts = {p: "could not be checked (the grader hit an internal error; staff have been told)"
-                            for p in case.parts}
+                verdicts = {
+                    p: "could not be checked (the grader hit an internal error; staff have been told)"
+                    for p in case.parts
+                }
         for label in case.parts:
             index = 0 if case.visible else 1
             ran[label][index] += 1
@@ -158,9 +174,19 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
                 failures[label].append((case, verdict))
                 counts[label][index] += 1
 
-    part_results = [_part_result(label, pts, failures[label], counts[label], ran[label], shares[label],
-                                 notes.get(label), label in graded.check.graded_only)
-                    for label, pts in parts.items()]
+    part_results = [
+        _part_result(
+            label,
+            pts,
+            failures[label],
+            counts[label],
+            ran[label],
+            shares[label],
+            notes.get(label),
+            label in graded.check.graded_only,
+        )
+        for label, pts in parts.items()
+    ]
     score = round(sum(p.earned for p in part_results), 6)
     if score >= graded.points:
         status, reason = "passed", ""
@@ -173,13 +199,30 @@ def judge_name(graded: GradedName, cases: list[Case], outcome: NameOutcome | Non
             status = "partial"
         else:
             status = "failed"
-    return NameResult(graded.key, graded.points, score, status, reason, part_results,
-                        detail="\n".join(dict.fromkeys(traces))[:2000],
-                        output=_join_output(outputs), seconds=round(seconds, 4), metrics=metrics)
+    return NameResult(
+        graded.key,
+        graded.points,
+        score,
+        status,
+        reason,
+        part_results,
+        detail="\n".join(dict.fromkeys(traces))[:2000],
+        output=_join_output(outputs),
+        seconds=round(seconds, 4),
+        metrics=metrics,
+    )
 
 
-def _part_result(label: str, points: float, failures: list[tuple[Case, str]], counts: list[int], ran: list[int],
-                 share: float = 0.0, note: str | None = None, graded_only: bool = False) -> PartResult:
+def _part_result(
+    label: str,
+    points: float,
+    failures: list[tuple[Case, str]],
+    counts: list[int],
+    ran: list[int],
+    share: float = 0.0,
+    note: str | None = None,
+    graded_only: bool = False,
+) -> PartResult:
     visible_passed = None if ran[0] == 0 else counts[0] == 0
     hidden_passed = None if ran[1] == 0 else counts[1] == 0
     total = ran[0] + ran[1]
@@ -187,10 +230,10 @@ def _part_result(label: str, points: float, failures: list[tuple[Case, str]], co
         # Self-check: the visible inputs judged only the form. A pass there says nothing of
         # the value, so it earns nothing here and the part is left out of self-check's total.
         if not failures:
-            return PartResult(label, points, 0.0, note or "checked only when graded", None, None,
-                              only_when_graded=True)
-        return PartResult(label, points, 0.0, _failure_line(failures[0], len(failures), total), False, None,
-                          only_when_graded=True)
+            return PartResult(label, points, 0.0, note or "checked only when graded", None, None, only_when_graded=True)
+        return PartResult(
+            label, points, 0.0, _failure_line(failures[0], len(failures), total), False, None, only_when_graded=True
+        )
     if total == 0:
         return PartResult(label, points, 0.0, "no input exercised this part", visible_passed, hidden_passed)
     if not failures:

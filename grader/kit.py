@@ -5,6 +5,7 @@ references of the visible cases are computed from the solutions once (``make tem
 writes them) and shipped in the pack's folder as ``visible_references.bin``, in the
 grader's plain-data format (:mod:`grader.wire`; loading it can run no code).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,6 +22,7 @@ FILENAME = "visible_references.bin"
 
 def kit_path(assignment: Assignment) -> Path:
     from . import packs
+
     return Path(packs.__file__).parent / assignment.name / FILENAME
 
 
@@ -33,8 +35,10 @@ def build(assignment: Assignment) -> dict[str, dict[str, Any]]:
     import torch
 
     torch.set_num_threads(1)
-    return {graded.key: {case.id: graded.check.reference(case) for case in graded.check.cases() if case.visible}
-            for graded in assignment.names}
+    return {
+        graded.key: {case.id: graded.check.reference(case) for case in graded.check.cases() if case.visible}
+        for graded in assignment.names
+    }
 
 
 def write(assignment: Assignment) -> Path:
@@ -83,6 +87,7 @@ def same(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
                 # Deep float32 networks (ResNet) differ by a few 1e-5 of their output's scale from
                 # one CPU (or library build) to another; the checks judge with this same slack.
                 from .compare import NETWORK_SCALE_ATOL
+
                 atol = max(atol, NETWORK_SCALE_ATOL * float(np.max(np.abs(a))))
             return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
         except TypeError:

@@ -12,13 +12,14 @@ Ranks are competition ranks: equal counts share a rank and the next rank skips (
 ties are exact and the order never depends on rounding. A student whose file could not
 be read at all (or who handed in none) has no entry.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from .assignment import Assignment, GradedName
 from .report import fmt_points, write_atomic
@@ -77,8 +78,16 @@ def leaderboard_csv(board: Sequence[Entry]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for e in board:
-        writer.writerow([e.public_rank, e.student_id, f"{e.public_accuracy:.4f}", e.final_rank,
-                         f"{e.accuracy:.4f}", fmt_points(e.points)])
+        writer.writerow(
+            [
+                e.public_rank,
+                e.student_id,
+                f"{e.public_accuracy:.4f}",
+                e.final_rank,
+                f"{e.accuracy:.4f}",
+                fmt_points(e.points),
+            ]
+        )
     return out.getvalue()
 
 
@@ -96,14 +105,16 @@ def _split_note(board: Sequence[Entry]) -> str:
     if not board:
         return ""
     first = board[0]
-    return (f"Ranked by accuracy on the public part of the test ids ({first.public_total} of {first.total}, "
-            f"drawn once with a fixed seed, the same for everyone), as during the contest; the final rank and "
-            f"the points use all {first.total} ids. Equal accuracies share a rank.")
+    return (
+        f"Ranked by accuracy on the public part of the test ids ({first.public_total} of {first.total}, "
+        f"drawn once with a fixed seed, the same for everyone), as during the contest; the final rank and "
+        f"the points use all {first.total} ids. Equal accuracies share a rank."
+    )
 
 
 def html_section(results: Sequence[StudentResult], assignment: Assignment) -> str:
     """The leaderboard as a section of report.html ("" when the pack has no contest)."""
-    from .htmlreport import esc, _feedback_link
+    from .htmlreport import _feedback_link, esc
 
     name = contest_name(assignment)
     if name is None:
@@ -114,14 +125,18 @@ def html_section(results: Sequence[StudentResult], assignment: Assignment) -> st
         out.append("<p>No student handed in a readable file for this contest.</p>")
         return "\n".join(out)
     out.append(f'<p class="note">{esc(_split_note(board))} Also in <code>{FILENAME}</code>.</p>')
-    out.append("<table><tr><th>public rank</th><th>student</th><th>public accuracy</th><th>final rank</th>"
-               "<th>accuracy</th><th>points</th></tr>")
+    out.append(
+        "<table><tr><th>public rank</th><th>student</th><th>public accuracy</th><th>final rank</th>"
+        "<th>accuracy</th><th>points</th></tr>"
+    )
     for e in board:
         moved = "" if e.final_rank == e.public_rank else f" ({e.public_rank - e.final_rank:+d})"
-        out.append(f"<tr><td class=num>{e.public_rank}</td><td>{_feedback_link(e.student_id)}</td>"
-                   f"<td class=num>{e.public_accuracy:.4f}</td><td class=num>{e.final_rank}{moved}</td>"
-                   f"<td class=num>{e.accuracy:.4f}</td><td class=num>{fmt_points(e.points)} / "
-                   f"{fmt_points(name.points)}</td></tr>")
+        out.append(
+            f"<tr><td class=num>{e.public_rank}</td><td>{_feedback_link(e.student_id)}</td>"
+            f"<td class=num>{e.public_accuracy:.4f}</td><td class=num>{e.final_rank}{moved}</td>"
+            f"<td class=num>{e.accuracy:.4f}</td><td class=num>{fmt_points(e.points)} / "
+            f"{fmt_points(name.points)}</td></tr>"
+        )
     out.append("</table>")
     return "\n".join(out)
 
@@ -135,11 +150,15 @@ def terminal_lines(results: Sequence[StudentResult], assignment: Assignment, lim
     if not board:
         return [f"leaderboard ({name.key}): no readable predictions file"]
     first = board[0]
-    lines = [f"leaderboard ({name.key}), ranked on {first.public_total} public ids of {first.total}:",
-             "  rank  student          public  final rank  accuracy  points"]
+    lines = [
+        f"leaderboard ({name.key}), ranked on {first.public_total} public ids of {first.total}:",
+        "  rank  student          public  final rank  accuracy  points",
+    ]
     for e in board[:limit]:
-        lines.append(f"  {e.public_rank:>4}  {e.student_id:<15} {e.public_accuracy:.4f}  {e.final_rank:>10}  "
-                     f"{e.accuracy:.4f}  {fmt_points(e.points):>6}")
+        lines.append(
+            f"  {e.public_rank:>4}  {e.student_id:<15} {e.public_accuracy:.4f}  {e.final_rank:>10}  "
+            f"{e.accuracy:.4f}  {fmt_points(e.points):>6}"
+        )
     if len(board) > limit:
         lines.append(f"  ... {len(board) - limit} more in {FILENAME}")
     return lines

@@ -8,6 +8,7 @@ and one student whenever that needs no guessing, and lists what differs from the
 name (``faults``), so the student can be told. Names it cannot tie (``task1.py`` with no
 id, ``task1_123_v2.py``, ``hw.py``) return None, with :func:`explain` saying why.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,7 @@ from .assignment import Assignment
 # "task1_123 (2).py", "task1_123(2).py", "task1_123 - Copy.py", "task1_123 - Copy (2).py"
 COPY = re.compile(r"^(?P<stem>.*?)(?:\s*-\s*copy)?(?:\s*\((?P<n>\d{1,4})\))?$", re.IGNORECASE)
 SEPARATORS = re.compile(r"[_\-\s]+")
-KINDS = {".py": "source", ".ipynb": "notebook", ".zip": "zip"}   # and "data" for a data task's own suffix
+KINDS = {".py": "source", ".ipynb": "notebook", ".zip": "zip"}  # and "data" for a data task's own suffix
 RESERVED_IDS = {"template", "solution", "solutions"}
 
 
@@ -26,10 +27,10 @@ RESERVED_IDS = {"template", "solution", "solutions"}
 class NameMatch:
     """A file name tied to a task (or a whole zip) and, where the name holds one, a student."""
 
-    kind: str                   # "source", "notebook", "data" (e.g. a predictions .csv) or "zip"
-    task: str | None            # None for a zip
-    student: str | None         # None when the name holds no id (a member of a student's zip)
-    copy: int = 0               # "task1_1 (2).py" -> 2; "- Copy" -> 1; 0 for the original
+    kind: str  # "source", "notebook", "data" (e.g. a predictions .csv) or "zip"
+    task: str | None  # None for a zip
+    student: str | None  # None when the name holds no id (a member of a student's zip)
+    copy: int = 0  # "task1_1 (2).py" -> 2; "- Copy" -> 1; 0 for the original
     faults: tuple[str, ...] = ()  # how the name differs from the exact one, in words
 
     @property
@@ -44,8 +45,8 @@ def split_extension(name: str) -> tuple[str, str, list[str]]:
     for doubled in (".py.py", ".ipynb.ipynb", ".zip.zip"):
         if lower.endswith(doubled):
             single = len(doubled) // 2
-            faults.append(f"the extension is doubled ({name[-len(doubled):]})")
-            return name[:-len(doubled)], name[-single:], faults
+            faults.append(f"the extension is doubled ({name[-len(doubled) :]})")
+            return name[: -len(doubled)], name[-single:], faults
     dot = name.rfind(".")
     if dot <= 0:
         return name, "", faults
@@ -85,12 +86,17 @@ def kind_of(extension: str, assignment: Assignment) -> str | None:
     return KINDS.get(extension)
 
 
-def _zip(tokens: list[str], separators: set[str], faults: list[str], copy: int,
-         assignment: Assignment) -> NameMatch | None:
+def _zip(
+    tokens: list[str], separators: set[str], faults: list[str], copy: int, assignment: Assignment
+) -> NameMatch | None:
     pattern = re.compile(rf"{assignment.id_pattern}")
     # "<id>.zip" alone: only a name with a digit in it is taken for an id ("homework.zip" is not one).
-    if len(tokens) == 1 and pattern.fullmatch(tokens[0]) and any(c.isdigit() for c in tokens[0]) \
-            and tokens[0].lower() != assignment.name.lower():
+    if (
+        len(tokens) == 1
+        and pattern.fullmatch(tokens[0])
+        and any(c.isdigit() for c in tokens[0])
+        and tokens[0].lower() != assignment.name.lower()
+    ):
         faults.append(f"the zip is named after the student only (expected <id>_{assignment.name}.zip)")
         return NameMatch("zip", None, tokens[0], copy, tuple(faults))
     if len(tokens) == 2:
@@ -108,8 +114,15 @@ def _zip(tokens: list[str], separators: set[str], faults: list[str], copy: int,
     return None
 
 
-def _task_file(tokens: list[str], separators: set[str], faults: list[str], copy: int, kind: str,
-               assignment: Assignment, zip_owner: str | None) -> NameMatch | None:
+def _task_file(
+    tokens: list[str],
+    separators: set[str],
+    faults: list[str],
+    copy: int,
+    kind: str,
+    assignment: Assignment,
+    zip_owner: str | None,
+) -> NameMatch | None:
     code = kind in ("source", "notebook")
     tasks = {t.task.lower(): t.task for t in assignment.files if (t.kind == "code") == code}
     positions = [i for i, token in enumerate(tokens) if token.lower() in tasks]
@@ -124,8 +137,10 @@ def _task_file(tokens: list[str], separators: set[str], faults: list[str], copy:
         faults.append("it is a notebook (its code cells were graded, in order, as the .py file)")
     if not others:
         if zip_owner is None:
-            return None                      # "task1.py" on its own: whose is it?
-        return NameMatch(kind, task, None, copy, tuple(faults + [f"it has no student id (expected {task}_{zip_owner}.py)"]))
+            return None  # "task1.py" on its own: whose is it?
+        return NameMatch(
+            kind, task, None, copy, tuple(faults + [f"it has no student id (expected {task}_{zip_owner}.py)"])
+        )
     if len(others) != 1:
         return None
     sid = others[0]
@@ -150,8 +165,7 @@ def explain(name: str, assignment: Assignment) -> str:
     lower = stem.lower()
     for task in assignment.files:
         if name == task.template or lower == f"{task.task}_template":
-            return (f"the untouched template name; rename it {task.task}_<studentID>{task.suffix} so it can be "
-                    "credited")
+            return f"the untouched template name; rename it {task.task}_<studentID>{task.suffix} so it can be credited"
     kind = kind_of(extension, assignment)
     if kind is None:
         data = "".join(f", {t.suffix} files" for t in assignment.files if t.kind == "data")

@@ -4,14 +4,15 @@ Plain JSON reading, no Jupyter needed. IPython-only lines (``%matplotlib inline`
 ``!pip install ...``, ``x?``) would be syntax errors in a module; they become comments,
 so line numbers stay close to the cells and nothing of them runs.
 """
+
 from __future__ import annotations
 
 import json
 import re
 
 MAX_CELLS = 2000
-HELP = re.compile(r"^[\w.]+\?{1,2}$")     # "np.dot?" asks IPython for help
-CELL_MARKER = "# --- notebook cell {} ---"    # the line before each cell's code in the module
+HELP = re.compile(r"^[\w.]+\?{1,2}$")  # "np.dot?" asks IPython for help
+CELL_MARKER = "# --- notebook cell {} ---"  # the line before each cell's code in the module
 CELL_MARKER_LINE = re.compile(r"^# --- notebook cell (\d+) ---$")
 
 
@@ -22,7 +23,7 @@ def notebook_to_source(raw: bytes) -> tuple[bytes | None, str | None]:
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return None, f"not a readable notebook ({type(exc).__name__}: {str(exc)[:100]})"
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if cells is None and isinstance(notebook, dict):           # nbformat 3 keeps cells in worksheets
+    if cells is None and isinstance(notebook, dict):  # nbformat 3 keeps cells in worksheets
         worksheets = notebook.get("worksheets") or [{}]
         cells = worksheets[0].get("cells") if isinstance(worksheets[0], dict) else None
     if not isinstance(cells, list):

@@ -10,12 +10,13 @@ Two ways:
   Only those functions are reachable from such a namespace, never the rest of the
   solution.
 """
+
 from __future__ import annotations
 
 import ast
 import importlib.util
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -26,7 +27,7 @@ TEMPLATES = REPO / "templates"
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str) -> ModuleType:
     name = "solutions_" + Path(path).stem
     spec = importlib.util.spec_from_file_location(name, path)
@@ -45,9 +46,12 @@ def isolated(filename: str, names: tuple[str, ...], folder: Path = SOLUTIONS) ->
     """Only the imports and the named top-level definitions of a solution file."""
     path = folder / filename
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    keep = [node for node in tree.body
-            if isinstance(node, (ast.Import, ast.ImportFrom))
-            or (isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names)]
+    keep = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        or (isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in names)
+    ]
     missing = set(names) - {n.name for n in keep if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     if missing:
         raise LookupError(f"{filename} does not define {', '.join(sorted(missing))}")

@@ -1,4 +1,5 @@
 """What grading produces: per part, per graded name, per student. Plain dataclasses."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -10,11 +11,11 @@ class PartResult:
     label: str
     points: float
     earned: float
-    message: str                      # one line: why it passed or failed
+    message: str  # one line: why it passed or failed
     visible_passed: bool | None = None  # verdict on the visible inputs alone (None: none ran)
-    hidden_passed: bool | None = None   # verdict on the hidden inputs alone
-    hidden_message: str = ""          # why the hidden inputs failed, if they did
-    only_when_graded: bool = False    # self-check could not judge it (Check.graded_only); not in its total
+    hidden_passed: bool | None = None  # verdict on the hidden inputs alone
+    hidden_message: str = ""  # why the hidden inputs failed, if they did
+    only_when_graded: bool = False  # self-check could not judge it (Check.graded_only); not in its total
 
     @property
     def passed(self) -> bool:
@@ -26,13 +27,13 @@ class NameResult:
     key: str
     points: float
     score: float
-    status: str                       # passed | partial | failed | not_implemented | missing | interface | error
-    reason: str                       # one line for the gradebook/feedback; "" when full marks
+    status: str  # passed | partial | failed | not_implemented | missing | interface | error
+    reason: str  # one line for the gradebook/feedback; "" when full marks
     parts: list[PartResult] = field(default_factory=list)
-    detail: str = ""                  # traceback lines from the student's file, if any
-    output: str = ""                  # what the student's code printed (bounded)
+    detail: str = ""  # traceback lines from the student's file, if any
+    output: str = ""  # what the student's code printed (bounded)
     seconds: float = 0.0
-    metrics: dict[str, float] = field(default_factory=dict)   # numbers a check measured (e.g. accuracy)
+    metrics: dict[str, float] = field(default_factory=dict)  # numbers a check measured (e.g. accuracy)
 
 
 @dataclass
@@ -41,7 +42,7 @@ class StudentResult:
     assignment: str
     names: list[NameResult]
     problems: list[str] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)   # task -> where it came from
+    files: dict[str, str] = field(default_factory=dict)  # task -> where it came from
     fingerprint: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -69,7 +70,7 @@ class StudentResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StudentResult":
+    def from_dict(cls, data: dict[str, Any]) -> StudentResult:
         names = [NameResult(**{**n, "parts": [PartResult(**p) for p in n["parts"]]}) for n in data["names"]]
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "names"}
         return cls(names=names, **fields)
@@ -80,14 +81,14 @@ def sandbox_lines(results: list[StudentResult]) -> list[str]:
 
     Usually one line; more when a resumed run mixes results graded on different machines.
     """
-    ran = [r for r in results if r.files]      # a roster student who handed in nothing ran nowhere
+    ran = [r for r in results if r.files]  # a roster student who handed in nothing ran nowhere
     lines = {r.sandbox.get("line", "") for r in ran if r.sandbox}
     if any(not r.sandbox for r in ran):
         lines.add("sandbox: not recorded (graded by an older grader)")
     return sorted(line for line in lines if line)
 
 
-PRINTED_LINES = 12          # lines of a student's own prints shown per graded name
+PRINTED_LINES = 12  # lines of a student's own prints shown per graded name
 
 
 def first_lines(text: str, lines: int = PRINTED_LINES, limit: int = 2000) -> str:

@@ -4,6 +4,7 @@ The main thread schedules children (at most ``jobs`` at once) and enforces deadl
 judging thread turns finished runs into scores, so a slow reference computation never
 holds up reading a child's pipe (which would eat into that child's time limit).
 """
+
 from __future__ import annotations
 
 import queue
@@ -11,10 +12,11 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +29,8 @@ from .packs import probes_module
 from .results import NameResult, StudentResult
 from .sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
 
-STARTUP_ALLOWANCE = 10.0   # seconds for a fresh child to start, on top of the import timeout
-MANY_STUDENTS = 8          # from this class size on, the forkserver moves onto huge pages (cheaper forks)
+STARTUP_ALLOWANCE = 10.0  # seconds for a fresh child to start, on top of the import timeout
+MANY_STUDENTS = 8  # from this class size on, the forkserver moves onto huge pages (cheaper forks)
 # The most the grader holds of one child's results; past it, a case's result is dropped with a
 # reason. Each case is bounded on its own by its check's output_limit, refused in the child.
 MAX_RESULTS_PER_CHILD = 128 * 1024**2
@@ -37,19 +39,19 @@ MAX_RESULTS_PER_CHILD = 128 * 1024**2
 @dataclass
 class Options:
     jobs: int = 2
-    timeout: float | None = None          # seconds per graded name; None: each name's default
+    timeout: float | None = None  # seconds per graded name; None: each name's default
     memory_mb: int = 3072
-    visible_only: bool = False            # self-check: only the visible cases
-    only: tuple[str, ...] | None = None   # restrict to these graded keys
-    isolate_uid: bool | None = None       # None: when running as root
-    protected: tuple[Path, ...] = ()      # folders children may not open
-    naming: str | None = None             # "lenient"/"strict"; None: the pack's own policy
-    interface: str | None = None          # "compatible"/"strict"; None: the pack's own policy
-    sandbox: str = "best"                 # "best": the layers this machine has; "require": all or nothing;
-                                          # "off": none (only to measure what they cost)
-    self_test: bool = True                # fork the sandbox probe before grading (self-check skips it)
-    settings: dict[str, Any] = field(default_factory=dict)   # for checks' configure(), e.g. {"labels": path}
-    unconfigured: frozenset[str] = frozenset()            # graded keys no student has a file for: not configured
+    visible_only: bool = False  # self-check: only the visible cases
+    only: tuple[str, ...] | None = None  # restrict to these graded keys
+    isolate_uid: bool | None = None  # None: when running as root
+    protected: tuple[Path, ...] = ()  # folders children may not open
+    naming: str | None = None  # "lenient"/"strict"; None: the pack's own policy
+    interface: str | None = None  # "compatible"/"strict"; None: the pack's own policy
+    sandbox: str = "best"  # "best": the layers this machine has; "require": all or nothing;
+    # "off": none (only to measure what they cost)
+    self_test: bool = True  # fork the sandbox probe before grading (self-check skips it)
+    settings: dict[str, Any] = field(default_factory=dict)  # for checks' configure(), e.g. {"labels": path}
+    unconfigured: frozenset[str] = frozenset()  # graded keys no student has a file for: not configured
 
 
 def versions() -> dict[str, str]:
@@ -57,8 +59,12 @@ def versions() -> dict[str, str]:
 
     import torch
 
-    return {"grader": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "torch": torch.__version__}
+    return {
+        "grader": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+    }
 
 
 @dataclass
@@ -70,21 +76,21 @@ class FileJob:
     submitted: SubmittedFile
     keys: list[str]
     outcomes: dict[str, NameOutcome] = field(default_factory=dict)
-    file_failure: str | None = None       # stops every name of the file
+    file_failure: str | None = None  # stops every name of the file
     violations: list[str] = field(default_factory=list)
     import_output: str = ""
     native_output: str = ""
     remaining: list[str] = field(default_factory=list)
     current: str | None = None
     attempts: int = 0
-    blocked: dict[str, str] = field(default_factory=dict)   # names stopped by static checks
-    progress: Any = None                                    # the student's _StudentProgress
-    fatal: str | None = None                                # the child harness itself failed
-    skipped: dict[int, str] = field(default_factory=dict)   # top-level statements skipped (raised, or ran too
-                                                            # long): first line -> description
+    blocked: dict[str, str] = field(default_factory=dict)  # names stopped by static checks
+    progress: Any = None  # the student's _StudentProgress
+    fatal: str | None = None  # the child harness itself failed
+    skipped: dict[int, str] = field(default_factory=dict)  # top-level statements skipped (raised, or ran too
+    # long): first line -> description
     # The running child's protocol: the names it may still start, in order, and what it sent.
-    order: list[str] = field(default_factory=list)      # names whose turn has not come
-    started: set[str] = field(default_factory=set)      # names the child asked for with "start"
+    order: list[str] = field(default_factory=list)  # names whose turn has not come
+    started: set[str] = field(default_factory=set)  # names the child asked for with "start"
     imported: bool = False
     received_bytes: int = 0
     tampered: str | None = None
@@ -101,15 +107,15 @@ class _StudentProgress:
         self.names: dict[str, NameResult] = {}
         self.started = time.monotonic()
         self.internal: list[str] = []
-        self.refused: list[str] = []      # what the sandbox stopped the student's code from doing
-        self.notes: list[str] = []        # interface differences that were accepted
+        self.refused: list[str] = []  # what the sandbox stopped the student's code from doing
+        self.notes: list[str] = []  # interface differences that were accepted
         self.files_done = 0
 
 
 class Runner:
     def __init__(self, assignment: Assignment, options: Options | None = None) -> None:
         self.options = options or Options()
-        if not self.options.visible_only:     # self-check never sees a run's settings (hidden labels)
+        if not self.options.visible_only:  # self-check never sees a run's settings (hidden labels)
             assignment = configured(assignment, self.options.settings, self.options.only, self.options.unconfigured)
         self.assignment = assignment
         if kit.solutions_available(assignment):
@@ -117,11 +123,14 @@ class Runner:
         elif self.options.visible_only:
             self.refs = ReferenceCache(kit.load(assignment))
         else:
-            raise FileNotFoundError(f"grading needs the reference solutions in {assignment.solutions_dir} "
-                                    "(self-check works without them)")
+            raise FileNotFoundError(
+                f"grading needs the reference solutions in {assignment.solutions_dir} (self-check works without them)"
+            )
         if HIDDEN_SEED is None and not self.options.visible_only:
-            raise FileNotFoundError("grading needs the hidden inputs' seed (grader/hidden_seed.py or the "
-                                    "GRADER_HIDDEN_SEED variable); self-check works without it")
+            raise FileNotFoundError(
+                "grading needs the hidden inputs' seed (grader/hidden_seed.py or the "
+                "GRADER_HIDDEN_SEED variable); self-check works without it"
+            )
         self.cases: dict[str, list[Case]] = {}
         for graded in assignment.names:
             if self.options.only and graded.key not in self.options.only:
@@ -131,22 +140,29 @@ class Runner:
                 cases = [c for c in cases if c.visible]
             self.cases[graded.key] = cases
         self.stand_ins: dict[str, standins.StandIns | None] = {
-            key: standins.for_name(assignment, assignment.graded(key)) for key in self.cases}
+            key: standins.for_name(assignment, assignment.graded(key)) for key in self.cases
+        }
         missing = [key for key, found in self.stand_ins.items() if found is None]
         if missing and not self.options.visible_only:
-            raise FileNotFoundError(f"grading needs the pack's references and solutions: no stand-ins for "
-                                    f"{', '.join(missing)} (self-check works without them)")
+            raise FileNotFoundError(
+                f"grading needs the pack's references and solutions: no stand-ins for "
+                f"{', '.join(missing)} (self-check works without them)"
+            )
         self._turns: dict[str, bytes] = {}
         self.sandbox: Sandbox | None = None
-        self.on_layers: Callable[[LayerReport], None] | None = None   # told the run's layers after the self-test
+        self.on_layers: Callable[[LayerReport], None] | None = None  # told the run's layers after the self-test
         self.memory_text = f"{self.options.memory_mb / 1024:g} GiB"
         self.interface = self.options.interface or assignment.interface
         self.versions = versions()
 
     # --- public ---------------------------------------------------------------------------
 
-    def grade(self, students: Iterable[Student], on_result: Callable[[StudentResult], None],
-              on_progress: Callable[[str], None] | None = None) -> list[str]:
+    def grade(
+        self,
+        students: Iterable[Student],
+        on_result: Callable[[StudentResult], None],
+        on_progress: Callable[[str], None] | None = None,
+    ) -> list[str]:
         """Grade every student, calling ``on_result`` once per student (from a worker thread).
 
         Returns internal grader errors (empty when the grader itself worked).
@@ -163,10 +179,10 @@ class Runner:
         sys.setswitchinterval(min(switch, 0.0005))
         judge_queue: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
-        worker.start()      # it computes the references first, while the forkserver loads
+        worker.start()  # it computes the references first, while the forkserver loads
         if self.options.self_test:
             try:
-                layers = self.sandbox.self_test()     # raises SandboxError: nothing is graded
+                layers = self.sandbox.self_test()  # raises SandboxError: nothing is graded
             except BaseException:
                 judge_queue.put(None)
                 worker.join()
@@ -201,18 +217,21 @@ class Runner:
                 if submitted is None:
                     reason = student.blocked.get(task.task) or (
                         f"no file for {task.task}: expected {task.task}_{student.id}{task.suffix}, on its own "
-                        f"or inside {student.id}_{self.assignment.name}.zip")
+                        f"or inside {student.id}_{self.assignment.name}.zip"
+                    )
                     judge_queue.put((progress, task, None, {n.key: reason for n in names}))
                     continue
                 # A data file is never imported: its checks parse its bytes in the child.
-                report: FileReport = (inspect_file(submitted.data, task, self.interface) if task.kind == "code"
-                                      else FileReport())
+                report: FileReport = (
+                    inspect_file(submitted.data, task, self.interface) if task.kind == "code" else FileReport()
+                )
                 progress.notes += [f"{submitted.origin}: {note}" for note in report.notes]
                 blocked = {n.key: report.problem_for(n) for n in names if report.problem_for(n)}
                 if blocked:
                     prefix = f"{submitted.origin}: "
-                    blocked = {k: (prefix + v if (report.fatal or report.import_problems) else v)
-                               for k, v in blocked.items()}
+                    blocked = {
+                        k: (prefix + v if (report.fatal or report.import_problems) else v) for k, v in blocked.items()
+                    }
                 runnable = [n.key for n in names if n.key not in blocked]
                 if not runnable:
                     judge_queue.put((progress, task, None, blocked))
@@ -234,18 +253,26 @@ class Runner:
         cpu = int(sum(self._timeout(k) for k in names) + job.task.import_timeout + 30)
         job.order, job.started, job.imported, job.received_bytes, job.tampered = list(names), set(), False, 0, None
         spec = JobSpec(
-            probes=probes_module(self.assignment.name), task=job.task.task, kind=job.task.kind,
-            imports=job.task.imports, module_path=module_path,
-            display_name=job.submitted.origin.split(":")[-1].split("/")[-1], names=names,
-            seed=self.assignment.seed, limits=Limits(memory=self.options.memory_mb * 1024**2),
-            scratch=scratch, cpu_seconds=cpu, uid=self.sandbox.uid_for(slot),
+            probes=probes_module(self.assignment.name),
+            task=job.task.task,
+            kind=job.task.kind,
+            imports=job.task.imports,
+            module_path=module_path,
+            display_name=job.submitted.origin.split(":")[-1].split("/")[-1],
+            names=names,
+            seed=self.assignment.seed,
+            limits=Limits(memory=self.options.memory_mb * 1024**2),
+            scratch=scratch,
+            cpu_seconds=cpu,
+            uid=self.sandbox.uid_for(slot),
             # Other children's scratch folders are off limits; the child's own is always allowed.
             protected=[str(p) for p in self.options.protected] + [str(self.sandbox.scratch_root)],
-            required=self.sandbox.required, kernel_layers=self.options.sandbox != "off",
+            required=self.sandbox.required,
+            kernel_layers=self.options.sandbox != "off",
             skip_failing_statements=self.interface != "strict",
             # half the import's limit, so that the functions after a stopped statement still load
             top_level_seconds=job.task.import_timeout / 2,
-            skip_lines=tuple(job.skipped),    # a resumed child does not run (and wait for) them again
+            skip_lines=tuple(job.skipped),  # a resumed child does not run (and wait for) them again
         )
         return spec, scratch
 
@@ -334,10 +361,13 @@ class Runner:
             return None
         if kind == "refused":
             missing = ", ".join(message[1])
-            job.file_failure = ("not graded: the grading sandbox could not be put up around this file "
-                                f"(missing: {missing}); this is not your fault and staff have been told")
-            job.progress.internal.append(f"{job.task.task}: a child could not put up the sandbox layers {missing}; "
-                                         "its student code was not run")
+            job.file_failure = (
+                "not graded: the grading sandbox could not be put up around this file "
+                f"(missing: {missing}); this is not your fault and staff have been told"
+            )
+            job.progress.internal.append(
+                f"{job.task.task}: a child could not put up the sandbox layers {missing}; its student code was not run"
+            )
             return "end"
         if kind == "imported":
             _, error, stdout, violations, skipped = message
@@ -347,7 +377,7 @@ class Runner:
             if error is not None:
                 job.file_failure = _import_failure(job, error)
             elif job.order:
-                self._next_turn(child, job)        # ready before the child asks for it
+                self._next_turn(child, job)  # ready before the child asks for it
             return None
         if kind == "start":
             job.started.add(message[1])
@@ -358,14 +388,22 @@ class Runner:
             _, key, case_id, output, error, stdout, seconds, violations = message
             job.received_bytes += child.last_size
             if job.received_bytes > MAX_RESULTS_PER_CHILD:
-                output, error = None, {"kind": "output", "trace": "", "message": (
-                    f"the results of this file's names hold more than {MAX_RESULTS_PER_CHILD // 1024**2} MiB "
-                    "together, more than the grader keeps")}
+                output, error = (
+                    None,
+                    {
+                        "kind": "output",
+                        "trace": "",
+                        "message": (
+                            f"the results of this file's names hold more than {MAX_RESULTS_PER_CHILD // 1024**2} MiB "
+                            "together, more than the grader keeps"
+                        ),
+                    },
+                )
             outcome = job.outcomes[key]
             outcome.cases[case_id] = CaseOutcome(case_id, output, error, stdout, seconds)
             job.violations += violations
             if job.order and len(outcome.cases) == len(self.cases[key]):
-                self._next_turn(child, job)        # this name is done: the next one's turn, before it is asked
+                self._next_turn(child, job)  # this name is done: the next one's turn, before it is asked
             return None
         if kind == "end":
             return "end"
@@ -374,8 +412,9 @@ class Runner:
             return "eof"
         return None
 
-    def _after_child(self, child: ChildRun, job: FileJob, scratch: str, how: str,
-                     pending: deque, judge_queue: queue.Queue) -> None:
+    def _after_child(
+        self, child: ChildRun, job: FileJob, scratch: str, how: str, pending: deque, judge_queue: queue.Queue
+    ) -> None:
         exit_info = child.finish(timed_out=(how == "timeout"))
         assert self.sandbox is not None
         job.native_output += self.sandbox.release(scratch)
@@ -395,24 +434,27 @@ class Runner:
                 job.remaining = []
             elif job.current is None:
                 if job.file_failure is None:
-                    job.file_failure = (f"{job.submitted.origin}: importing the file {what}"
-                                        + (" (does it run code at the top level?)" if how == "timeout" else ""))
+                    job.file_failure = f"{job.submitted.origin}: importing the file {what}" + (
+                        " (does it run code at the top level?)" if how == "timeout" else ""
+                    )
                 job.remaining = []
             else:
                 job.outcomes[job.current].failure = {
                     "kind": "timeout" if how == "timeout" else "crash",
-                    "message": what}
+                    "message": what,
+                }
                 index = job.remaining.index(job.current)
-                job.remaining = job.remaining[index + 1:]
+                job.remaining = job.remaining[index + 1 :]
         if job.remaining and job.file_failure is None:
-            pending.appendleft(job)      # resume with the names after the one that failed
+            pending.appendleft(job)  # resume with the names after the one that failed
         else:
             judge_queue.put((job.progress, job.task, job, job.blocked))
 
     # --- judging --------------------------------------------------------------------------
 
-    def _judge_loop(self, judge_queue: queue.Queue, on_result: Callable[[StudentResult], None],
-                    internal: list[str]) -> None:
+    def _judge_loop(
+        self, judge_queue: queue.Queue, on_result: Callable[[StudentResult], None], internal: list[str]
+    ) -> None:
         self._compute_references()
         while True:
             item = judge_queue.get()
@@ -423,11 +465,19 @@ class Runner:
                 self._judge_file(progress, task, job, blocked)
             except Exception as exc:  # noqa: BLE001 - keep grading the others
                 import traceback
+
                 progress.internal.append(f"judging {task.task}: {exc}\n{traceback.format_exc(limit=5)}")
                 for graded in self._graded_names(task):
-                    progress.names.setdefault(graded.key, NameResult(
-                        graded.key, graded.points, 0.0, "error",
-                        "the grader hit an internal error on this file; staff have been told"))
+                    progress.names.setdefault(
+                        graded.key,
+                        NameResult(
+                            graded.key,
+                            graded.points,
+                            0.0,
+                            "error",
+                            "the grader hit an internal error on this file; staff have been told",
+                        ),
+                    )
             progress.files_done += 1
             if progress.files_done == progress.expected:
                 result = self._student_result(progress)
@@ -445,7 +495,7 @@ class Runner:
         reference that fails is left for the judging of its name, which reports it.
         """
         if self.refs.kit is not None:
-            return                      # looked up, not computed
+            return  # looked up, not computed
         for key, cases in self.cases.items():
             graded = self.assignment.graded(key)
             for case in cases:
@@ -454,14 +504,16 @@ class Runner:
                 except Exception:  # noqa: BLE001 - reported where the name is judged
                     pass
 
-    def _judge_file(self, progress: _StudentProgress, task: TaskFile, job: FileJob | None,
-                    blocked: dict[str, str]) -> None:
+    def _judge_file(
+        self, progress: _StudentProgress, task: TaskFile, job: FileJob | None, blocked: dict[str, str]
+    ) -> None:
         runtime_block = None
         if job is not None:
             imports = [v for v in job.violations if v.startswith("import of ")]
             if imports:
-                runtime_block = (f"{job.submitted.origin}: disallowed import at run time: "
-                                 + ", ".join(sorted(set(imports))))
+                runtime_block = f"{job.submitted.origin}: disallowed import at run time: " + ", ".join(
+                    sorted(set(imports))
+                )
             elif job.file_failure:
                 runtime_block = job.file_failure
             others = sorted(set(v for v in job.violations if not v.startswith("import of ")))
@@ -472,8 +524,9 @@ class Runner:
         for graded in self._graded_names(task):
             reason = blocked.get(graded.key) or runtime_block
             outcome = job.outcomes.get(graded.key) if job else None
-            result = judge_name(graded, self.cases[graded.key], outcome, self.refs, reason,
-                                self.memory_text, progress.internal)
+            result = judge_name(
+                graded, self.cases[graded.key], outcome, self.refs, reason, self.memory_text, progress.internal
+            )
             if job is not None and graded.key == (job.keys[0] if job.keys else None):
                 extra = (job.import_output + job.native_output).strip()
                 if extra:
@@ -519,7 +572,7 @@ def _out_of_turn(job: FileJob, message: Any, cases: dict[str, list[Case]]) -> st
         return None
     if kind == "start":
         key = message[1] if len(message) == 2 else None
-        given = key == job.current and key not in job.started      # its turn was given before it asked
+        given = key == job.current and key not in job.started  # its turn was given before it asked
         if not job.imported or not (given or (job.order and key == job.order[0])):
             return "a name started out of turn"
         return None
@@ -531,7 +584,7 @@ def _out_of_turn(job: FileJob, message: Any, cases: dict[str, list[Case]]) -> st
         if message[2] in job.outcomes[job.current].cases:
             return "a second result for the same input"
         return None
-    if kind in ("sandbox", "refused"):          # sent before any student code runs
+    if kind in ("sandbox", "refused"):  # sent before any student code runs
         return "a sandbox report after the file was loaded" if job.imported else None
     if kind in ("end", "fatal"):
         return None
@@ -546,8 +599,10 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
     failed = [key for key in graded.after if key in names and names[key].score < names[key].points]
     if failed:
         words = ", ".join(key.split(".", 1)[1] for key in failed)
-        note = (f" (note: {graded.path} runs after your {words}, which failed its own checks first; "
-                "fix that first, this may then pass too)")
+        note = (
+            f" (note: {graded.path} runs after your {words}, which failed its own checks first; "
+            "fix that first, this may then pass too)"
+        )
         result.reason += note
         for part in result.parts:
             if not part.passed:
@@ -561,8 +616,10 @@ def _note_own_versions(result: NameResult, graded: GradedName) -> None:
     if result.score >= result.points:
         return
     names = ", ".join(graded.check.stand_ins)
-    note = (f" (self-check ran {graded.path} with your own {names}; grading runs it with reference versions, "
-            "so a mistake there costs only that name)")
+    note = (
+        f" (self-check ran {graded.path} with your own {names}; grading runs it with reference versions, "
+        "so a mistake there costs only that name)"
+    )
     result.reason += note
     for part in result.parts:
         if not part.passed:
@@ -573,9 +630,11 @@ def _note_own_versions(result: NameResult, graded: GradedName) -> None:
 def _skipped_note(job: FileJob) -> str:
     texts = [job.skipped[line] for line in sorted(job.skipped)]
     shown = "; ".join(texts[:3]) + (f"; and {len(texts) - 3} more" if len(texts) > 3 else "")
-    return (f"{job.submitted.origin}: code outside your functions failed or ran too long when the file was "
-            f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs "
-            "whenever the file is imported; put it under `if __name__ == \"__main__\":`")
+    return (
+        f"{job.submitted.origin}: code outside your functions failed or ran too long when the file was "
+        f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs "
+        'whenever the file is imported; put it under `if __name__ == "__main__":`'
+    )
 
 
 def _import_failure(job: FileJob, error: dict) -> str:

@@ -17,6 +17,7 @@ grow, laid out like the real packs (see ``grader/packs/AUTHORING.md``):
 and NAME is added to ``ALL_PACKS`` in ``grader/packs/__init__.py``. Nothing is overwritten:
 the command stops if any of these already exists.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -163,7 +164,7 @@ def scale(x, factor=2.0):
     # END SOLUTION
 '''
 
-CONTRACT = '''\
+CONTRACT = """\
 # The pack "{name}"
 
 {title}. Names, signatures and points are declared once, in `pack.py` next to this
@@ -177,7 +178,7 @@ Imports: NumPy and the standard library.
 ## {task} (2)
 - `scale(x, factor=2.0)` (2): every entry of the array `x` times `factor`, returned as a
   new array with the shape and dtype of `x`. Parts: the default factor 1, any factor 1.
-'''
+"""
 
 
 def validate(name: str, task: str, repo: Path) -> list[str]:
@@ -188,6 +189,7 @@ def validate(name: str, task: str, repo: Path) -> list[str]:
     if problems:
         return problems
     from .packs import PACKS
+
     if name in PACKS:
         problems.append(f"a pack named {name!r} is already registered")
     for path in targets(name, task, repo):
@@ -210,7 +212,7 @@ def register(name: str, repo: Path) -> None:
         raise RuntimeError(f"cannot find the ALL_PACKS tuple in {path}; add {name!r} to it by hand")
     names = [n.strip() for n in match.group(1).split(",") if n.strip()]
     names.append(repr(name).replace("'", '"'))
-    path.write_text(text[:match.start()] + f"ALL_PACKS = ({', '.join(names)})" + text[match.end():], encoding="utf-8")
+    path.write_text(text[: match.start()] + f"ALL_PACKS = ({', '.join(names)})" + text[match.end() :], encoding="utf-8")
 
 
 def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path]:
@@ -240,6 +242,7 @@ def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path
     from . import kit
     from .assignment import check_points
     from .templates import generate
+
     assignment = importlib.import_module(f"grader.packs.{name}.pack").ASSIGNMENT
     check_points(assignment)
     generated = generate(assignment) + [kit.write(assignment)]
@@ -255,9 +258,11 @@ def main(name: str, task: str | None) -> int:
     for path in paths:
         print(f"wrote {path.relative_to(REPO)}")
     task = task or "warmup"
-    print(f"\nNext: edit solutions/{task}.py and grader/packs/{name}/ (pack.py, checks.py, references.py, "
-          f"probes.py), then\n"
-          f"  python -m grader templates --assignment {name}      (templates and self-check references)\n"
-          f"  python -m grader check solutions/{task}.py --assignment {name}\n"
-          f"See grader/packs/AUTHORING.md.")
+    print(
+        f"\nNext: edit solutions/{task}.py and grader/packs/{name}/ (pack.py, checks.py, references.py, "
+        f"probes.py), then\n"
+        f"  python -m grader templates --assignment {name}      (templates and self-check references)\n"
+        f"  python -m grader check solutions/{task}.py --assignment {name}\n"
+        f"See grader/packs/AUTHORING.md."
+    )
     return 0

@@ -21,6 +21,7 @@ passing here is necessary, not sufficient. From a terminal, ``check`` also says 
 which name the grader will find the file (or that it will not), and exits with 1 when
 a visible check fails, 0 when all pass.
 """
+
 from __future__ import annotations
 
 import html
@@ -40,8 +41,8 @@ from .results import NameResult, PartResult, StudentResult, first_lines
 from .runner import Options, Runner
 from .sandbox import start_forkserver
 
-INPUT_SUFFIX = re.compile(r"\s*\(input: .*\)$")     # "(input: x = [...]; 2 of 2 inputs fail)"
-PRINTED_LINES = 8           # lines of the student's own prints shown under a graded name
+INPUT_SUFFIX = re.compile(r"\s*\(input: .*\)$")  # "(input: x = [...]; 2 of 2 inputs fail)"
+PRINTED_LINES = 8  # lines of the student's own prints shown under a graded name
 
 # Plain words for a graded name's status (the grader's own are for the gradebook).
 STATUS_WORDS = {
@@ -66,8 +67,8 @@ class SelfCheck:
     path: Path
     names: list[NameResult] = field(default_factory=list)
     validate_only: bool = False
-    notes: list[str] = field(default_factory=list)     # what the grader accepted or refused about the file
-    sandbox: str = ""                                  # set when this machine lacks sandbox layers
+    notes: list[str] = field(default_factory=list)  # what the grader accepted or refused about the file
+    sandbox: str = ""  # set when this machine lacks sandbox layers
     task: str = ""
 
     @property
@@ -94,8 +95,9 @@ class SelfCheck:
         """Every visible check passed (for a data file: it is valid)."""
         if self.validate_only:
             return self.valid
-        return all(p.passed or (p.only_when_graded and p.visible_passed is not False)
-                   for n in self.names for p in n.parts) and bool(self.names)
+        return all(
+            p.passed or (p.only_when_graded and p.visible_passed is not False) for n in self.names for p in n.parts
+        ) and bool(self.names)
 
     def text(self, details: bool = True, sandbox_line: bool = True) -> str:
         if self.validate_only:
@@ -143,8 +145,10 @@ class SelfCheck:
         if self.validate_only:
             rows = "".join(f"<li>{html.escape(_validity(name))}</li>" for name in self.names)
             verdict = "The file is valid." if self.valid else "The file is not valid yet."
-            return (f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (the file's format only; it is "
-                    f"scored against hidden labels)</p><ul>{rows}</ul><p><b>{verdict}</b></p>")
+            return (
+                f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (the file's format only; it is "
+                f"scored against hidden labels)</p><ul>{rows}</ul><p><b>{verdict}</b></p>"
+            )
         head = [f"<p>Self-check of <code>{html.escape(str(self.path))}</code> (visible inputs only)</p>"]
         head += [f"<p>{html.escape(note)}</p>" for note in [self.sandbox, *_shown_notes(self)] if note]
         whole_file = _file_level_reason(self.names)
@@ -157,16 +161,28 @@ class SelfCheck:
                 colour = "#eef3fb"
             causes = [] if whole_file else _causes(name)
             items = "".join(f"<li>{html.escape(cause)}</li>" for cause in causes)
-            printed = (f"<details><summary>what your code printed</summary><pre>"
-                       f"{html.escape(first_lines(name.output.strip(), PRINTED_LINES))}</pre></details>"
-                       if name.output.strip() and not whole_file else "")
-            detail = (f"<pre>{html.escape(name.detail)}</pre>"
-                      if name.detail and not whole_file and not _in_causes(name.detail, name) else "")
-            rows.append(f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
-                        f"<td>{html.escape(_points(name))}</td><td>{html.escape('' if whole_file else _verdict(name))}"
-                        f"<ul style='margin:0'>{items}</ul>{detail}{printed}</td></tr>")
-        return ("".join(head) + "<table><tr><th>graded name</th><th>points</th><th>result</th></tr>" + "".join(rows)
-                + f"</table><p><b>{html.escape(self.total_line())}</b></p>")
+            printed = (
+                f"<details><summary>what your code printed</summary><pre>"
+                f"{html.escape(first_lines(name.output.strip(), PRINTED_LINES))}</pre></details>"
+                if name.output.strip() and not whole_file
+                else ""
+            )
+            detail = (
+                f"<pre>{html.escape(name.detail)}</pre>"
+                if name.detail and not whole_file and not _in_causes(name.detail, name)
+                else ""
+            )
+            rows.append(
+                f"<tr style='background:{colour}'><td><code>{html.escape(name.key)}</code></td>"
+                f"<td>{html.escape(_points(name))}</td><td>{html.escape('' if whole_file else _verdict(name))}"
+                f"<ul style='margin:0'>{items}</ul>{detail}{printed}</td></tr>"
+            )
+        return (
+            "".join(head)
+            + "<table><tr><th>graded name</th><th>points</th><th>result</th></tr>"
+            + "".join(rows)
+            + f"</table><p><b>{html.escape(self.total_line())}</b></p>"
+        )
 
 
 def _checkable(name: NameResult) -> float:
@@ -183,8 +199,11 @@ def _points(name: NameResult) -> str:
 def _verdict(name: NameResult) -> str:
     judged = [p for p in name.parts if not p.only_when_graded]
     later = [p for p in name.parts if p.only_when_graded and p.visible_passed is not False]
-    if later and all(p.passed for p in judged) and not any(p.only_when_graded and p.visible_passed is False
-                                                           for p in name.parts):
+    if (
+        later
+        and all(p.passed for p in judged)
+        and not any(p.only_when_graded and p.visible_passed is False for p in name.parts)
+    ):
         return later[0].message
     return STATUS_WORDS.get(name.status, name.status)
 
@@ -248,8 +267,11 @@ def task_of(path: Path, assignment: Assignment) -> str:
     """Which task a file is, from names like task1_template.py, Task1_3180100111.py, task1.py or a notebook."""
     match = parse(Path(path).name, assignment, zip_owner="self-check")
     if match is None or match.task is None:
-        raise SelfCheckError(f"cannot tell which task {Path(path).name} is; pass --task (or task=...), one of "
-                             + ", ".join(f.task for f in assignment.files) + _other_pack_hint(path, assignment))
+        raise SelfCheckError(
+            f"cannot tell which task {Path(path).name} is; pass --task (or task=...), one of "
+            + ", ".join(f.task for f in assignment.files)
+            + _other_pack_hint(path, assignment)
+        )
     return match.task
 
 
@@ -282,24 +304,27 @@ def _read(path: Path, kind: str) -> bytes:
     return data
 
 
-def check_file(path: str | Path, assignment: str = DEFAULT, name: str | None = None,
-               task: str | None = None) -> SelfCheck:
+def check_file(
+    path: str | Path, assignment: str = DEFAULT, name: str | None = None, task: str | None = None
+) -> SelfCheck:
     """Run the visible checks on one task file (``.py``, a notebook, or a data file)."""
     pack = load_pack(assignment)
     path = Path(path)
     if not path.is_file():
         raise SelfCheckError(f"{path} " + ("is a folder, not a file" if path.is_dir() else "does not exist"))
     if path.suffix.lower() == ".zip":
-        raise SelfCheckError(f"{path.name} is a zip: check it with `python -m grader check {path}` "
-                             "(or check_handin in a notebook)")
+        raise SelfCheckError(
+            f"{path.name} is a zip: check it with `python -m grader check {path}` (or check_handin in a notebook)"
+        )
     task = task or task_of(path, pack)
     data = _read(path, pack.file(task).kind) if task in [f.task for f in pack.files] else b""
     return _check_data(pack, task, SubmittedFile(task or "", path.name, data), path, name)
 
 
-def _check_data(pack: Assignment, task: str, submitted: SubmittedFile, shown_as: Path,
-                name: str | None = None) -> SelfCheck:
-    warm_up(pack.name)       # a no-op when the notebook's setup cell did it
+def _check_data(
+    pack: Assignment, task: str, submitted: SubmittedFile, shown_as: Path, name: str | None = None
+) -> SelfCheck:
+    warm_up(pack.name)  # a no-op when the notebook's setup cell did it
     if task not in [f.task for f in pack.files]:
         raise SelfCheckError(f"{task!r} is not a task of {pack.name}; one of " + ", ".join(f.task for f in pack.files))
     keys = [n.key for n in pack.file(task).names]
@@ -312,9 +337,14 @@ def _check_data(pack: Assignment, task: str, submitted: SubmittedFile, shown_as:
     runner = Runner(pack, runner_options(pack, keys))
     runner.grade([student], results.append)
     layers = runner.sandbox.layers if runner.sandbox is not None else None
-    return SelfCheck(shown_as, results[0].names if results else [], validate_only=pack.file(task).kind == "data",
-                     notes=results[0].problems if results else [],
-                     sandbox=_not_the_grading_sandbox(layers), task=task)
+    return SelfCheck(
+        shown_as,
+        results[0].names if results else [],
+        validate_only=pack.file(task).kind == "data",
+        notes=results[0].problems if results else [],
+        sandbox=_not_the_grading_sandbox(layers),
+        task=task,
+    )
 
 
 def _not_the_grading_sandbox(layers) -> str:
@@ -324,15 +354,19 @@ def _not_the_grading_sandbox(layers) -> str:
     return layers.line()
 
 
-def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None,
-                   jobs: int = 1) -> Options:
+def runner_options(assignment: Assignment, keys: tuple[str, ...] | list[str] | None = None, jobs: int = 1) -> Options:
     """How self-check runs the grader: visible cases only, solutions and tests off limits.
 
     ``keys`` restricts the graded names (None: all). Tests grade many files at once with
     these same options, so that what they prove holds for :func:`check_file`.
     """
-    return Options(jobs=jobs, visible_only=True, only=tuple(keys) if keys is not None else None,
-                   protected=(Path(assignment.solutions_dir), TEMPLATES.parent / "tests"), self_test=False)
+    return Options(
+        jobs=jobs,
+        visible_only=True,
+        only=tuple(keys) if keys is not None else None,
+        protected=(Path(assignment.solutions_dir), TEMPLATES.parent / "tests"),
+        self_test=False,
+    )
 
 
 def default_path(task: str, assignment: str = DEFAULT) -> Path:
@@ -379,12 +413,16 @@ def hand_in_text(pack: Assignment, task: str | None = None, where: str | None = 
         what = f"Hand in this file as {one.task}_<your student id>{one.suffix} (e.g. {one.task}_3180100111{one.suffix})"
     else:
         names = ", ".join(f"{f.task}_<id>{f.suffix}" for f in pack.files)
-        what = f"Hand in your files named {names}, with your student id for <id> (e.g. " \
-               f"{pack.files[0].task}_3180100111{pack.files[0].suffix})"
+        what = (
+            f"Hand in your files named {names}, with your student id for <id> (e.g. "
+            f"{pack.files[0].task}_3180100111{pack.files[0].suffix})"
+        )
     flag = "" if pack.name == DEFAULT else f" --assignment {pack.name}"
     together = "with your other files" if task is not None else "all of them"
-    return (f"{what}, or {together} in one zip named <id>_{pack.name}.zip; upload to {where}.\n"
-            f"Before you upload, check the very file or zip: python -m grader check <file or zip>{flag}")
+    return (
+        f"{what}, or {together} in one zip named <id>_{pack.name}.zip; upload to {where}.\n"
+        f"Before you upload, check the very file or zip: python -m grader check <file or zip>{flag}"
+    )
 
 
 @dataclass
@@ -393,10 +431,10 @@ class HandInCheck:
 
     path: Path
     assignment: Assignment
-    placement: list[str] = field(default_factory=list)   # how the grader reads the names, one line each
+    placement: list[str] = field(default_factory=list)  # how the grader reads the names, one line each
     files: list[SelfCheck] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)      # tasks the hand-in has no file for
-    names_ok: bool = True                                 # the grader finds every file under its name
+    missing: list[str] = field(default_factory=list)  # tasks the hand-in has no file for
+    names_ok: bool = True  # the grader finds every file under its name
     pending: list[tuple[str, SubmittedFile, Path]] = field(default_factory=list, repr=False)  # still to check
 
     @property
@@ -441,8 +479,13 @@ class HandInCheck:
     __repr__ = __str__
 
 
-def check_path(path: str | Path, assignment: str = DEFAULT, task: str | None = None, name: str | None = None,
-               all_tasks: bool = False) -> HandInCheck:
+def check_path(
+    path: str | Path,
+    assignment: str = DEFAULT,
+    task: str | None = None,
+    name: str | None = None,
+    all_tasks: bool = False,
+) -> HandInCheck:
     """Self-check a file, a zip or (with ``all_tasks``) a folder, as the grader will read it.
 
     The grader's own discovery reads the name: which student and which task it is tied
@@ -463,8 +506,9 @@ def check_path(path: str | Path, assignment: str = DEFAULT, task: str | None = N
     return result
 
 
-def read_hand_in(path: str | Path, assignment: str = DEFAULT, task: str | None = None,
-                 all_tasks: bool = False) -> HandInCheck:
+def read_hand_in(
+    path: str | Path, assignment: str = DEFAULT, task: str | None = None, all_tasks: bool = False
+) -> HandInCheck:
     """How the grader reads a file, a zip or a folder: which student and tasks; nothing run yet."""
     pack = load_pack(assignment)
     path = Path(path)
@@ -501,19 +545,25 @@ def _place_file(result: HandInCheck, found, path: Path, task: str | None) -> Non
             result.names_ok = False
             result.placement += [p.split(": ", 1)[1] if ": " in p else p for p in faults]
         else:
-            result.placement.append(f"{path.name} is {submitted.task} of student {student.id}: named as the "
-                                    "grader wants")
+            result.placement.append(
+                f"{path.name} is {submitted.task} of student {student.id}: named as the grader wants"
+            )
         result.pending.append((submitted.task, SubmittedFile(submitted.task, path.name, submitted.data), path))
         return
     result.names_ok = False
-    result.placement += [p.replace(f"{path.name}: ", f"{path.name}: the grader will not find it: ", 1)
-                         for p in found.problems] or [f"{path.name}: the grader will not find it"]
+    result.placement += [
+        p.replace(f"{path.name}: ", f"{path.name}: the grader will not find it: ", 1) for p in found.problems
+    ] or [f"{path.name}: the grader will not find it"]
     try:
         task = task or task_of(path, pack)
     except SelfCheckError:
         if task is None:
-            raise SelfCheckError(" ".join(result.placement) + "; to check its code anyway, pass --task "
-                                 + "|".join(f.task for f in pack.files) + _other_pack_hint(path, pack)) from None
+            raise SelfCheckError(
+                " ".join(result.placement)
+                + "; to check its code anyway, pass --task "
+                + "|".join(f.task for f in pack.files)
+                + _other_pack_hint(path, pack)
+            ) from None
     if task not in [f.task for f in pack.files]:
         raise SelfCheckError(f"{task!r} is not a task of {pack.name}; one of " + ", ".join(f.task for f in pack.files))
     data = _read(path, pack.file(task).kind)
@@ -539,8 +589,10 @@ def _place_folder(result: HandInCheck, found, folder: Path) -> None:
     pack = result.assignment
     students = [s for s in found.students.values() if s.files or s.blocked]
     if len(students) > 1:
-        raise SelfCheckError(f"{folder} holds files of several students ({', '.join(s.id for s in students)}); "
-                             "check one student's files at a time")
+        raise SelfCheckError(
+            f"{folder} holds files of several students ({', '.join(s.id for s in students)}); "
+            "check one student's files at a time"
+        )
     if students:
         _place_student(result, students[0], folder)
     result.placement += found.problems

@@ -11,6 +11,7 @@ child runs the text in a namespace of its own.
 A stand-in may import only what every child already has (:data:`IMPORTABLE`): the grader's
 own modules are out of a child's reach once student code may run.
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,7 +34,7 @@ class StandInError(ValueError):
 class StandIns:
     """What one graded name's probe is given: source texts to run, and the names to take from them."""
 
-    sources: tuple[tuple[str, str, tuple[str, ...]], ...]     # (label, source text, names it defines)
+    sources: tuple[tuple[str, str, tuple[str, ...]], ...]  # (label, source text, names it defines)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -75,7 +76,7 @@ def extract(path: Path, names: tuple[str, ...]) -> str:
     while queue:
         name = queue.pop()
         if name in needed or (name not in definitions and name not in imports):
-            continue                            # a builtin, or a local name of some function
+            continue  # a builtin, or a local name of some function
         needed.add(name)
         node = definitions[name] if name in definitions else imports[name][0]
         queue.extend(_names_used(node, scopes))
@@ -120,8 +121,10 @@ def _globals_of(table: symtable.SymbolTable) -> set[str]:
 def _checked_import(node: ast.stmt, kept: list[ast.alias], path: Path) -> ast.stmt:
     if isinstance(node, ast.ImportFrom):
         if node.level or not node.module or node.module.split(".")[0] not in IMPORTABLE:
-            raise StandInError(f"a stand-in from {path} needs 'from {'.' * node.level}{node.module or ''} import "
-                               f"...', which a child may not import; stand-ins use only {', '.join(sorted(IMPORTABLE))}")
+            raise StandInError(
+                f"a stand-in from {path} needs 'from {'.' * node.level}{node.module or ''} import "
+                f"...', which a child may not import; stand-ins use only {', '.join(sorted(IMPORTABLE))}"
+            )
         return ast.ImportFrom(module=node.module, names=kept, level=0)
     for alias in kept:
         if alias.name.split(".")[0] not in IMPORTABLE:
@@ -132,6 +135,7 @@ def _checked_import(node: ast.stmt, kept: list[ast.alias], path: Path) -> ast.st
 def source_path(assignment: Assignment, graded: GradedName, source: str) -> Path:
     if source == "references":
         from . import packs
+
         return Path(packs.__file__).parent / assignment.name / "references.py"
     return Path(assignment.solutions_dir) / assignment.file(graded.task).solution
 
@@ -149,7 +153,7 @@ def for_name(assignment: Assignment, graded: GradedName) -> StandIns | None:
             text = _extracted(path, tuple(sorted(names)), _mtime(path))
         except StandInError:
             if _available(path):
-                raise                            # a real declaration bug: say so
+                raise  # a real declaration bug: say so
             return None
         sources.append((f"{source}:{path.name}", text, tuple(sorted(names))))
     return StandIns(tuple(sources))

@@ -18,6 +18,7 @@ similarity report, the authoring tools, the staff contract pages, the tests, dem
 and benchmarks. The kit's CLI offers ``check`` only (``grader/student_kit.json`` marks a
 kit). The same source always gives the same bytes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,16 +33,24 @@ from .packs import DEFAULT, PACKS, load_pack
 from .reference import REPO
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-REFERENCES = "references.py"           # each pack's: replaced by PLACEHOLDER in the kit
-MARKER = "grader/student_kit.json"     # present only in a kit: the CLI shows the student commands
+REFERENCES = "references.py"  # each pack's: replaced by PLACEHOLDER in the kit
+MARKER = "grader/student_kit.json"  # present only in a kit: the CLI shows the student commands
 
 # What the kit leaves out of grader/: staff commands, their outputs and tools (a module or a
 # whole subpackage, by its path below grader/).
 STAFF_ONLY = (
-    "batch.py", "report.py", "htmlreport.py", "leaderboard.py", "charts.py",     # grading a folder, outputs
-    "scaffold.py", "templates.py", "student_kit.py",                             # authoring tools
-    "hidden_seed.py",                                                            # the hidden inputs' seed
-    "gradescope/", "similarity/", "term/",                                       # bundle, copy detection, the term
+    "batch.py",
+    "report.py",
+    "htmlreport.py",
+    "leaderboard.py",
+    "charts.py",  # grading a folder, outputs
+    "scaffold.py",
+    "templates.py",
+    "student_kit.py",  # authoring tools
+    "hidden_seed.py",  # the hidden inputs' seed
+    "gradescope/",
+    "similarity/",
+    "term/",  # bundle, copy detection, the term
     "packs/AUTHORING.md",
 )
 DATA_FILES = ("digits.npz", "tweets.tsv.gz")
@@ -80,7 +89,7 @@ landlockpy==0.2.0 ; sys_platform == 'linux'
 pyseccomp==0.1.2 ; sys_platform == 'linux'
 {chr(10).join(NOTEBOOK_PACKAGES)}
 """
-OLDEST = {"torch": "2.2.2", "numpy": "1.26.4"}      # the oldest the kit accepts (make kit-matrix)
+OLDEST = {"torch": "2.2.2", "numpy": "1.26.4"}  # the oldest the kit accepts (make kit-matrix)
 
 STUDENT_README = """\
 # {title}: your kit
@@ -139,8 +148,12 @@ def kit_files(pack_name: str, repo: Path = REPO, hand_in: str | None = None) -> 
     files: dict[str, bytes] = {}
     for path in sorted((repo / "grader").rglob("*")):
         name = path.relative_to(repo).as_posix()
-        if path.is_file() and path.suffix in (".py", ".bin") and "__pycache__" not in path.parts \
-                and _student_side(name, pack_name):
+        if (
+            path.is_file()
+            and path.suffix in (".py", ".bin")
+            and "__pycache__" not in path.parts
+            and _student_side(name, pack_name)
+        ):
             files[name] = PLACEHOLDER.encode() if name.endswith("/" + REFERENCES) else path.read_bytes()
     for task in pack.files:
         template = repo / "templates" / task.template
@@ -153,8 +166,13 @@ def kit_files(pack_name: str, repo: Path = REPO, hand_in: str | None = None) -> 
     files["data/README.md"] = student_data_readme((repo / "data" / "README.md").read_text(encoding="utf-8")).encode()
     where = pack.hand_in if hand_in is None else hand_in
     first = pack.files[0]
-    settings = {"assignment": pack_name, "title": pack.title, "hand_in": where,
-                "example_file": f"{first.task}_3180100111{first.suffix}", "example_name": first.names[0].key}
+    settings = {
+        "assignment": pack_name,
+        "title": pack.title,
+        "hand_in": where,
+        "example_file": f"{first.task}_3180100111{first.suffix}",
+        "example_name": first.names[0].key,
+    }
     files[MARKER] = (json.dumps(settings, indent=1) + "\n").encode()
     files["requirements.txt"] = REQUIREMENTS.encode()
     files["README.md"] = student_readme(pack, where).encode()
@@ -175,8 +193,11 @@ def _student_side(name: str, pack_name: str) -> bool:
 
 def notebooks_of(pack_name: str, repo: Path = REPO) -> list[Path]:
     """The pack's notebooks: those whose self-check calls name it."""
-    return [path for path in sorted((repo / "notebooks").glob("*.ipynb"))
-            if f'assignment=\\"{pack_name}\\"' in path.read_text(encoding="utf-8")]
+    return [
+        path
+        for path in sorted((repo / "notebooks").glob("*.ipynb"))
+        if f'assignment=\\"{pack_name}\\"' in path.read_text(encoding="utf-8")
+    ]
 
 
 def requirements() -> str:
@@ -192,16 +213,22 @@ def student_data_readme(staff_readme: str) -> str:
     for section in kept:
         paragraphs = [p for p in section.split("\n\n") if not p.startswith("**Rebuild.**")]
         cleaned.append("\n\n".join(paragraphs).rstrip() + "\n")
-    return "# The data in this kit\n\nThe notebooks and self-check read these files; nothing is downloaded.\n\n" + \
-        "\n".join(cleaned)
+    return (
+        "# The data in this kit\n\nThe notebooks and self-check read these files; nothing is downloaded.\n\n"
+        + "\n".join(cleaned)
+    )
 
 
 def student_readme(pack: Assignment, hand_in: str) -> str:
     from .selfcheck import hand_in_text
 
     first = pack.files[0]
-    return STUDENT_README.format(title=pack.title, files=", ".join(f"`{f.template}`" for f in pack.files),
-                                 check_path=f"templates/{first.template}", hand_in=hand_in_text(pack, where=hand_in))
+    return STUDENT_README.format(
+        title=pack.title,
+        files=", ".join(f"`{f.template}`" for f in pack.files),
+        check_path=f"templates/{first.template}",
+        hand_in=hand_in_text(pack, where=hand_in),
+    )
 
 
 def student_contract(pack: Assignment, hand_in: str) -> str:
@@ -210,27 +237,38 @@ def student_contract(pack: Assignment, hand_in: str) -> str:
     from .interface import allowed_imports
     from .selfcheck import hand_in_text
 
-    out = [f"# {pack.title}: what is graded\n",
-           f"{pack.points:g} points in {len(pack.files)} files. The docstrings of the templates say what each graded "
-           "name must do; this page says how it is graded.\n",
-           "## Handing in\n", hand_in_text(pack, where=hand_in) + "\n",
-           "## Files, graded names and points\n"]
+    out = [
+        f"# {pack.title}: what is graded\n",
+        f"{pack.points:g} points in {len(pack.files)} files. The docstrings of the templates say what each graded "
+        "name must do; this page says how it is graded.\n",
+        "## Handing in\n",
+        hand_in_text(pack, where=hand_in) + "\n",
+        "## Files, graded names and points\n",
+    ]
     for task in pack.files:
-        out.append(f"### {task.task}: {task.points:g} points, handed in as `{task.task}_<your student id>{task.suffix}`\n")
+        out.append(
+            f"### {task.task}: {task.points:g} points, handed in as `{task.task}_<your student id>{task.suffix}`\n"
+        )
         if task.kind == "data":
-            out.append("A data file, not code: it is read, never run. Self-check tells you whether it is valid; "
-                       "it is scored against answers you do not have.\n")
+            out.append(
+                "A data file, not code: it is read, never run. Self-check tells you whether it is valid; "
+                "it is scored against answers you do not have.\n"
+            )
         else:
             out.append(f"It may import only {allowed_imports(task)}. Template: `templates/{task.template}`.\n")
         if task.task in pack.notes:
             out.append(pack.notes[task.task] + "\n")
         out.append("| graded name | parameters | points | what earns them | time limit |\n|---|---|---|---|---|")
         for graded in task.names:
-            params = f"`{graded.signature.text}`" if graded.signature is not None else (
-                "(the file)" if task.kind == "data" else "(a value)")
-            parts = "; ".join(f"{label}: {points:g}" + (" (checked only when graded)"
-                                                        if label in graded.check.graded_only else "")
-                              for label, points in graded.check.parts.items())
+            params = (
+                f"`{graded.signature.text}`"
+                if graded.signature is not None
+                else ("(the file)" if task.kind == "data" else "(a value)")
+            )
+            parts = "; ".join(
+                f"{label}: {points:g}" + (" (checked only when graded)" if label in graded.check.graded_only else "")
+                for label, points in graded.check.parts.items()
+            )
             out.append(f"| `{graded.path}` | {params} | {graded.points:g} | {parts} | {graded.timeout:g} s |")
         out.append("")
     out += ["## Rules\n", RULES]
@@ -281,11 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.student_kit", description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default=DEFAULT, choices=PACKS)
     parser.add_argument("--out", type=Path, help="default: dist/student-kit-<assignment>.zip")
-    parser.add_argument("--hand-in", help="where students upload their files, in your words (default: the pack's "
-                        "hand_in setting, else 'where your course says')")
+    parser.add_argument(
+        "--hand-in",
+        help="where students upload their files, in your words (default: the pack's "
+        "hand_in setting, else 'where your course says')",
+    )
     args = parser.parse_args(argv)
-    out = build(args.assignment, args.out or REPO / "dist" / f"student-kit-{args.assignment}.zip",
-                hand_in=args.hand_in)
+    out = build(args.assignment, args.out or REPO / "dist" / f"student-kit-{args.assignment}.zip", hand_in=args.hand_in)
     with zipfile.ZipFile(out) as archive:
         count = len(archive.namelist())
     print(f"wrote {out} ({out.stat().st_size:,} bytes, {count} files)")

@@ -11,6 +11,7 @@ written in its place, at the block's indentation and in order (text after the ma
 less one space, so relative indentation survives). A top-level ``Q1 = compute()`` block
 can thus become ``Q1 = None  # your answer`` in the template.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,16 +57,16 @@ def make_template(source: str, filename: str = "<solution>") -> str:
             continue
         if inside:
             if stripped.startswith(HINT):
-                hints.append(stripped[len(HINT):])
+                hints.append(stripped[len(HINT) :])
             elif stripped.startswith(REPLACEMENT):
-                text = line.lstrip()[len(REPLACEMENT):].rstrip("\r\n")
+                text = line.lstrip()[len(REPLACEMENT) :].rstrip("\r\n")
                 replacement.append(text[1:] if text.startswith(" ") else text)
             continue
-        if (m := CLASS.match(line)):
+        if m := CLASS.match(line):
             current_class = m.group(1)
         elif line.strip() and not line[0].isspace():
             current_class = ""
-        if (m := DEF.match(line)):
+        if m := DEF.match(line):
             current_def, def_is_method = m.group(2), bool(m.group(1)) and bool(current_class)
         out.append(line)
     if inside:
@@ -75,8 +76,11 @@ def make_template(source: str, filename: str = "<solution>") -> str:
 
 def template_pairs(assignment: Assignment) -> list[tuple[Path, Path]]:
     """(solution path, template path) for every code file of the assignment (data files have none)."""
-    return [(Path(assignment.solutions_dir) / f.solution, Path(assignment.templates_dir) / f.template)
-            for f in assignment.files if f.kind == "code"]
+    return [
+        (Path(assignment.solutions_dir) / f.solution, Path(assignment.templates_dir) / f.template)
+        for f in assignment.files
+        if f.kind == "code"
+    ]
 
 
 def generate(assignment: Assignment, check_only: bool = False) -> list[Path]:

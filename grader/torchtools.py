@@ -9,13 +9,15 @@
 
 Nothing here is loaded into a child: it computes expected values.
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,8 +25,10 @@ from torch import nn
 
 from .probing.nets import PARAMETRISED, group_of
 
+
 def structure_problems(student: list[dict], reference: list[dict]) -> list[str]:
     """How the student's parametrised layers differ from the reference's, group by group."""
+
     def grouped(leaves: list[dict]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for leaf in leaves:
@@ -42,7 +46,9 @@ def structure_problems(student: list[dict], reference: list[dict]) -> list[str]:
         for index, (leaf, ref) in enumerate(zip(mine, theirs), start=1):
             for name, expected in ref["config"].items():
                 if leaf["config"].get(name) != expected:
-                    problems.append(f"{group} #{index}: {name}={_show(leaf['config'].get(name))}, expected {_show(expected)}")
+                    problems.append(
+                        f"{group} #{index}: {name}={_show(leaf['config'].get(name))}, expected {_show(expected)}"
+                    )
     return problems
 
 
@@ -54,11 +60,12 @@ def _show(value: Any) -> str:
 
 # --- parent side: analysing a recorded training run ---------------------------------------
 
+
 @dataclass
 class Step:
-    before: int                 # snapshot index
+    before: int  # snapshot index
     after: int
-    source: tuple | None        # (loader, epoch, batch) of the forward that caused it
+    source: tuple | None  # (loader, epoch, batch) of the forward that caused it
 
 
 @dataclass
@@ -80,8 +87,13 @@ class Replayer:
 
     CACHE_ENTRIES = 256
 
-    def __init__(self, factory: Callable[[], nn.Module], data: dict[str, tuple[np.ndarray, ...]],
-                 batch_size: int, loss: Callable[..., torch.Tensor] = nn.functional.cross_entropy) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], nn.Module],
+        data: dict[str, tuple[np.ndarray, ...]],
+        batch_size: int,
+        loss: Callable[..., torch.Tensor] = nn.functional.cross_entropy,
+    ) -> None:
         """``data`` maps a loader name to arrays sliced alike into batches: the model's
         inputs, then the labels last (``(X, y)``, or ``(x, lengths, y)`` for a model called
         as ``model(x, lengths)``). ``loss(output, y)`` is the mean loss of a batch."""
@@ -109,12 +121,12 @@ class Replayer:
         with torch.no_grad():
             for p in self.params:
                 n = p.numel()
-                p.copy_(torch.from_numpy(flat[offset:offset + n]).view_as(p))
+                p.copy_(torch.from_numpy(flat[offset : offset + n]).view_as(p))
                 offset += n
 
     def batch(self, loader: str, index: int) -> tuple[torch.Tensor, ...]:
         s = index * self.batch_size
-        return tuple(a[s:s + self.batch_size] for a in self.data[loader])
+        return tuple(a[s : s + self.batch_size] for a in self.data[loader])
 
     def loss_and_grad(self, flat: np.ndarray, loader: str, index: int) -> tuple[float, np.ndarray]:
         key = ("grad", _digest(flat), loader, index)
@@ -159,7 +171,7 @@ class Replayer:
             sums = []
             with torch.no_grad():
                 for start in range(0, len(arrays[-1]), size):
-                    *inputs, y = (a[start:start + size] for a in arrays)
+                    *inputs, y = (a[start : start + size] for a in arrays)
                     sums.append((float(self.loss(self.model(*inputs), y, reduction="sum")), len(y)))
             if per_batch:
                 cached = self._remember(key, float(np.mean([total / n for total, n in sums])))
@@ -172,9 +184,16 @@ def _digest(flat: np.ndarray) -> bytes:
     return hashlib.blake2b(flat.tobytes(), digest_size=16).digest()
 
 
-def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batches: int,
-                     train_loader: str = "train", eval_loaders: tuple[str, ...] = (),
-                     rule: UpdateRule | None = None) -> TrainingAnalysis:
+def analyse_training(
+    log: dict,
+    replay: Replayer,
+    lr: float,
+    epochs: int,
+    batches: int,
+    train_loader: str = "train",
+    eval_loaders: tuple[str, ...] = (),
+    rule: UpdateRule | None = None,
+) -> TrainingAnalysis:
     """Check a recorded run: one step per training batch, in order; evaluation after epochs.
 
     Each step must be what ``rule`` says (default :class:`PlainSGD`: one SGD step with
@@ -201,8 +220,10 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
         if k < last:
             training = [e for e in segment if e[1] and e[2]]
             if not training:
-                result.step_problem = ("the parameters changed without a forward pass in training mode with "
-                                       "gradients before it (call net.train() and compute the loss on net(X))")
+                result.step_problem = (
+                    "the parameters changed without a forward pass in training mode with "
+                    "gradients before it (call net.train() and compute the loss on net(X))"
+                )
                 return result
             cause = training[-1]
             steps.append(Step(k, k + 1, (cause[3], cause[4], cause[5]) if cause[3] else None))
@@ -231,13 +252,15 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
                 result.step_problem = f"step {number + 1} (epoch {epoch + 1}, batch {index + 1}): {problem}"
                 break
     # Losses at the student's own parameters on the batches they used, whatever their updates did.
-    result.batch_losses = [[replay.loss_and_grad(snapshots[s.before], s.source[0], s.source[2])[0] for s in epoch]
-                           for epoch in epochs_run]
+    result.batch_losses = [
+        [replay.loss_and_grad(snapshots[s.before], s.source[0], s.source[2])[0] for s in epoch] for epoch in epochs_run
+    ]
     result.epoch_losses = [float(np.mean(losses)) for losses in result.batch_losses]
 
     if eval_loaders:
-        result.eval_problem, result.eval_snapshots = _check_evaluation(evaluation, epochs_run, eval_loaders, epochs,
-                                                                       replay)
+        result.eval_problem, result.eval_snapshots = _check_evaluation(
+            evaluation, epochs_run, eval_loaders, epochs, replay
+        )
     elif evaluation:
         extra = [e for e in evaluation if e[1] and e[2]]
         if extra:
@@ -245,8 +268,9 @@ def analyse_training(log: dict, replay: Replayer, lr: float, epochs: int, batche
     return result
 
 
-def _check_sources(steps: list[Step], epochs_run: list[list[Step]], epochs: int, batches: int,
-                   train_loader: str) -> str | None:
+def _check_sources(
+    steps: list[Step], epochs_run: list[list[Step]], epochs: int, batches: int, train_loader: str
+) -> str | None:
     """One step per batch of train_loader, in the loader's order, num_epochs passes."""
     unknown = sum(1 for s in steps if s.source is None)
     if unknown:
@@ -255,13 +279,17 @@ def _check_sources(steps: list[Step], epochs_run: list[list[Step]], epochs: int,
     if wrong:
         return f"{len(wrong)} update(s) used batches from {wrong[0][0]}_loader; train only on train_loader"
     if len(epochs_run) != epochs or len(steps) != epochs * batches:
-        return (f"made {len(steps)} update(s) in {len(epochs_run)} pass(es) over train_loader; expected "
-                f"{epochs * batches}: one per batch, num_epochs={epochs} passes")
+        return (
+            f"made {len(steps)} update(s) in {len(epochs_run)} pass(es) over train_loader; expected "
+            f"{epochs * batches}: one per batch, num_epochs={epochs} passes"
+        )
     for number, epoch in enumerate(epochs_run, start=1):
         order = [s.source[2] for s in epoch]
         if order != list(range(batches)):
-            return (f"epoch {number} updated on batches {[i + 1 for i in order]}; expected each batch of "
-                    f"train_loader once, in order")
+            return (
+                f"epoch {number} updated on batches {[i + 1 for i in order]}; expected each batch of "
+                f"train_loader once, in order"
+            )
     return None
 
 
@@ -275,8 +303,7 @@ class UpdateRule:
     across steps (an optimizer's momentum, say).
     """
 
-    def check(self, number: int, step: Step, theta: np.ndarray, after: np.ndarray,
-              grad: np.ndarray) -> str | None:
+    def check(self, number: int, step: Step, theta: np.ndarray, after: np.ndarray, grad: np.ndarray) -> str | None:
         raise NotImplementedError
 
 
@@ -292,8 +319,15 @@ class PlainSGD(UpdateRule):
         return _check_update(theta, after, grad, self.accumulated, self.lr, self.batch_size, number)
 
 
-def _check_update(theta: np.ndarray, after: np.ndarray, grad: np.ndarray, accumulated: np.ndarray,
-                  lr: float, batch_size: int, number: int) -> str | None:
+def _check_update(
+    theta: np.ndarray,
+    after: np.ndarray,
+    grad: np.ndarray,
+    accumulated: np.ndarray,
+    lr: float,
+    batch_size: int,
+    number: int,
+) -> str | None:
     expected = theta - np.float32(lr) * grad
     tol = 1e-6 + 2e-5 * np.abs(theta)
     if np.all(np.abs(after - expected) <= tol):
@@ -310,15 +344,22 @@ def _check_update(theta: np.ndarray, after: np.ndarray, grad: np.ndarray, accumu
         residual = np.linalg.norm(moved - factor * ideal) / max(np.linalg.norm(moved), 1e-30)
         if residual < 1e-3:
             if math.isclose(factor, batch_size, rel_tol=1e-2):
-                return (f"the update is {batch_size}x the SGD step: the loss is summed over the batch; "
-                        "use the mean (nn.CrossEntropyLoss() default)")
-            return f"the update is {factor:.3g}x the SGD step with lr={lr:g}: use torch.optim.SGD(net.parameters(), lr=lr)"
-    return ("the update is not one plain SGD step on the mean cross-entropy of the batch "
-            "(another optimizer, momentum, weight decay, or another loss?)")
+                return (
+                    f"the update is {batch_size}x the SGD step: the loss is summed over the batch; "
+                    "use the mean (nn.CrossEntropyLoss() default)"
+                )
+            return (
+                f"the update is {factor:.3g}x the SGD step with lr={lr:g}: use torch.optim.SGD(net.parameters(), lr=lr)"
+            )
+    return (
+        "the update is not one plain SGD step on the mean cross-entropy of the batch "
+        "(another optimizer, momentum, weight decay, or another loss?)"
+    )
 
 
-def _check_evaluation(evaluation: list[tuple], epochs_run: list[list[Step]], loaders: tuple[str, ...], epochs: int,
-                      replay: Replayer) -> tuple[str | None, list[int]]:
+def _check_evaluation(
+    evaluation: list[tuple], epochs_run: list[list[Step]], loaders: tuple[str, ...], epochs: int, replay: Replayer
+) -> tuple[str | None, list[int]]:
     """Evaluation after each epoch: every batch of each loader, eval mode, no gradients.
 
     Returns the problem (or None) and, per epoch, the parameter snapshot it ended with.
@@ -336,6 +377,8 @@ def _check_evaluation(evaluation: list[tuple], epochs_run: list[list[Step]], loa
             count = math.ceil(len(replay.data[loader][-1]) / replay.batch_size)
             missing = [i for i in range(count) if (loader, i) not in seen]
             if missing:
-                return (f"after epoch {epoch + 1}, {len(missing)} of {count} batches of {loader}_loader were not "
-                        "evaluated with the epoch's final parameters"), end_of_epoch
+                return (
+                    f"after epoch {epoch + 1}, {len(missing)} of {count} batches of {loader}_loader were not "
+                    "evaluated with the epoch's final parameters"
+                ), end_of_epoch
     return None, end_of_epoch

@@ -6,6 +6,7 @@ tagged tuples of raw bytes. The parent reads it with an unpickler that refuses e
 class, so nothing a student returns can run code in the grader or lie about its type
 (an object with a rigged ``__eq__`` arrives as an :class:`Opaque` description).
 """
+
 from __future__ import annotations
 
 import io
@@ -18,9 +19,9 @@ import numpy as np
 
 ARRAY_TAG = "\x00array"
 OPAQUE_TAG = "\x00opaque"
-MAX_ITEMS = 100_000          # elements in one list/dict
+MAX_ITEMS = 100_000  # elements in one list/dict
 MAX_DEPTH = 32
-NUMERIC_KINDS = "biufc"      # bool, int, uint, float, complex
+NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex
 
 
 class TooLarge(ValueError):
@@ -48,6 +49,7 @@ class Opaque:
 
 # --- child side ---------------------------------------------------------------------------
 
+
 def to_plain(value: Any, limit: int | None = None) -> Any:
     """Convert ``value`` to plain, picklable data. Runs in the child, next to student code.
 
@@ -66,15 +68,17 @@ class _Budget:
     def take(self, size: int, what: str) -> None:
         self.used += size
         if self.limit is not None and self.used > self.limit:
-            raise TooLarge(f"the result is larger than this check can use ({_size(self.limit)} in all; "
-                           f"{what} alone holds {_size(size)})")
+            raise TooLarge(
+                f"the result is larger than this check can use ({_size(self.limit)} in all; "
+                f"{what} alone holds {_size(size)})"
+            )
 
 
 def _size(count: int) -> str:
     return f"{count / 1024**2:.1f} MiB" if count >= 1024**2 else f"{count:,} bytes"
 
 
-ITEM_BYTES = 16        # what one item of a list or dict counts toward the limit, besides its value
+ITEM_BYTES = 16  # what one item of a list or dict counts toward the limit, besides its value
 
 
 def _plain(value: Any, depth: int, budget: _Budget) -> Any:
@@ -114,7 +118,7 @@ def _plain(value: Any, depth: int, budget: _Budget) -> Any:
 def _array_record(kind: str, array: np.ndarray, requires_grad: bool = False) -> tuple:
     if array.dtype.kind not in NUMERIC_KINDS:
         return (OPAQUE_TAG, f"{kind} of dtype {array.dtype}", f"array of dtype {array.dtype}, shape {array.shape}")
-    array = np.array(array, order="C", copy=True)   # (ascontiguousarray would make 0-d arrays 1-d)
+    array = np.array(array, order="C", copy=True)  # (ascontiguousarray would make 0-d arrays 1-d)
     return (ARRAY_TAG, kind, array.dtype.str, tuple(int(s) for s in array.shape), array.tobytes(), requires_grad)
 
 
@@ -128,6 +132,7 @@ def _safe_repr(value: Any) -> str:
 
 def _torch():
     import sys
+
     return sys.modules.get("torch")
 
 
@@ -137,6 +142,7 @@ def dumps(message: Any) -> bytes:
 
 
 # --- parent side --------------------------------------------------------------------------
+
 
 class _NoClasses(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:  # noqa: D401

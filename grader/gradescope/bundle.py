@@ -18,6 +18,7 @@ bundle can never be uploaded that fails every student.
 The zip is deterministic: files in a fixed order, fixed timestamps and permissions, so
 the same source always gives the same bytes.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,10 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = ("setup.sh", "run_autograder")
 # Dependencies of the notebooks, the test suite and the similarity report, not of grading:
 # not installed on Gradescope.
-NOT_FOR_GRADING = frozenset({"pytest", "nbformat", "nbconvert", "nbclient", "ipykernel", "jupyter",
-                             "copydetect", "pygments"})
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)     # the earliest time a zip can hold
+NOT_FOR_GRADING = frozenset(
+    {"pytest", "nbformat", "nbconvert", "nbclient", "ipykernel", "jupyter", "copydetect", "pygments"}
+)
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
 def requirements(pyproject: Path) -> list[str]:
@@ -41,8 +43,9 @@ def requirements(pyproject: Path) -> list[str]:
     text = pyproject.read_text(encoding="utf-8")
     try:
         import tomllib
+
         deps = tomllib.loads(text)["project"]["dependencies"]
-    except ImportError:   # Python 3.10: read the one array by hand
+    except ImportError:  # Python 3.10: read the one array by hand
         block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
         deps = re.findall(r"[\"']([^\"']+)[\"']", block.group(1)) if block else []
     return [d for d in deps if re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() not in NOT_FOR_GRADING]
@@ -67,14 +70,14 @@ def source_files(repo: Path = REPO) -> list[tuple[str, Path]]:
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
     info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-    info.create_system = 3                      # unix, so the permissions below are honoured
+    info.create_system = 3  # unix, so the permissions below are honoured
     info.external_attr = (0o100755 if executable else 0o100644) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, data, compresslevel=6)
 
 
 DEFAULT_FILE = "grader/gradescope/default_assignment.txt"
-HIDDEN_DIR = "hidden"                          # readable by root only once setup.sh has run
+HIDDEN_DIR = "hidden"  # readable by root only once setup.sh has run
 LABELS_FILE = f"{HIDDEN_DIR}/labels.csv"
 SETTINGS_FILE = f"{HIDDEN_DIR}/settings.json"
 
@@ -92,14 +95,21 @@ def run_settings(assignment: str | None, labels: Path | None, cutoffs: tuple[flo
     pack = load_pack(assignment or DEFAULT)
     settings = {k: v for k, v in (("labels", labels), ("cutoffs", cutoffs)) if v is not None}
     if "labels" in pack.settings_read and labels is None:
-        raise ValueError(f"{pack.name} grades contest predictions against hidden labels: build the bundle with "
-                         "them (make gradescope ASSIGNMENT=" + pack.name + " LABELS=path/to/labels.csv)")
-    configured(pack, settings)     # unused settings and unusable labels raise SettingError, a ValueError
+        raise ValueError(
+            f"{pack.name} grades contest predictions against hidden labels: build the bundle with "
+            "them (make gradescope ASSIGNMENT=" + pack.name + " LABELS=path/to/labels.csv)"
+        )
+    configured(pack, settings)  # unused settings and unusable labels raise SettingError, a ValueError
     return settings
 
 
-def build(out: Path, repo: Path = REPO, assignment: str | None = None, labels: Path | None = None,
-          cutoffs: tuple[float, float] | None = None) -> Path:
+def build(
+    out: Path,
+    repo: Path = REPO,
+    assignment: str | None = None,
+    labels: Path | None = None,
+    cutoffs: tuple[float, float] | None = None,
+) -> Path:
     """Write the bundle to ``out`` and return its path; ``assignment`` becomes its default pack.
 
     ``labels`` and ``cutoffs`` are the contest settings (see :func:`run_settings`).
@@ -115,13 +125,19 @@ def build(out: Path, repo: Path = REPO, assignment: str | None = None, labels: P
     with zipfile.ZipFile(tmp, "w") as archive:
         for script in SCRIPTS:
             _add(archive, script, (HERE / script).read_bytes(), executable=True)
-        _add(archive, "requirements.txt",
-             ("# Generated from pyproject.toml by `python -m grader.gradescope build`.\n"
-              + "".join(r + "\n" for r in reqs)).encode())
+        _add(
+            archive,
+            "requirements.txt",
+            (
+                "# Generated from pyproject.toml by `python -m grader.gradescope build`.\n"
+                + "".join(r + "\n" for r in reqs)
+            ).encode(),
+        )
         for name, path in source_files(repo):
             _add(archive, name, path.read_bytes())
         if assignment:
             from ..packs import PACKS
+
             if assignment not in PACKS:
                 raise KeyError(f"unknown assignment {assignment!r}; available: {', '.join(PACKS)}")
             _add(archive, DEFAULT_FILE, (assignment + "\n").encode())

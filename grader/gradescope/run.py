@@ -12,6 +12,7 @@ by :func:`grader.batch.grade_folder`, exactly as ``make grade`` would grade that
 If anything in the grader fails, results.json still appears, with score 0 and a message
 that tells staff what went wrong.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,6 @@ from pathlib import Path
 
 from ..report import VISIBILITIES, Visibility, write_atomic
 from ..runner import Options
-
 
 
 @dataclass
@@ -61,8 +61,9 @@ def settings_from_env(env: dict | None = None) -> Settings:
     timeout = env.get("GRADER_TIMEOUT")
     return Settings(
         root=Path(env.get("AUTOGRADER_ROOT", "/autograder")),
-        visibility=Visibility(env.get("GRADESCOPE_VISIBILITY", "visible"),
-                              env.get("GRADESCOPE_HIDDEN_VISIBILITY", "after_published")),
+        visibility=Visibility(
+            env.get("GRADESCOPE_VISIBILITY", "visible"), env.get("GRADESCOPE_HIDDEN_VISIBILITY", "after_published")
+        ),
         timeout=float(timeout) if timeout else None,
         jobs=int(env.get("GRADER_JOBS") or os.cpu_count() or 1),
         memory_mb=int(env.get("GRADER_MEMORY_MB") or 3072),
@@ -107,27 +108,47 @@ def grade_submission(settings: Settings) -> dict:
     # read (setup.sh makes it so), each child drops to its own unprivileged uid.
     as_root = os.getuid() == 0
     isolated = as_root and python_world_readable()
-    print(f"grader source: {REPO}\nassignment: {assignment.name}\nstudent code runs as: "
-          + ("separate unprivileged uids, one per child" if isolated else
-             "the grader's own user" + (" (the Python installation is not world-readable)" if as_root else "")),
-          flush=True)
+    print(
+        f"grader source: {REPO}\nassignment: {assignment.name}\nstudent code runs as: "
+        + (
+            "separate unprivileged uids, one per child"
+            if isolated
+            else "the grader's own user" + (" (the Python installation is not world-readable)" if as_root else "")
+        ),
+        flush=True,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="gradescope-"))
     try:
         upload = work / "upload"
         shutil.copytree(settings.submission, upload, symlinks=True)
         staged = stage(upload, work / "students", assignment)
-        options = Options(jobs=max(1, settings.jobs), timeout=settings.timeout, memory_mb=settings.memory_mb,
-                          protected=(settings.results, settings.submission, upload), sandbox=settings.sandbox,
-                          settings=bundled_settings(assignment))
-        batch = grade_folder(staged.folder, work / "out", assignment, options, resume=False, progress=False,
-                             visibility=settings.visibility, announce=lambda line: print(line, flush=True))
+        options = Options(
+            jobs=max(1, settings.jobs),
+            timeout=settings.timeout,
+            memory_mb=settings.memory_mb,
+            protected=(settings.results, settings.submission, upload),
+            sandbox=settings.sandbox,
+            settings=bundled_settings(assignment),
+        )
+        batch = grade_folder(
+            staged.folder,
+            work / "out",
+            assignment,
+            options,
+            resume=False,
+            progress=False,
+            visibility=settings.visibility,
+            announce=lambda line: print(line, flush=True),
+        )
         for error in batch.internal_errors:
             print("grader error: " + error, flush=True)
         path = work / "out" / staged.student_id / "results.json"
         if not path.exists():
-            raise RuntimeError(f"the grader wrote no result for the submission; internal errors: "
-                               f"{batch.internal_errors or 'none'}; folder problems: {batch.folder_problems}")
+            raise RuntimeError(
+                f"the grader wrote no result for the submission; internal errors: "
+                f"{batch.internal_errors or 'none'}; folder problems: {batch.folder_problems}"
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -139,8 +160,10 @@ def grade_submission(settings: Settings) -> dict:
     if notes:
         output += "\nHow your upload was read:\n" + "\n".join(f"- {n}" for n in notes)
     if batch.internal_errors:
-        output += ("\nThe grader hit an internal error on part of this submission; the points concerned may "
-                   "be wrong. Please tell the course staff (details are in the autograder output).")
+        output += (
+            "\nThe grader hit an internal error on part of this submission; the points concerned may "
+            "be wrong. Please tell the course staff (details are in the autograder output)."
+        )
     data["output"] = output
     board = gradescope_leaderboard(batch.results, assignment)
     if board:
@@ -191,10 +214,12 @@ def failure_results(exc: BaseException, details: str, seconds: float) -> dict:
     return {
         "score": 0,
         "execution_time": round(seconds, 2),
-        "output": ("The autograder could not grade this submission because it failed itself. This is a problem "
-                   "with the autograder, not with your files, and 0 is not your grade: please tell the course "
-                   f"staff.\n\nFor staff: {type(exc).__name__}: {exc}".rstrip()
-                   + "\n(the full traceback is in the autograder output and in extra_data)"),
+        "output": (
+            "The autograder could not grade this submission because it failed itself. This is a problem "
+            "with the autograder, not with your files, and 0 is not your grade: please tell the course "
+            f"staff.\n\nFor staff: {type(exc).__name__}: {exc}".rstrip()
+            + "\n(the full traceback is in the autograder output and in extra_data)"
+        ),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [],

@@ -9,6 +9,7 @@ fresh folder under the names the batch grader expects, ``<task>_<id><suffix>`` a
 ``<id>_<assignment>.zip``, so the same discovery and grading run as for a whole class.
 The original names are remembered, so messages can show the student their own names.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,23 +23,23 @@ from ..assignment import Assignment
 from ..discovery import JUNK
 
 FALLBACK_ID = "student"
-MAX_LISTED = 10          # ignored files named in the notes, at most
+MAX_LISTED = 10  # ignored files named in the notes, at most
 
 
 @dataclass
 class Staged:
-    folder: Path                         # the folder to grade: files of exactly one student
+    folder: Path  # the folder to grade: files of exactly one student
     student_id: str
-    notes: list[str] = field(default_factory=list)           # for the student: what was ignored and why
-    renamed: dict[str, str] = field(default_factory=dict)    # staged name -> name to show the student
+    notes: list[str] = field(default_factory=list)  # for the student: what was ignored and why
+    renamed: dict[str, str] = field(default_factory=dict)  # staged name -> name to show the student
 
 
 @dataclass
 class _Candidate:
     path: Path
-    relative: str          # as the student sees it, e.g. "hw2/task1.py"
-    task: str | None       # None for a zip
-    file_id: str | None    # the id in the file name, if any
+    relative: str  # as the student sees it, e.g. "hw2/task1.py"
+    task: str | None  # None for a zip
+    file_id: str | None  # the id in the file name, if any
 
     @property
     def depth(self) -> int:
@@ -72,12 +73,16 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
     staged = Staged(dest, sid)
     ids = sorted({c.file_id for c in loose if c.file_id and c.file_id != "template"})
     if len(ids) > 1:
-        staged.notes.append(f"the file names carry different student IDs ({', '.join(ids)}); "
-                            "all files were graded as this one submission")
+        staged.notes.append(
+            f"the file names carry different student IDs ({', '.join(ids)}); "
+            "all files were graded as this one submission"
+        )
 
     for task, suffix in [(t.task, t.suffix) for t in assignment.files]:
-        options = sorted((c for c in loose if c.task == task),
-                         key=lambda c: (c.depth, c.file_id != sid, c.file_id == "template", c.relative))
+        options = sorted(
+            (c for c in loose if c.task == task),
+            key=lambda c: (c.depth, c.file_id != sid, c.file_id == "template", c.relative),
+        )
         if not options:
             continue
         chosen, rest = options[0], options[1:]
@@ -85,8 +90,9 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
         shutil.copyfile(chosen.path, dest / name)
         staged.renamed[name] = chosen.relative
         if rest:
-            staged.notes.append(f"several files for {task}: graded {chosen.relative}, ignored "
-                                + ", ".join(c.relative for c in rest))
+            staged.notes.append(
+                f"several files for {task}: graded {chosen.relative}, ignored " + ", ".join(c.relative for c in rest)
+            )
 
     # Always stage a zip, empty when the upload has none: discovery then knows the student
     # even if nothing else was found, and every graded name is reported as missing.
@@ -96,8 +102,9 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
         shutil.copyfile(zips[0].path, dest / zip_name)
         staged.renamed[zip_name] = zips[0].relative
         if len(zips) > 1:
-            staged.notes.append(f"several zip files: graded {zips[0].relative}, ignored "
-                                + ", ".join(c.relative for c in zips[1:]))
+            staged.notes.append(
+                f"several zip files: graded {zips[0].relative}, ignored " + ", ".join(c.relative for c in zips[1:])
+            )
     else:
         with zipfile.ZipFile(dest / zip_name, "w"):
             pass
@@ -109,8 +116,10 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
         staged.renamed.setdefault(zip_name, "a zip")
     if not loose and not zips:
         expected = ", ".join(f"{f.task}{f.suffix}" for f in assignment.files)
-        staged.notes.append(f"no file of this assignment was found in the upload (expected {expected}, "
-                            f"named like task1.py or task1_<studentID>.py, or a zip of them)")
+        staged.notes.append(
+            f"no file of this assignment was found in the upload (expected {expected}, "
+            f"named like task1.py or task1_<studentID>.py, or a zip of them)"
+        )
     if ignored:
         more = f" and {len(ignored) - MAX_LISTED} more" if len(ignored) > MAX_LISTED else ""
         staged.notes.append("ignored (not a file of this assignment): " + ", ".join(ignored[:MAX_LISTED]) + more)

@@ -10,6 +10,7 @@
 This module and each pack's ``__init__.py`` import nothing: a child imports a pack's
 ``probes.py``, which imports its package, and must not pull the grader side in with it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -37,7 +38,7 @@ def kit_settings() -> dict:
         return {}
 
 
-def load_pack(name: str = DEFAULT) -> "Assignment":
+def load_pack(name: str = DEFAULT) -> Assignment:
     from ..assignment import check_points
 
     if name not in PACKS:

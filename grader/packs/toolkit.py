@@ -1,6 +1,7 @@
 """Small helpers for writing a pack's checks (grader side); every pack may use them.
 
 Child-side helpers for probes are in :mod:`grader.probing`."""
+
 from __future__ import annotations
 
 import zlib

@@ -26,12 +26,14 @@ version, empty where the grader has none to give (the student kit).
 This package imports nothing of the grader side; ``tests/test_boundary.py`` checks that
 the forkserver loads nothing else.
 """
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["ProbeError", "Probe", "probe", "probes_of", "warm", "warm_up_all", "substituted", "outcome"]
 
@@ -65,16 +67,19 @@ _WARMERS: list[Callable[[], None]] = []
 
 def probe(key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the probe of the graded name ``key`` of its pack."""
+
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         parameters = len(inspect.signature(function).parameters)
         if parameters not in (2, 3):
-            raise TypeError(f"probe {key}: takes (module, inputs) or (module, inputs, stand_ins), "
-                            f"not {parameters} parameters")
+            raise TypeError(
+                f"probe {key}: takes (module, inputs) or (module, inputs, stand_ins), not {parameters} parameters"
+            )
         probes = _REGISTRY.setdefault(function.__module__, {})
         if key in probes:
             raise ValueError(f"two probes registered for {key} in {function.__module__}")
         probes[key] = Probe(key, function, parameters == 3)
         return function
+
     return register
 
 
@@ -128,5 +133,8 @@ def outcome(call: Callable[[], Any]) -> dict:
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - the judge decides what was expected
-        return {"raised": type(exc).__name__, "bases": [c.__name__ for c in type(exc).__mro__],
-                "message": str(exc)[:200]}
+        return {
+            "raised": type(exc).__name__,
+            "bases": [c.__name__ for c in type(exc).__mro__],
+            "message": str(exc)[:200],
+        }

@@ -13,12 +13,14 @@
 The grader's own process uses the same tools on the reference networks; comparing the
 two traces is its job (:mod:`grader.torchtools`).
 """
+
 from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -81,8 +83,12 @@ def _draw_canonical(module: nn.Module, group: str, index: int, seed: int) -> Non
             if not tensor.is_floating_point():
                 continue
             if is_norm:
-                low, high = {"weight": (0.5, 1.5), "bias": (-0.5, 0.5), "running_mean": (-0.2, 0.2),
-                             "running_var": (0.5, 1.5)}.get(name, (0.0, 1.0))
+                low, high = {
+                    "weight": (0.5, 1.5),
+                    "bias": (-0.5, 0.5),
+                    "running_mean": (-0.2, 0.2),
+                    "running_var": (0.5, 1.5),
+                }.get(name, (0.0, 1.0))
             else:
                 low, high = -bound, bound
             if tensor.numel() < TILE_FROM:
@@ -107,10 +113,10 @@ def _tile(tensor: torch.Tensor, block: torch.Tensor) -> None:
         return
     flat = tensor.view(-1)
     whole = flat.numel() // block.numel()
-    flat[:whole * block.numel()].view(whole, block.numel()).copy_(block.expand(whole, block.numel()))
+    flat[: whole * block.numel()].view(whole, block.numel()).copy_(block.expand(whole, block.numel()))
     rest = flat.numel() - whole * block.numel()
     if rest:
-        flat[whole * block.numel():].copy_(block[:rest])
+        flat[whole * block.numel() :].copy_(block[:rest])
 
 
 def built_without_init(build: Callable[[], Any]) -> Any:
@@ -137,7 +143,7 @@ def replaced_by_canonical_weights(net: nn.Module) -> bool:
         if owned and type(module).__name__ not in PARAMETRISED:
             return False
         if any(isinstance(value, torch.Tensor) for value in vars(module).values()):
-            return False                     # a plain tensor attribute would stay on the meta device
+            return False  # a plain tensor attribute would stay on the meta device
     return True
 
 
@@ -163,8 +169,13 @@ def materialize(net: nn.Module) -> nn.Module:
     return net
 
 
-def canonical_forward(model: nn.Module, inputs: torch.Tensor, train_mode: bool, seed: int = 0,
-                      fill: Callable[[nn.Module, str, int, int], None] | None = None) -> dict:
+def canonical_forward(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    train_mode: bool,
+    seed: int = 0,
+    fill: Callable[[nn.Module, str, int, int], None] | None = None,
+) -> dict:
     """Run ``model`` with canonical weights; report output, executed layers and parameter count.
 
     Just before a parametrised layer runs for the first time, its parameters and buffers
@@ -249,7 +260,7 @@ def portable_dropout() -> Iterator[None]:
     finally:
         for (owner, name), value in saved.items():
             if value is None:
-                delattr(owner, name)           # torch._VF looks the name up again on first use
+                delattr(owner, name)  # torch._VF looks the name up again on first use
             else:
                 setattr(owner, name, value)
 
@@ -261,8 +272,15 @@ def count_parameters(model: nn.Module) -> int:
 # --- building a chain of standard layers from a declaration ---------------------------------
 
 LAYERS: dict[str, Callable[..., nn.Module]] = {
-    "Conv2d": nn.Conv2d, "Linear": nn.Linear, "ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh,
-    "AvgPool2d": nn.AvgPool2d, "MaxPool2d": nn.MaxPool2d, "Flatten": nn.Flatten, "BatchNorm2d": nn.BatchNorm2d,
+    "Conv2d": nn.Conv2d,
+    "Linear": nn.Linear,
+    "ReLU": nn.ReLU,
+    "Sigmoid": nn.Sigmoid,
+    "Tanh": nn.Tanh,
+    "AvgPool2d": nn.AvgPool2d,
+    "MaxPool2d": nn.MaxPool2d,
+    "Flatten": nn.Flatten,
+    "BatchNorm2d": nn.BatchNorm2d,
 }
 
 
@@ -282,8 +300,13 @@ def require_module(value: Any, what: str) -> nn.Module:
     return value
 
 
-def run_network(build: Callable[[], Any], x: Any, train_mode: bool, what: str,
-                fill: Callable[[nn.Module, str, int, int], None] | None = None) -> dict:
+def run_network(
+    build: Callable[[], Any],
+    x: Any,
+    train_mode: bool,
+    what: str,
+    fill: Callable[[nn.Module, str, int, int], None] | None = None,
+) -> dict:
     """Build a network with ``build()`` (without random initialization) and run it on the
     array ``x`` with canonical weights; the trace with the output as an array."""
     net = require_module(built_without_init(build), what)

@@ -6,15 +6,18 @@ record which batches the student's function fed the network, in which mode, with
 without gradients, and the parameters before every forward pass. The grader's own
 process replays each step (:mod:`grader.torchtools`).
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
 
 @dataclass
 class TrainingLog:
@@ -34,7 +37,7 @@ class TrainingLog:
 
     def yielded(self, loader: str, epoch: int, index: int, batch: torch.Tensor) -> None:
         where = (loader, epoch, index)
-        self._keep_alive.append(batch)     # keeps its memory from being reused by another tensor
+        self._keep_alive.append(batch)  # keeps its memory from being reused by another tensor
         self._by_pointer[batch.untyped_storage().data_ptr()] = where
         self._by_content[_content_key(batch)] = where
 
@@ -54,8 +57,12 @@ class TrainingLog:
         return len(self.snapshots) - 1
 
     def export(self) -> dict:
-        return {"snapshots": self.snapshots, "events": [list(e) for e in self.events],
-                "to_calls": self.to_calls, "iterations": dict(self.iterations)}
+        return {
+            "snapshots": self.snapshots,
+            "events": [list(e) for e in self.events],
+            "to_calls": self.to_calls,
+            "iterations": dict(self.iterations),
+        }
 
 
 def _content_key(x: torch.Tensor) -> bytes:
@@ -70,13 +77,14 @@ class RecordingLoader(torch.utils.data.DataLoader):
         super().__init__(torch.utils.data.TensorDataset(images, labels), batch_size=batch_size, shuffle=False)
         self._log_name = name
         self._log = log
-        self._batches = [(images[i:i + batch_size], labels[i:i + batch_size])
-                         for i in range(0, len(images), batch_size)]
+        self._batches = [
+            (images[i : i + batch_size], labels[i : i + batch_size]) for i in range(0, len(images), batch_size)
+        ]
 
     def __iter__(self):
         epoch = self._log.start_epoch(self._log_name)
         for index, (x, y) in enumerate(self._batches):
-            x, y = x.clone(), y.clone()     # fresh tensors each epoch, like a real loader
+            x, y = x.clone(), y.clone()  # fresh tensors each epoch, like a real loader
             self._log.yielded(self._log_name, epoch, index, x)
             yield x, y
 
@@ -113,11 +121,14 @@ def watch(net: nn.Module, log: TrainingLog) -> Callable[[], None]:
 class RecordingBatches:
     """An iterable of ``(x, lengths, y)`` batches (re-iterable, with ``len``) that logs what it yields."""
 
-    def __init__(self, name: str, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, batch_size: int,
-                 log: TrainingLog) -> None:
+    def __init__(
+        self, name: str, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, batch_size: int, log: TrainingLog
+    ) -> None:
         self._name, self._log = name, log
-        self._batches = [(x[i:i + batch_size], lengths[i:i + batch_size], y[i:i + batch_size])
-                         for i in range(0, len(x), batch_size)]
+        self._batches = [
+            (x[i : i + batch_size], lengths[i : i + batch_size], y[i : i + batch_size])
+            for i in range(0, len(x), batch_size)
+        ]
 
     def __iter__(self):
         epoch = self._log.start_epoch(self._name)
@@ -135,8 +146,9 @@ def loaders(inputs: dict, log: TrainingLog) -> tuple[RecordingLoader, RecordingL
     train = RecordingLoader("train", torch.from_numpy(inputs["X"]), torch.from_numpy(inputs["y"]), inputs["batch"], log)
     test = None
     if len(inputs.get("y_test", ())):
-        test = RecordingLoader("test", torch.from_numpy(inputs["X_test"]), torch.from_numpy(inputs["y_test"]),
-                               inputs["batch"], log)
+        test = RecordingLoader(
+            "test", torch.from_numpy(inputs["X_test"]), torch.from_numpy(inputs["y_test"]), inputs["batch"], log
+        )
     return train, test
 
 

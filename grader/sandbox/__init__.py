@@ -14,6 +14,7 @@ Read in this order:
   (plus its memory on huge pages, :mod:`.hugepages`, for cheaper forks);
 * :mod:`.probe` is the start-up self-test, :mod:`.layers` says which layers a run has.
 """
+
 from __future__ import annotations
 
 from .child import JobSpec
@@ -21,5 +22,17 @@ from .layers import KERNEL_LAYERS, MODES, LayerReport, SandboxError
 from .limits import Limits
 from .parent import ChildRun, Exit, Sandbox, main_module_hidden, python_world_readable, start_forkserver
 
-__all__ = ["JobSpec", "KERNEL_LAYERS", "MODES", "LayerReport", "SandboxError", "Limits", "ChildRun", "Exit",
-           "Sandbox", "main_module_hidden", "python_world_readable", "start_forkserver"]
+__all__ = [
+    "JobSpec",
+    "KERNEL_LAYERS",
+    "MODES",
+    "LayerReport",
+    "SandboxError",
+    "Limits",
+    "ChildRun",
+    "Exit",
+    "Sandbox",
+    "main_module_hidden",
+    "python_world_readable",
+    "start_forkserver",
+]

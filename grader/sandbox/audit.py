@@ -7,6 +7,7 @@ forbids, the refusal names the action ("opening /path", "network access") and is
 in the student's feedback, instead of a bare "Operation not permitted". It also refuses
 imports the task does not allow, including ``__import__``/importlib from student code.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,13 +30,45 @@ class AuditPolicy:
     even if the student catches the exception.
     """
 
-    ALWAYS_DENIED = ("os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system",
-                     "subprocess.Popen", "pty.spawn", "os.startfile", "os.setuid", "os.setgid")
-    STUDENT_DENIED_PREFIXES = ("ctypes.", "gc.get_", "sys._getframe", "sys._current_frames",
-                               "sys.setprofile", "sys.settrace", "object.__getattr__", "sys.addaudithook")
-    PATH_EVENTS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 1, "os.chmod": 1, "os.chown": 1,
-                   "os.truncate": 1, "os.utime": 1, "os.link": 2, "os.symlink": 2, "os.rename": 2,
-                   "shutil.rmtree": 1, "shutil.move": 2, "shutil.copyfile": 2, "os.chdir": 0}
+    ALWAYS_DENIED = (
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.exec",
+        "os.system",
+        "subprocess.Popen",
+        "pty.spawn",
+        "os.startfile",
+        "os.setuid",
+        "os.setgid",
+    )
+    STUDENT_DENIED_PREFIXES = (
+        "ctypes.",
+        "gc.get_",
+        "sys._getframe",
+        "sys._current_frames",
+        "sys.setprofile",
+        "sys.settrace",
+        "object.__getattr__",
+        "sys.addaudithook",
+    )
+    PATH_EVENTS = {
+        "os.remove": 1,
+        "os.rmdir": 1,
+        "os.mkdir": 1,
+        "os.chmod": 1,
+        "os.chown": 1,
+        "os.truncate": 1,
+        "os.utime": 1,
+        "os.link": 2,
+        "os.symlink": 2,
+        "os.rename": 2,
+        "shutil.rmtree": 1,
+        "shutil.move": 2,
+        "shutil.copyfile": 2,
+        "os.chdir": 0,
+    }
 
     def __init__(self, job: Any, import_allowed: Any, violations: list[str]) -> None:
         self.armed = False
@@ -68,13 +101,16 @@ class AuditPolicy:
             if path is None or isinstance(path, int):
                 return
             real = self._real(path)
-            writing = bool(flags and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND)) or \
-                any(c in (mode or "") for c in "wax+")
+            writing = bool(flags and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND)) or any(
+                c in (mode or "") for c in "wax+"
+            )
             if real.startswith(self.protected) and not real.startswith(self.scratch):
                 self._deny(f"opening {path}")
             if writing and not (real.startswith(self.scratch) or real == os.devnull):
-                self._deny(f"writing to {path}: graded code may write only in its working folder, a temporary "
-                           "folder deleted afterwards (use a relative path such as 'out.npy')")
+                self._deny(
+                    f"writing to {path}: graded code may write only in its working folder, a temporary "
+                    "folder deleted afterwards (use a relative path such as 'out.npy')"
+                )
         elif event.startswith(self.ALWAYS_DENIED):
             self._deny(f"starting or changing processes ({event})")
         elif event == "os.kill" and args[0] != self.pid or event == "os.killpg":

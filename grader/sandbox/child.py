@@ -17,6 +17,7 @@ so a stand-in that could answer one of them arrives too late to be of use to it.
 Nothing here decides a score. The parent judges; the worst a student can do by
 tampering with this process is to misreport their own outputs.
 """
+
 from __future__ import annotations
 
 import errno
@@ -58,25 +59,25 @@ from .limits import Limits
 class JobSpec:
     """Everything a child needs; built by the parent, pickled to the child."""
 
-    probes: str                       # the module of the pack's probes, e.g. grader.packs.assignment2.probes
+    probes: str  # the module of the pack's probes, e.g. grader.packs.assignment2.probes
     task: str
-    kind: str                         # "code" (imported) or "data" (its bytes go to the probes)
-    imports: ImportRule               # what the student's code may import
-    module_path: str                  # the student's file, staged in the scratch dir
-    display_name: str                 # the file's name as the student knows it
-    names: list[str]                  # graded keys to run, in order (their inputs come turn by turn)
+    kind: str  # "code" (imported) or "data" (its bytes go to the probes)
+    imports: ImportRule  # what the student's code may import
+    module_path: str  # the student's file, staged in the scratch dir
+    display_name: str  # the file's name as the student knows it
+    names: list[str]  # graded keys to run, in order (their inputs come turn by turn)
     seed: int
     limits: Limits
     scratch: str
     cpu_seconds: int
-    uid: int | None = None            # drop to this uid (only when started as root)
+    uid: int | None = None  # drop to this uid (only when started as root)
     protected: list[str] = field(default_factory=list)  # folders the child may not open
-    required: tuple[str, ...] = ()    # kernel layers without which no student code may run
-    kernel_layers: bool = True        # False only with --sandbox off (benchmarks)
+    required: tuple[str, ...] = ()  # kernel layers without which no student code may run
+    kernel_layers: bool = True  # False only with --sandbox off (benchmarks)
     skip_failing_statements: bool = True  # a top-level statement that raises is skipped (False: --interface strict)
-    top_level_seconds: float = 10.0   # wall time for all top-level statements; one still running then is stopped
+    top_level_seconds: float = 10.0  # wall time for all top-level statements; one still running then is stopped
     skip_lines: tuple[int, ...] = ()  # top-level statements (by first line) not to run: those an earlier child
-                                      # of this file skipped, so that a resumed child does not wait for them again
+    # of this file skipped, so that a resumed child does not wait for them again
 
 
 class _BoundedText(io.TextIOBase):
@@ -132,11 +133,19 @@ def _run(conn: Any, inbox: Any, job: JobSpec) -> None:
 
     from ..probing import ProbeError, probes_of
 
-    importlib.import_module(job.probes)          # already imported in the forkserver
+    importlib.import_module(job.probes)  # already imported in the forkserver
     probes = probes_of(job.probes)
 
-    report = enter(job.scratch, {conn.fileno(), inbox.fileno()}, job.protected, job.uid, job.limits,
-                   job.cpu_seconds, kernel_layers=job.kernel_layers, module_path=job.module_path)
+    report = enter(
+        job.scratch,
+        {conn.fileno(), inbox.fileno()},
+        job.protected,
+        job.uid,
+        job.limits,
+        job.cpu_seconds,
+        kernel_layers=job.kernel_layers,
+        module_path=job.module_path,
+    )
     send = _sender(conn)
     send(("sandbox", report.to_dict()))
     refused = [name for name in job.required if name in report.missing]
@@ -150,7 +159,8 @@ def _run(conn: Any, inbox: Any, job: JobSpec) -> None:
     _seed(job.seed)
     sys.dont_write_bytecode = True
     import torch
-    if torch.get_num_threads() != 1:     # a forkserver child has it already; setting it costs 0.6 ms
+
+    if torch.get_num_threads() != 1:  # a forkserver child has it already; setting it costs 0.6 ms
         torch.set_num_threads(1)
 
     hook = AuditPolicy(job, job.imports.allows, violations)
@@ -170,7 +180,7 @@ def _run(conn: Any, inbox: Any, job: JobSpec) -> None:
     for key in job.names:
         send(("start", key))
         turn = _receive_turn(inbox, key)
-        if turn is None:                 # the parent has gone, or answered out of order
+        if turn is None:  # the parent has gone, or answered out of order
             break
         cases, stand_in_sources = turn
         stand_ins = _run_stand_ins(stand_in_sources)
@@ -228,11 +238,16 @@ def _sender(conn: Any):
         except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError while pickling a huge result
             head = list(message[:3]) + [None] * max(0, 3 - len(message[:3]))
             if message[0] == "case":
-                err = {"kind": "output", "message": f"the result could not be sent back ({type(exc).__name__})", "trace": ""}
+                err = {
+                    "kind": "output",
+                    "message": f"the result could not be sent back ({type(exc).__name__})",
+                    "trace": "",
+                }
                 blob = wire.dumps(("case", message[1], message[2], None, err, "", message[6], []))
             else:
                 blob = wire.dumps(tuple(head))
         conn.send_bytes(blob)
+
     return send
 
 
@@ -262,7 +277,7 @@ def _hide_grader_modules() -> None:
         sys.modules.pop(name, None)
 
 
-_GRADER_MODULES: tuple[int, list[str]] = (-1, [])    # (size of sys.modules, grader names in it)
+_GRADER_MODULES: tuple[int, list[str]] = (-1, [])  # (size of sys.modules, grader names in it)
 
 
 def note_grader_modules() -> None:
@@ -272,8 +287,9 @@ def note_grader_modules() -> None:
 
 
 def _grader_module_names() -> list[str]:
-    return [name for name in sys.modules
-            if name == "grader" or name.startswith("grader.") or name.startswith("solutions")]
+    return [
+        name for name in sys.modules if name == "grader" or name.startswith("grader.") or name.startswith("solutions")
+    ]
 
 
 def _import_student(job: JobSpec, skipped: list[tuple[int, str]]) -> tuple[Any, dict | None, BaseException | None]:
@@ -319,6 +335,7 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[tuple[int, str]]) -
     bottom of the file) is stopped and skipped too, and each later one gets a second.
     Statements starting on ``job.skip_lines`` are not run at all."""
     import __future__
+
     import ast
 
     global _in_statement
@@ -327,30 +344,37 @@ def _run_statements(module: Any, job: JobSpec, skipped: list[tuple[int, str]]) -
     tree = ast.parse(source, filename=job.module_path)
     lines = source.decode("utf-8", "replace").splitlines()
     module.__doc__ = ast.get_docstring(tree, clean=False)
-    timed = hasattr(signal, "setitimer")         # not on Windows: there the parent's import limit alone
+    timed = hasattr(signal, "setitimer")  # not on Windows: there the parent's import limit alone
     previous = signal.signal(signal.SIGALRM, _stop_statement) if timed else None
     deadline = time.monotonic() + job.top_level_seconds
-    flags = 0                               # `from __future__ import ...` holds for the statements after it
+    flags = 0  # `from __future__ import ...` holds for the statements after it
     try:
         for statement in tree.body:
             if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-                continue       # a bare string does nothing, but compiled alone it would become __doc__
+                continue  # a bare string does nothing, but compiled alone it would become __doc__
             if statement.lineno in job.skip_lines:
                 continue
-            code = compile(ast.Module([statement], type_ignores=[]), job.module_path, "exec",
-                           flags=flags, dont_inherit=True)
-            if timed:          # repeats every half second, in case the student's code catches it
+            code = compile(
+                ast.Module([statement], type_ignores=[]), job.module_path, "exec", flags=flags, dont_inherit=True
+            )
+            if timed:  # repeats every half second, in case the student's code catches it
                 signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1.0), 0.5)
             try:
                 _in_statement = True
                 exec(code, module.__dict__)  # noqa: S102 - the student's own file, inside the sandbox
                 _in_statement = False
             except _StatementTooLong:
-                skipped.append((statement.lineno, f"{_statement_at(job, statement.lineno, lines)} was still "
-                                f"running after {job.top_level_seconds:g} s and was stopped"))
+                skipped.append(
+                    (
+                        statement.lineno,
+                        f"{_statement_at(job, statement.lineno, lines)} was still "
+                        f"running after {job.top_level_seconds:g} s and was stopped",
+                    )
+                )
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - student code may raise anything
-                skipped.append((statement.lineno,
-                                f"{_statement_at(job, statement.lineno, lines)} raised {_exception_text(exc)}"))
+                skipped.append(
+                    (statement.lineno, f"{_statement_at(job, statement.lineno, lines)} raised {_exception_text(exc)}")
+                )
             finally:
                 _in_statement = False
                 if timed:
@@ -401,19 +425,22 @@ def _note_kernel_refusal(exc: BaseException | None, error: dict | None, violatio
 
 # --- error descriptions -------------------------------------------------------------------
 
+
 def describe_exception(exc: BaseException, job: JobSpec, probe_error: type | None = None) -> dict:
     """A student-facing description: kind, one-line message, and the frames in their file.
 
     ``probe_error`` is the probes' own error class: its message is shown as it is."""
     kind = "probe" if probe_error is not None and isinstance(exc, probe_error) else classify(exc)
     text = str(exc) if kind == "probe" else _exception_text(exc)
-    trace = "\n".join(f"  {job.display_name}, {_where(job, f.lineno)}, in {f.name}: {(f.line or '').strip()}"
-                      for f in _student_frames(exc.__traceback__, job.module_path)[-6:])
+    trace = "\n".join(
+        f"  {job.display_name}, {_where(job, f.lineno)}, in {f.name}: {(f.line or '').strip()}"
+        for f in _student_frames(exc.__traceback__, job.module_path)[-6:]
+    )
     return {"kind": kind, "message": text, "trace": trace}
 
 
 def _where(job: JobSpec, lineno: int | None, lines: list[str] | None = None) -> str:
-    """"line 12", or for a notebook "cell 3, line 2" (it was graded as one module of its cells)."""
+    """ "line 12", or for a notebook "cell 3, line 2" (it was graded as one module of its cells)."""
     if lineno is None or not job.display_name.lower().endswith(".ipynb"):
         return f"line {lineno}"
     if lines is None:

@@ -13,6 +13,7 @@ mount, so it stays on the real disk, bounded by the file-size limit (:mod:`.limi
 Must run before the filesystem layer (whose rule then applies to the tmpfs) and before
 seccomp (which refuses ``mount``).
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ def private_scratch(scratch: str, staged: list[str]) -> str:
         unshare(CLONE_NEWNS)
     except OSError as exc:
         raise OSError(exc.errno, f"unshare(mount) refused: {exc.strerror}") from None
-    mount(None, "/", None, MS_REC | MS_PRIVATE)        # nothing mounted here shows outside
+    mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here shows outside
     options = f"size={QUOTA_BYTES},nr_inodes={QUOTA_FILES},mode=0700,uid={os.geteuid()},gid={os.getegid()}"
     mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options)
     for path, data in contents.items():
@@ -44,5 +45,5 @@ def private_scratch(scratch: str, staged: list[str]) -> str:
             os.write(fd, data)
         finally:
             os.close(fd)
-    os.chdir(scratch)                    # the old working directory is the folder under the mount
+    os.chdir(scratch)  # the old working directory is the folder under the mount
     return f"private tmpfs of {QUOTA_BYTES // 1024**2} MiB and {QUOTA_FILES} files"

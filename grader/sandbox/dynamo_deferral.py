@@ -23,6 +23,7 @@ This relies on details of the pinned torch (the wrapper's cache attribute); :fun
 checks them on the running torch and does nothing when they differ, so another torch can
 only be slower, never wrong. ``GRADER_DEFER_DYNAMO=0`` turns it off.
 """
+
 from __future__ import annotations
 
 import gc
@@ -36,7 +37,7 @@ import types
 COMPILER = "torch._dynamo"
 CACHE_ATTRIBUTE = "__dynamo_disable"
 
-_cached: list[types.FunctionType] = []      # functions whose wrapper cache defer() set to themselves
+_cached: list[types.FunctionType] = []  # functions whose wrapper cache defer() set to themselves
 
 
 def enabled() -> bool:
@@ -127,7 +128,7 @@ class _LoadOnSubmoduleImport(importlib.abc.MetaPathFinder):
         load_compiler()
         module = sys.modules.get(name)
         if module is None:
-            return None          # not imported by the package: found and loaded as usual
+            return None  # not imported by the package: found and loaded as usual
         # For a name in sys.modules the import system would take the module's own spec and
         # run it again; out of sys.modules for a moment, the hand-back spec is used instead.
         del sys.modules[name]
@@ -146,8 +147,8 @@ class _HandBack(importlib.abc.Loader):
 
     def exec_module(self, module) -> None:
         try:
-            module.__spec__ = self.own_spec      # the import system set it to the hand-back spec
-        except AttributeError:                   # a module that refuses it also refused that
+            module.__spec__ = self.own_spec  # the import system set it to the hand-back spec
+        except AttributeError:  # a module that refuses it also refused that
             pass
 
 
@@ -157,8 +158,11 @@ def _wrapper_code() -> types.CodeType | None:
         from torch._compile import _disable_dynamo
     except ImportError:
         return None
-    inner = [const for const in _disable_dynamo.__code__.co_consts
-             if isinstance(const, types.CodeType) and const.co_name == "inner"]
+    inner = [
+        const
+        for const in _disable_dynamo.__code__.co_consts
+        if isinstance(const, types.CodeType) and const.co_name == "inner"
+    ]
     if len(inner) != 1 or CACHE_ATTRIBUTE not in inner[0].co_consts or "fn" not in inner[0].co_freevars:
         return None
     return inner[0]

@@ -20,11 +20,12 @@
 A layer that fails is recorded, never silently skipped. Whether a missing layer stops
 the child is the caller's decision (:mod:`.child`, from the run's ``--sandbox`` mode).
 """
+
 from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from . import disk, filesystem, identity, inherited, limits, network, signals, syscalls
 from .layers import OFF, LayerReport
@@ -32,9 +33,17 @@ from .layers import OFF, LayerReport
 Checkpoint = Callable[[str], None]
 
 
-def enter(scratch: str, keep_fds: set[int], protected: list[str], uid: int | None, job_limits: limits.Limits,
-          cpu_seconds: int, checkpoint: Checkpoint | None = None, kernel_layers: bool = True,
-          module_path: str | None = None) -> LayerReport:
+def enter(
+    scratch: str,
+    keep_fds: set[int],
+    protected: list[str],
+    uid: int | None,
+    job_limits: limits.Limits,
+    cpu_seconds: int,
+    checkpoint: Checkpoint | None = None,
+    kernel_layers: bool = True,
+    module_path: str | None = None,
+) -> LayerReport:
     """Put every layer up in order; return which kernel layers are on.
 
     ``keep_fds`` are the channels to the parent; ``module_path`` is the student's file the
@@ -55,15 +64,17 @@ def enter(scratch: str, keep_fds: set[int], protected: list[str], uid: int | Non
 
     os.chdir(scratch)
     identity.drop_to(uid)
-    limits.die_with_parent()      # after the uid change, which would clear it
+    limits.die_with_parent()  # after the uid change, which would clear it
     mark("scratch")
 
     staged = [module_path] if module_path else []
-    for name, put_up in (("network", network.isolate),
-                         ("disk", lambda: disk.private_scratch(scratch, staged)),
-                         ("files", lambda: filesystem.restrict(scratch, protected)),
-                         ("signals", signals.restrict),
-                         ("syscalls", lambda: syscalls.restrict(os.getpid()))):
+    for name, put_up in (
+        ("network", network.isolate),
+        ("disk", lambda: disk.private_scratch(scratch, staged)),
+        ("files", lambda: filesystem.restrict(scratch, protected)),
+        ("signals", signals.restrict),
+        ("syscalls", lambda: syscalls.restrict(os.getpid())),
+    ):
         if not kernel_layers:
             report.missing[name] = OFF
             continue

@@ -12,6 +12,7 @@ native code. Landlock also refuses TCP bind and connect (ABI 4 and later).
 The read-only list is computed once in the warm forkserver (:func:`prepare`), where the
 libraries are already mapped; each child narrows it with its job's protected folders.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,12 +27,20 @@ try:  # Linux only; elsewhere this layer is simply missing
     from landlockpy import AccessFS, AccessNet, Ruleset
 except Exception:  # noqa: BLE001 - ImportError, or an OSError from a missing libc
     landlockpy = None
-if not IS_LINUX:          # also where another platform is simulated (native.PLATFORM)
+if not IS_LINUX:  # also where another platform is simulated (native.PLATFORM)
     landlockpy = None
 
 # Files libraries read at run time; harmless to show (no student data, no secrets).
-SYSTEM_FILES = ("/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu", "/etc/ld.so.cache",
-                "/etc/localtime", "/usr/share/zoneinfo", "/dev/urandom", "/dev/zero")
+SYSTEM_FILES = (
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/sys/devices/system/cpu",
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/usr/share/zoneinfo",
+    "/dev/urandom",
+    "/dev/zero",
+)
 READ_WRITE_FILES = ("/dev/null",)
 
 _readable: list[str] | None = None
@@ -52,7 +61,7 @@ def prepare() -> list[str]:
     global _readable
     if _readable is None:
         _readable = _minimal(_import_roots() | _library_folders())
-        abi_version()     # resolves the C library inside landlockpy now, not in a child
+        abi_version()  # resolves the C library inside landlockpy now, not in a child
     return _readable
 
 
@@ -95,9 +104,16 @@ def restrict(scratch: str, protected: list[str]) -> str:
 def _ruleset(scratch: str, protected: list[str]) -> Ruleset:
     """The child's ruleset, built but not enforced: read-only imports, read-write scratch."""
     read_dir = AccessFS.READ_FILE | AccessFS.READ_DIR
-    scratch_rights = (read_dir | AccessFS.WRITE_FILE | AccessFS.TRUNCATE | AccessFS.MAKE_REG
-                      | AccessFS.MAKE_DIR | AccessFS.REMOVE_FILE | AccessFS.REMOVE_DIR)
-    handled_net = AccessNet.BIND_TCP | AccessNet.CONNECT_TCP     # dropped below ABI 4 (best effort)
+    scratch_rights = (
+        read_dir
+        | AccessFS.WRITE_FILE
+        | AccessFS.TRUNCATE
+        | AccessFS.MAKE_REG
+        | AccessFS.MAKE_DIR
+        | AccessFS.REMOVE_FILE
+        | AccessFS.REMOVE_DIR
+    )
+    handled_net = AccessNet.BIND_TCP | AccessNet.CONNECT_TCP  # dropped below ABI 4 (best effort)
     ruleset = Ruleset(handled_net=handled_net)
     try:
         for path in readable_for(protected):
@@ -123,7 +139,7 @@ def _allow(ruleset, path: str, rights) -> None:
             rights = rights & (AccessFS.READ_FILE | AccessFS.WRITE_FILE | AccessFS.TRUNCATE)
         ruleset.allow_path(path, rights)
     except OSError:
-        pass     # vanished or unreadable: nothing granted, which is the safe side
+        pass  # vanished or unreadable: nothing granted, which is the safe side
 
 
 def _import_roots() -> set[str]:
@@ -143,8 +159,9 @@ def _import_roots() -> set[str]:
     user_site = getattr(site, "getusersitepackages", lambda: None)()
     if user_site and user_site in sys.path:
         roots.add(user_site)
-    dynload = os.path.join(sys.base_exec_prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}",
-                           "lib-dynload")
+    dynload = os.path.join(
+        sys.base_exec_prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}", "lib-dynload"
+    )
     roots.add(dynload)
     return {os.path.realpath(r) for r in roots if os.path.isdir(r)}
 

@@ -13,6 +13,7 @@ wait for the collapse instead), so only the batch server does it. Where the
 kernel lacks the call or transparent huge pages are off, nothing changes;
 ``GRADER_HUGE_PAGES=0`` turns it off (to measure it, or on a machine where it misbehaves).
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Only used when every user can read the Python installation (a pyenv under ``/roo
 private to root, so there the children keep the grader's uid and the kernel layers alone
 keep them apart). Done before the namespace layer, which then maps that uid to itself.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Child side: a child gets its file's :class:`ImportRule` in its job and applies it to every
 import the student's code makes at run time.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,10 +16,24 @@ STDLIB = frozenset(sys.stdlib_module_names)
 # to escape the sandbox (processes, signals, raw memory, sockets, the garbage collector's
 # view of every object). Importing one costs the file its points like any other
 # disallowed import; the rest of the standard library stays allowed, as the contract says.
-FORBIDDEN_STDLIB = frozenset({
-    "ctypes", "subprocess", "multiprocessing", "socket", "ssl", "signal", "pty",
-    "resource", "gc", "mmap", "fcntl", "posix", "_thread", "_posixsubprocess",
-})
+FORBIDDEN_STDLIB = frozenset(
+    {
+        "ctypes",
+        "subprocess",
+        "multiprocessing",
+        "socket",
+        "ssl",
+        "signal",
+        "pty",
+        "resource",
+        "gc",
+        "mmap",
+        "fcntl",
+        "posix",
+        "_thread",
+        "_posixsubprocess",
+    }
+)
 
 
 @dataclass(frozen=True)

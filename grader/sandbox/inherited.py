@@ -8,12 +8,13 @@ them is closed before any other layer goes up. Only the result channel survives;
 environment (which may hold a TA's tokens or paths) is replaced by the few variables the
 child needs.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
 
-NATIVE_OUTPUT = "native-output.txt"     # what C code writes to fds 1 and 2, in the scratch folder
+NATIVE_OUTPUT = "native-output.txt"  # what C code writes to fds 1 and 2, in the scratch folder
 
 
 def redirect_stdio(scratch: str) -> None:
@@ -32,7 +33,7 @@ def close_inherited(keep: set[int]) -> int:
     keep = keep | {0, 1, 2}
     try:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:                      # no /proc (not Linux): close a generous range instead
+    except OSError:  # no /proc (not Linux): close a generous range instead
         fds = [fd for fd in range(3, 1024) if fd not in keep]
     closed = 0
     for fd in fds:
@@ -42,7 +43,7 @@ def close_inherited(keep: set[int]) -> int:
             os.close(fd)
             closed += 1
         except OSError:
-            pass                          # the listing's own descriptor, already gone
+            pass  # the listing's own descriptor, already gone
     return closed
 
 
@@ -63,7 +64,7 @@ def minimal_environment(scratch: str) -> dict[str, str]:
 
 
 def replace_environment(scratch: str) -> None:
-    os.environ.clear()                   # also clears the C-level environment (unsetenv)
+    os.environ.clear()  # also clears the C-level environment (unsetenv)
     os.environ.update(minimal_environment(scratch))
     # tempfile chose its folder once, in the server (/tmp, out of a child's bounds); temporary
     # files of the student's code, and caches libraries put there, belong in the scratch folder.

@@ -5,6 +5,7 @@ Its own session (the parent kills the whole process group), death with the forks
 address space, file size, core dumps and CPU time. Wall-clock deadlines are the parent's
 job (:mod:`grader.sandbox.parent`).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,9 @@ from .native import PLATFORM, PR_SET_PDEATHSIG, prctl
 
 try:
     import resource
-except ImportError:        # Windows
+except ImportError:  # Windows
     resource = None
-if PLATFORM == "win32":    # simulated (see native.PLATFORM)
+if PLATFORM == "win32":  # simulated (see native.PLATFORM)
     resource = None
 
 
@@ -25,10 +26,10 @@ if PLATFORM == "win32":    # simulated (see native.PLATFORM)
 class Limits:
     """Resource limits for one child. Times are seconds, sizes bytes."""
 
-    memory: int = 3 * 1024**3           # address space beyond what the warm process uses
-    output_per_case: int = 4096         # captured print output kept per case
-    file_size: int = 16 * 1024**2       # largest file the child may write
-    processes: int = 256                # threads+processes of the isolated uid
+    memory: int = 3 * 1024**3  # address space beyond what the warm process uses
+    output_per_case: int = 4096  # captured print output kept per case
+    file_size: int = 16 * 1024**2  # largest file the child may write
+    processes: int = 256  # threads+processes of the isolated uid
 
 
 def own_session() -> None:
@@ -52,7 +53,7 @@ def die_with_parent() -> None:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         return
-    if os.getppid() != parent:   # the parent died before the request took effect
+    if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
 

@@ -5,6 +5,7 @@ child: ``ctypes.util.find_library`` runs ``/sbin/ldconfig`` as a subprocess, whi
 sandboxed child may not do. ``CDLL(None)`` is the process's own C library and needs no
 search.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -27,8 +28,16 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWTIME = 0x00000080
 CLONE_THREAD = 0x00010000
-CLONE_NEW_FLAGS = (CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
-                   CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME)
+CLONE_NEW_FLAGS = (
+    CLONE_NEWNS,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
+    CLONE_NEWTIME,
+)
 
 # <linux/prctl.h>
 PR_SET_PDEATHSIG = 1
@@ -72,8 +81,7 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
     """``prctl(2)``; raises OSError on failure."""
     if libc is None:
         raise OSError(0, "prctl is not available on this platform")
-    result = libc.prctl(option, ctypes.c_ulong(arg2), ctypes.c_ulong(arg3), ctypes.c_ulong(arg4),
-                        ctypes.c_ulong(arg5))
+    result = libc.prctl(option, ctypes.c_ulong(arg2), ctypes.c_ulong(arg3), ctypes.c_ulong(arg4), ctypes.c_ulong(arg5))
     if result == -1:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

@@ -10,6 +10,7 @@ misses (a pathname Unix socket, which network namespaces do not cover) still lea
 Must run while the process has a single thread: the kernel refuses a new user namespace
 to a multithreaded process.
 """
+
 from __future__ import annotations
 
 import os

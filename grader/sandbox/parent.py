@@ -11,6 +11,7 @@ whole process group, and anything it left behind is found and killed too.
 Where the platform has no forkserver (Windows), children are started with "spawn":
 slower, and without the kernel layers, but self-check still works there.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,16 +35,16 @@ from .inherited import NATIVE_OUTPUT, THREAD_VARIABLES
 from .layers import MODES, LayerReport
 from .native import PR_SET_CHILD_SUBREAPER, prctl
 
-PRELOAD = ["grader.sandbox.preload"]                       # imports, warmed probes, sandbox set-up
-BATCH_PRELOAD = ["grader.sandbox.preload_batch"]           # all that, on huge pages
-MAX_MESSAGE = 80 * 1024**2       # a single message larger than this ends the child (a case's result is
-                                 # refused in the child well before: Check.output_limit)
-MAX_NATIVE_OUTPUT = 4096         # bytes of a child's C-level output the parent reads back
-ISOLATION_UID_BASE = 64_000      # uids used for children when the grader runs as root
+PRELOAD = ["grader.sandbox.preload"]  # imports, warmed probes, sandbox set-up
+BATCH_PRELOAD = ["grader.sandbox.preload_batch"]  # all that, on huge pages
+MAX_MESSAGE = 80 * 1024**2  # a single message larger than this ends the child (a case's result is
+# refused in the child well before: Check.output_limit)
+MAX_NATIVE_OUTPUT = 4096  # bytes of a child's C-level output the parent reads back
+ISOLATION_UID_BASE = 64_000  # uids used for children when the grader runs as root
 
 
 def start_method() -> str:
-    """"forkserver" where the platform has it (Linux, macOS), else "spawn" (Windows).
+    """ "forkserver" where the platform has it (Linux, macOS), else "spawn" (Windows).
 
     ``GRADER_START_METHOD=spawn`` forces the slow path, so it can be tested on Linux.
     """
@@ -129,10 +130,12 @@ class Exit:
                 name = signal.Signals(-self.code).name
             except ValueError:
                 name = f"signal {-self.code}"
-            hint = {"SIGKILL": " (often: the memory limit, or a kill from outside)",
-                    "SIGSEGV": " (often: unbounded recursion or running out of memory)",
-                    "SIGABRT": " (often: running out of memory inside a library)",
-                    "SIGXCPU": " (the CPU-time limit)"}.get(name, "")
+            hint = {
+                "SIGKILL": " (often: the memory limit, or a kill from outside)",
+                "SIGSEGV": " (often: unbounded recursion or running out of memory)",
+                "SIGABRT": " (often: running out of memory inside a library)",
+                "SIGXCPU": " (the CPU-time limit)",
+            }.get(name, "")
             return f"crashed with {name}{hint}"
         return f"exited with status {self.code}"
 
@@ -163,7 +166,7 @@ class _Outbox:
                 return
             try:
                 self.conn.send_bytes(blob)
-            except (OSError, ValueError):        # the child has gone
+            except (OSError, ValueError):  # the child has gone
                 return
 
     def close(self) -> None:
@@ -177,7 +180,7 @@ class _Outbox:
 class ChildRun:
     """One child process working through one :class:`JobSpec`."""
 
-    def __init__(self, sandbox: "Sandbox", job: JobSpec, slot: int) -> None:
+    def __init__(self, sandbox: Sandbox, job: JobSpec, slot: int) -> None:
         self.job = job
         self.slot = slot
         self.sandbox = sandbox
@@ -209,7 +212,7 @@ class ChildRun:
     def kill(self) -> None:
         if hasattr(os, "killpg"):
             self.sandbox.kill_group(self.process.pid)
-        else:                     # Windows: no process groups
+        else:  # Windows: no process groups
             self.process.kill()
 
     def finish(self, timed_out: bool = False) -> Exit:
@@ -237,11 +240,11 @@ def sweep_abandoned_scratch(folder: Path | None = None) -> list[Path]:
     removed = []
     root = Path(folder or tempfile.gettempdir())
     for path in root.glob(SCRATCH_PREFIX + "*"):
-        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
         try:
             if not pid.isdigit() or path.is_symlink() or path.lstat().st_uid != os.getuid():
                 continue
-            os.kill(int(pid), 0)          # alive (or not ours to signal): keep it
+            os.kill(int(pid), 0)  # alive (or not ours to signal): keep it
             continue
         except ProcessLookupError:
             pass
@@ -260,7 +263,7 @@ class Sandbox:
             raise ValueError(f"unknown sandbox mode {mode!r}; use one of {', '.join(MODES)}")
         self.mode = mode
         self.ctx = multiprocessing.get_context(start_method())
-        self.layers: LayerReport | None = None   # what the self-test (or the first child) found
+        self.layers: LayerReport | None = None  # what the self-test (or the first child) found
         sweep_abandoned_scratch()
         self.scratch_root = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         self.protected = [str(Path(p).resolve()) for p in protected if p]
@@ -268,8 +271,11 @@ class Sandbox:
         # An unprivileged uid is only usable if it can read the Python installation
         # (a pyenv under /root, for instance, is private to root).
         self.use_uids = wanted and python_world_readable()
-        self.isolation = ("separate unprivileged uid per child" if self.use_uids else
-                          "same uid as the grader (run as root with a world-readable Python to isolate by uid)")
+        self.isolation = (
+            "separate unprivileged uid per child"
+            if self.use_uids
+            else "same uid as the grader (run as root with a world-readable Python to isolate by uid)"
+        )
         self._counter = 0
         self._strays_killed = 0
         self._slots_used: set[int] = set()
@@ -303,6 +309,7 @@ class Sandbox:
         """Kernel layers a child must have before it may run student code."""
         if self.mode == "require":
             from .layers import KERNEL_LAYERS
+
             return KERNEL_LAYERS
         return tuple(sorted(self.layers.on)) if self.layers is not None else ()
 
@@ -324,7 +331,7 @@ class Sandbox:
             inbox_reader, inbox_writer = self.ctx.Pipe(duplex=False)
             ends.append(inbox_reader)
         process = self.ctx.Process(target=target, args=(*ends, *args), daemon=True)
-        with main_module_hidden(), server_environment():    # a spawned child reads them too
+        with main_module_hidden(), server_environment():  # a spawned child reads them too
             process.start()
         for end in ends:
             end.close()
@@ -388,7 +395,7 @@ class Sandbox:
     def reap_strays(self, uid: int | None) -> int:
         """Kill processes a child left behind; return how many were found."""
         killed = 0
-        for _ in range(5):   # a fork loop may spawn while we kill; a few passes settle it
+        for _ in range(5):  # a fork loop may spawn while we kill; a few passes settle it
             strays = self._strays(uid)
             if not strays:
                 break
@@ -484,7 +491,9 @@ def main_module_hidden():
     so the main module's path and spec are hidden while a process starts.
     """
     main = sys.modules.get("__main__")
-    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if main is not None and name in main.__dict__}
+    saved = {
+        name: main.__dict__[name] for name in ("__file__", "__spec__") if main is not None and name in main.__dict__
+    }
     try:
         if main is not None:
             main.__dict__.pop("__file__", None)

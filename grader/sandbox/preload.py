@@ -15,6 +15,7 @@ once, from the libraries this warm process has mapped.
 torch's compiler (``torch._dynamo``), which the first optimizer would import for over a
 second, stays unloaded: see :mod:`.dynamo_deferral`.
 """
+
 import gc
 import importlib
 import multiprocessing.popen_fork  # noqa: F401 - the server imports these when it forks; done here,
@@ -32,7 +33,7 @@ from ..packs import PACKS, probes_module
 from . import child, disk, dynamo_deferral, filesystem, probe, signals, syscalls  # noqa: F401
 
 torch.set_num_threads(1)
-dynamo_deferral.defer()      # before anything that would import torch's compiler
+dynamo_deferral.defer()  # before anything that would import torch's compiler
 
 
 def exercise_torch() -> None:
@@ -41,9 +42,16 @@ def exercise_torch() -> None:
     Everything runs on this one thread, so the server stays single-threaded and safe to fork.
     """
     net = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.BatchNorm2d(2), torch.nn.ReLU(), torch.nn.Sigmoid(),
-        torch.nn.MaxPool2d(2), torch.nn.AvgPool2d(1), torch.nn.AdaptiveAvgPool2d((1, 1)), torch.nn.Flatten(),
-        torch.nn.Linear(2, 3))
+        torch.nn.Conv2d(1, 2, 3, padding=1),
+        torch.nn.BatchNorm2d(2),
+        torch.nn.ReLU(),
+        torch.nn.Sigmoid(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.AvgPool2d(1),
+        torch.nn.AdaptiveAvgPool2d((1, 1)),
+        torch.nn.Flatten(),
+        torch.nn.Linear(2, 3),
+    )
     for module in net.modules():
         if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
             torch.nn.init.xavier_uniform_(module.weight)

@@ -2,6 +2,7 @@
 onto huge pages (:mod:`.hugepages`), which makes each of the many forks of a batch run
 cheaper and costs the server about half a second once.
 """
+
 from . import hugepages, preload
 
 hugepages.collapse()

@@ -13,6 +13,7 @@ Every attempt is harmless if it succeeds: it reads a decoy, writes a decoy, conn
 the parent's own listener, sends signal 0 (a permission check that delivers nothing),
 and a forked process exits at once.
 """
+
 from __future__ import annotations
 
 import errno
@@ -23,9 +24,10 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import wire
 from .enter import enter
@@ -40,16 +42,17 @@ ALLOWED, REFUSED = "allowed", "refused"
 @dataclass
 class ProbeSpec:
     scratch: str
-    outside: str            # a folder the probe must not read or write
-    secret: str             # a file in it holding ``token``
-    victim: str             # a file in it the probe tries to overwrite
-    port: int               # the parent's TCP listener on 127.0.0.1
+    outside: str  # a folder the probe must not read or write
+    secret: str  # a file in it holding ``token``
+    victim: str  # a file in it the probe tries to overwrite
+    port: int  # the parent's TCP listener on 127.0.0.1
     grader_pid: int
     protected: list[str] = field(default_factory=list)
     uid: int | None = None
 
 
 # --- child side ---------------------------------------------------------------------------
+
 
 def _attempt(action: Callable[[], Any]) -> str:
     """REFUSED when ``action`` raised (the layer said no), ALLOWED when it went through."""
@@ -152,8 +155,15 @@ def _fill_files(scratch: str) -> None:
 
 
 # x86_64 system call numbers for calls Python does not wrap.
-SYS = {"ptrace": 101, "io_uring_setup": 425, "bpf": 321, "keyctl": 250, "shmget": 29,
-       "process_vm_readv": 310, "prlimit64": 302}
+SYS = {
+    "ptrace": 101,
+    "io_uring_setup": 425,
+    "bpf": 321,
+    "keyctl": 250,
+    "shmget": 29,
+    "process_vm_readv": 310,
+    "prlimit64": 302,
+}
 
 
 def _attacks(stage: str, spec: ProbeSpec, seccomp_on: bool) -> dict[str, Callable[[], str]]:
@@ -162,19 +172,25 @@ def _attacks(stage: str, spec: ProbeSpec, seccomp_on: bool) -> dict[str, Callabl
     if stage == "network":
         return {"connect to a TCP server on the grading machine": lambda: _attempt(lambda: _connect(spec.port))}
     if stage == "files":
+
         def plant_link() -> None:
             os.symlink(spec.secret, os.path.join(spec.scratch, "link"))
 
-        return {"read a file outside its scratch folder": lambda: _attempt(lambda: _read(spec.secret)),
-                "overwrite a file outside its scratch folder": lambda: _attempt(lambda: _write(spec.victim)),
-                "list a folder outside its scratch folder": lambda: _attempt(lambda: os.listdir(spec.outside)),
-                "read the grader's command line in /proc": lambda: _attempt(lambda: _read(f"/proc/{grader}/cmdline")),
-                "plant a symlink in its scratch folder": lambda: _attempt(plant_link),
-                "create a FIFO in its scratch folder": lambda: _attempt(
-                    lambda: os.mkfifo(os.path.join(spec.scratch, "fifo")))}
+        return {
+            "read a file outside its scratch folder": lambda: _attempt(lambda: _read(spec.secret)),
+            "overwrite a file outside its scratch folder": lambda: _attempt(lambda: _write(spec.victim)),
+            "list a folder outside its scratch folder": lambda: _attempt(lambda: os.listdir(spec.outside)),
+            "read the grader's command line in /proc": lambda: _attempt(lambda: _read(f"/proc/{grader}/cmdline")),
+            "plant a symlink in its scratch folder": lambda: _attempt(plant_link),
+            "create a FIFO in its scratch folder": lambda: _attempt(
+                lambda: os.mkfifo(os.path.join(spec.scratch, "fifo"))
+            ),
+        }
     if stage == "disk":
-        return {"write more than its scratch quota": lambda: _attempt(lambda: _fill_bytes(spec.scratch)),
-                "create more files than its scratch quota": lambda: _attempt(lambda: _fill_files(spec.scratch))}
+        return {
+            "write more than its scratch quota": lambda: _attempt(lambda: _fill_bytes(spec.scratch)),
+            "create more files than its scratch quota": lambda: _attempt(lambda: _fill_files(spec.scratch)),
+        }
     if stage == "signals":
         return {"signal the grader": lambda: _attempt(lambda: os.kill(grader, 0))}
     if stage == "syscalls":
@@ -184,14 +200,15 @@ def _attacks(stage: str, spec: ProbeSpec, seccomp_on: bool) -> dict[str, Callabl
             "enter a new namespace": lambda: _seccomp_attempt(lambda: _libc_call("unshare", CLONE_NEWUSER)),
             "trace the grader": lambda: _seccomp_attempt(lambda: _syscall(SYS["ptrace"], 16, grader, 0, 0)),
             "read the grader's memory": lambda: _seccomp_attempt(
-                lambda: _syscall(SYS["process_vm_readv"], grader, 0, 0, 0, 0, 0)),
+                lambda: _syscall(SYS["process_vm_readv"], grader, 0, 0, 0, 0, 0)
+            ),
             "change the grader's limits": lambda: _seccomp_attempt(lambda: _syscall(SYS["prlimit64"], grader, 9, 0, 0)),
             "set up io_uring": lambda: _seccomp_attempt(lambda: _syscall(SYS["io_uring_setup"], 1, 0)),
             "load a BPF program": lambda: _seccomp_attempt(lambda: _syscall(SYS["bpf"], 0, 0, 0)),
             "use the kernel keyring": lambda: _seccomp_attempt(lambda: _syscall(SYS["keyctl"], 0, 0)),
             "create System V shared memory": lambda: _seccomp_attempt(lambda: _syscall(SYS["shmget"], 0, 4096, 0o1600)),
         }
-        if seccomp_on:     # only when it should be refused: a successful exec would end the probe
+        if seccomp_on:  # only when it should be refused: a successful exec would end the probe
             attacks["start a program"] = lambda: _seccomp_attempt(lambda: os.execv("/bin/true", ["true"]))
         return attacks
     return {}
@@ -250,8 +267,10 @@ def _seccomp_filter_loaded() -> bool:
 
 # --- parent side --------------------------------------------------------------------------
 
-def self_test(start_child: Callable[[Callable, tuple], Any], scratch_root: Path, protected: list[str],
-              uid: int | None, mode: str) -> LayerReport:
+
+def self_test(
+    start_child: Callable[[Callable, tuple], Any], scratch_root: Path, protected: list[str], uid: int | None, mode: str
+) -> LayerReport:
     """Run the probe and return the layers that are really on; raise SandboxError when one lies.
 
     ``start_child(target, args)`` starts a process through the run's forkserver and returns
@@ -268,8 +287,16 @@ def self_test(start_child: Callable[[Callable, tuple], Any], scratch_root: Path,
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.setblocking(False)
-    spec = ProbeSpec(str(scratch), str(outside), str(outside / "secret.txt"), str(outside / "victim.txt"),
-                     listener.getsockname()[1], os.getpid(), protected + [str(outside)], uid)
+    spec = ProbeSpec(
+        str(scratch),
+        str(outside),
+        str(outside / "secret.txt"),
+        str(outside / "victim.txt"),
+        listener.getsockname()[1],
+        os.getpid(),
+        protected + [str(outside)],
+        uid,
+    )
     try:
         message = _run_probe(start_child, spec)
         connected = _accepted(listener)
@@ -290,8 +317,10 @@ def _run_probe(start_child: Callable[[Callable, tuple], Any], spec: ProbeSpec) -
         try:
             return wire.loads(conn.recv_bytes(1 << 20))
         except (EOFError, OSError) as exc:
-            raise SandboxError("the sandbox self-test ended without a report (did it manage to start a "
-                               f"program or get killed?): {exc or type(exc).__name__}") from None
+            raise SandboxError(
+                "the sandbox self-test ended without a report (did it manage to start a "
+                f"program or get killed?): {exc or type(exc).__name__}"
+            ) from None
     finally:
         process.kill()
         process.join(5)
@@ -317,8 +346,8 @@ def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str, v
     for layer in KERNEL_LAYERS:
         how = report.on.get(layer)
         if how is None or how.startswith("seccomp:"):
-            continue       # missing (said so), or covered by the seccomp layer's own checks
-        for what, verdict in results.get(layer, {}).items():      # each layer's attacks run at its own stage
+            continue  # missing (said so), or covered by the seccomp layer's own checks
+        for what, verdict in results.get(layer, {}).items():  # each layer's attacks run at its own stage
             if not verdict.startswith(REFUSED):
                 leaks.append(f"the {WORDS[layer]} layer reports on ({how}) but the probe could {what}")
     if "network" in report.on and connected:
@@ -330,10 +359,12 @@ def judge_probe(message: tuple, connected: bool, overwritten: bool, mode: str, v
     if leaks:
         raise SandboxError("sandbox self-test failed, refusing to grade: " + "; ".join(leaks))
     if ordinary:
-        raise SandboxError(f"student code could not run normally inside the sandbox ({ordinary}); "
-                           "refusing to grade")
+        raise SandboxError(f"student code could not run normally inside the sandbox ({ordinary}); refusing to grade")
     if mode == "require" and report.missing:
-        raise SandboxError("--sandbox require: this machine lacks " + "; ".join(
-            f"{WORDS[k]} ({report.missing[k]})" for k in KERNEL_LAYERS if k in report.missing) + ". Grade on a machine that has "
-            "every layer, or use --sandbox best to grade with the layers that exist.")
+        raise SandboxError(
+            "--sandbox require: this machine lacks "
+            + "; ".join(f"{WORDS[k]} ({report.missing[k]})" for k in KERNEL_LAYERS if k in report.missing)
+            + ". Grade on a machine that has "
+            "every layer, or use --sandbox best to grade with the layers that exist."
+        )
     return report

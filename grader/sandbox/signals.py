@@ -7,6 +7,7 @@ shell), whichever way it is made, and a connection to an abstract socket outside
 seccomp layer adds a second line of its own: ``kill`` and its relatives accept only the
 child's own pid.
 """
+
 from __future__ import annotations
 
 from .filesystem import abi_version
@@ -18,8 +19,11 @@ def restrict() -> str:
     """Scope signals to this process's domain; return how, or raise OSError."""
     abi = abi_version()
     if abi < SCOPING_ABI:
-        raise OSError(0, f"Landlock signal scoping needs ABI {SCOPING_ABI}, this kernel has "
-                         + (f"ABI {abi}" if abi else "no Landlock"))
+        raise OSError(
+            0,
+            f"Landlock signal scoping needs ABI {SCOPING_ABI}, this kernel has "
+            + (f"ABI {abi}" if abi else "no Landlock"),
+        )
     with _ruleset() as ruleset:
         ruleset.restrict()
     return "Landlock scoping"
@@ -36,5 +40,6 @@ def rehearse() -> None:
 def _ruleset():
     from landlockpy import AccessFS, AccessNet, Ruleset, Scope
 
-    return Ruleset(handled_fs=AccessFS.NONE, handled_net=AccessNet.NONE,
-                   scoped=Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET)
+    return Ruleset(
+        handled_fs=AccessFS.NONE, handled_net=AccessNet.NONE, scoped=Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET
+    )

@@ -19,6 +19,7 @@ Calls from another architecture's ABI (32-bit ``int 0x80``, x32) kill the proces
 The warm forkserver compiles the filter once (:func:`prepare`); a child writes its own
 pid into the compiled program and loads it (see "compiled once" below).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -31,36 +32,121 @@ try:  # Linux with libseccomp only; elsewhere this layer is simply missing
 except Exception:  # noqa: BLE001 - ImportError, or RuntimeError("Unable to find libseccomp")
     pyseccomp = None
 
-from .native import (CLONE_NEW_FLAGS, CLONE_THREAD, IS_LINUX, PR_GET_SECCOMP, PR_SET_NO_NEW_PRIVS,
-                     PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prctl)
+from .native import (
+    CLONE_NEW_FLAGS,
+    CLONE_THREAD,
+    IS_LINUX,
+    PR_GET_SECCOMP,
+    PR_SET_NO_NEW_PRIVS,
+    PR_SET_SECCOMP,
+    SECCOMP_MODE_FILTER,
+    prctl,
+)
 
 # Grouped by what the feedback calls them (see :func:`describe_refusal`).
 DENIED = {
     "starting a program": ("execve", "execveat", "uselib"),
     "starting a process": ("fork", "vfork"),
     "network access": ("socket", "socketpair"),
-    "reaching into another process": ("ptrace", "process_vm_readv", "process_vm_writev", "process_madvise",
-                                      "kcmp", "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "tkill",
-                                      "ioprio_set"),
-    "changing namespaces or mounts": ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
-                                      "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
-                                      "mount_setattr"),
+    "reaching into another process": (
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "process_madvise",
+        "kcmp",
+        "pidfd_open",
+        "pidfd_getfd",
+        "pidfd_send_signal",
+        "tkill",
+        "ioprio_set",
+    ),
+    "changing namespaces or mounts": (
+        "unshare",
+        "setns",
+        "mount",
+        "umount2",
+        "pivot_root",
+        "chroot",
+        "move_mount",
+        "open_tree",
+        "fsopen",
+        "fsconfig",
+        "fsmount",
+        "fspick",
+        "mount_setattr",
+    ),
     "kernel facilities a grader does not offer": (
-        "bpf", "io_uring_setup", "io_uring_enter", "io_uring_register", "keyctl", "add_key", "request_key",
-        "userfaultfd", "perf_event_open", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-        "delete_module", "acct", "swapon", "swapoff", "reboot", "syslog", "quotactl", "name_to_handle_at",
-        "open_by_handle_at", "lookup_dcookie", "fanotify_init", "iopl", "ioperm", "vhangup"),
+        "bpf",
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "userfaultfd",
+        "perf_event_open",
+        "kexec_load",
+        "kexec_file_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "acct",
+        "swapon",
+        "swapoff",
+        "reboot",
+        "syslog",
+        "quotactl",
+        "name_to_handle_at",
+        "open_by_handle_at",
+        "lookup_dcookie",
+        "fanotify_init",
+        "iopl",
+        "ioperm",
+        "vhangup",
+    ),
     "shared memory or message queues between processes": (
-        "shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
-        "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
-        "mq_getsetattr"),
+        "shmget",
+        "shmat",
+        "shmctl",
+        "msgget",
+        "msgsnd",
+        "msgrcv",
+        "msgctl",
+        "semget",
+        "semop",
+        "semtimedop",
+        "semctl",
+        "mq_open",
+        "mq_unlink",
+        "mq_timedsend",
+        "mq_timedreceive",
+        "mq_notify",
+        "mq_getsetattr",
+    ),
     "creating links or device files": ("link", "linkat", "symlink", "symlinkat", "mknod", "mknodat"),
-    "changing user or group": ("setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-                               "setgroups", "setfsuid", "setfsgid", "capset"),
+    "changing user or group": (
+        "setuid",
+        "setgid",
+        "setreuid",
+        "setregid",
+        "setresuid",
+        "setresgid",
+        "setgroups",
+        "setfsuid",
+        "setfsgid",
+        "capset",
+    ),
 }
 # Allowed only when the first argument is the child itself (its pid, or 0 for "myself").
-SELF_ONLY = {"kill": "pid", "tgkill": "pid", "rt_sigqueueinfo": "pid", "rt_tgsigqueueinfo": "pid",
-             "prlimit64": "zero", "move_pages": "zero", "migrate_pages": "zero"}
+SELF_ONLY = {
+    "kill": "pid",
+    "tgkill": "pid",
+    "rt_sigqueueinfo": "pid",
+    "rt_tgsigqueueinfo": "pid",
+    "prlimit64": "zero",
+    "move_pages": "zero",
+    "migrate_pages": "zero",
+}
 
 
 def available() -> str | None:
@@ -84,7 +170,7 @@ def restrict(pid: int) -> str:
     if _compiled is not None:
         _compiled.load(pid)
         skipped = _compiled.skipped
-    else:                        # not prepared in a server, or the program could not be patched
+    else:  # not prepared in a server, or the program could not be patched
         rules, skipped = _rules(pid)
         rules.load()
     return "seccomp deny-list" + (f" ({len(skipped)} calls unknown to libseccomp)" if skipped else "")
@@ -105,7 +191,7 @@ def _rules(pid: int):
     rules.add_rule(deny, "clone", s.Arg(0, s.MASKED_EQ, CLONE_THREAD, 0))
     for flag in CLONE_NEW_FLAGS:
         rules.add_rule(deny, "clone", s.Arg(0, s.MASKED_EQ, flag, flag))
-    rules.add_rule(s.ERRNO(errno.ENOSYS), "clone3")   # glibc then falls back to clone
+    rules.add_rule(s.ERRNO(errno.ENOSYS), "clone3")  # glibc then falls back to clone
     rules.add_rule(deny, "setpriority", s.Arg(1, s.NE, 0))
     for name, allowed in SELF_ONLY.items():
         _add(rules, deny, name, s.Arg(0, s.NE, pid if allowed == "pid" else 0))
@@ -121,9 +207,9 @@ def _rules(pid: int):
 # The places are found by compiling twice with two placeholders and comparing: anything
 # else that differs means the program cannot be patched, and children compile their own.
 
-PLACEHOLDERS = (0x2BAD_F00D, 0x3C0F_FEE5)    # above any pid (pid_max is at most 2**22)
+PLACEHOLDERS = (0x2BAD_F00D, 0x3C0F_FEE5)  # above any pid (pid_max is at most 2**22)
 BPF_JMP = 0x05
-INSTRUCTION = struct.Struct("=HBBI")          # struct sock_filter: code, jt, jf, k
+INSTRUCTION = struct.Struct("=HBBI")  # struct sock_filter: code, jt, jf, k
 
 
 class CompiledFilter:
@@ -131,7 +217,7 @@ class CompiledFilter:
 
     def __init__(self, program: bytes, pid_slots: list[int], skipped: list[str]):
         self.program = program
-        self.pid_slots = pid_slots           # instruction indexes whose k is the pid
+        self.pid_slots = pid_slots  # instruction indexes whose k is the pid
         self.skipped = skipped
 
     @classmethod

@@ -16,6 +16,7 @@ And then, from every file of the task:
   ``-m`` and Dolos ``-M`` do: the obvious one-liners that half the class writes alike,
   or a passage given out in a lecture, say nothing about who copied whom.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,9 +34,9 @@ from .options import MAX_SHARE, MIN_COUNT
 class Dropped:
     """What was dropped for one task, for the report."""
 
-    template: int = 0          # distinct fingerprints of the template
-    common: int = 0            # distinct fingerprints found in too many submissions
-    limit: int = 0             # "in more than this many submissions" (the common cut-off)
+    template: int = 0  # distinct fingerprints of the template
+    common: int = 0  # distinct fingerprints found in too many submissions
+    limit: int = 0  # "in more than this many submissions" (the common cut-off)
 
 
 def template_code(assignment: Assignment, task: str) -> str | None:
@@ -87,8 +88,9 @@ def common_limit(documents: int, max_share: float = MAX_SHARE, min_count: int = 
     return max(min_count, math.floor(max_share * documents))
 
 
-def drop_boilerplate(prints: list[Fingerprint], template: str | None, max_share: float = MAX_SHARE,
-                     min_count: int = MIN_COUNT) -> Dropped:
+def drop_boilerplate(
+    prints: list[Fingerprint], template: str | None, max_share: float = MAX_SHARE, min_count: int = MIN_COUNT
+) -> Dropped:
     """Remove template and common fingerprints from ``prints`` (all files of one task), in place."""
     dropped = Dropped()
     if not prints:
@@ -111,4 +113,3 @@ def drop_boilerplate(prints: list[Fingerprint], template: str | None, max_share:
         fp.template_positions = fp.positions[template_mask]
         fp.keep(~drop_mask)
     return dropped
-

@@ -1,12 +1,13 @@
 """Glue: ``python -m grader similarity`` and the ``grade --similarity`` sections."""
+
 from __future__ import annotations
 
 import argparse
 import csv
 import io
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..assignment import Assignment
 from ..discovery import Discovery
@@ -51,21 +52,26 @@ def main(args: argparse.Namespace, assignment: Assignment) -> int:
     table, report = write(comparison, out, args.top)
     best = comparison.pairs[0] if comparison.pairs else None
     lead = f"; highest {best.similarity:.2f} ({best.task}: {best.a.label} and {best.b.label})" if best else ""
-    print(f"compared {comparison.students} student(s)"
-          + (f" and {comparison.past_students} earlier-term reference(s)" if comparison.past_students else "")
-          + f" in {comparison.seconds:.1f} s: {len(comparison.pairs)} pair(s) share code of their own{lead}. "
-          f"Wrote {table} and {report}. A similarity is a lead, not a verdict.")
+    print(
+        f"compared {comparison.students} student(s)"
+        + (f" and {comparison.past_students} earlier-term reference(s)" if comparison.past_students else "")
+        + f" in {comparison.seconds:.1f} s: {len(comparison.pairs)} pair(s) share code of their own{lead}. "
+        f"Wrote {table} and {report}. A similarity is a lead, not a verdict."
+    )
     return 0
 
 
 # --- grade --similarity --------------------------------------------------------------------
 
+
 def markdown_section(comparison: Comparison, top: int = TOP_IN_GRADE) -> str:
     shown = comparison.pairs[:top]
-    out = [f"\n## Similarity (top {len(shown)} of {len(comparison.pairs)} pairs)\n",
-           "A similarity is a lead, not a verdict: read both files before drawing any conclusion. "
-           "Template code and code most of the class shares never count. Side by side: `similarity.html`; "
-           "every pair: `similarity.csv`.\n"]
+    out = [
+        f"\n## Similarity (top {len(shown)} of {len(comparison.pairs)} pairs)\n",
+        "A similarity is a lead, not a verdict: read both files before drawing any conclusion. "
+        "Template code and code most of the class shares never count. Side by side: `similarity.html`; "
+        "every pair: `similarity.csv`.\n",
+    ]
     if shown:
         out.append("| # | task | student a | student b | similarity |\n|---|---|---|---|---|")
         for rank, p in enumerate(shown, start=1):
@@ -77,17 +83,24 @@ def markdown_section(comparison: Comparison, top: int = TOP_IN_GRADE) -> str:
 
 def html_section(comparison: Comparison, top: int = TOP_IN_GRADE) -> str:
     shown = comparison.pairs[:top]
-    table = page.pair_table(shown, link="similarity.html#pair-") if shown else "<p>No two files share code of their own.</p>"
-    return "\n".join([
-        '<h2 id="similarity">Similarity</h2>',
-        f'<p class="note">{page.esc(page.LEAD)} Top {len(shown)} of {len(comparison.pairs)} pairs; side by side in '
-        '<a href="similarity.html">similarity.html</a>, every pair in <code>similarity.csv</code>.</p>',
-        table,
-    ])
+    table = (
+        page.pair_table(shown, link="similarity.html#pair-")
+        if shown
+        else "<p>No two files share code of their own.</p>"
+    )
+    return "\n".join(
+        [
+            '<h2 id="similarity">Similarity</h2>',
+            f'<p class="note">{page.esc(page.LEAD)} Top {len(shown)} of {len(comparison.pairs)} pairs; side by side in '
+            '<a href="similarity.html">similarity.html</a>, every pair in <code>similarity.csv</code>.</p>',
+            table,
+        ]
+    )
 
 
-def for_grade(found: Discovery, out: Path, assignment: Assignment, jobs: int = 1,
-              top: int = TOP_IN_GRADE) -> tuple[str, str]:
+def for_grade(
+    found: Discovery, out: Path, assignment: Assignment, jobs: int = 1, top: int = TOP_IN_GRADE
+) -> tuple[str, str]:
     """Compare the class ``grade`` just discovered, write the similarity files into ``out``,
     and return the sections for summary.md and report.html."""
     comparison = compare_found(found, assignment, jobs=jobs)

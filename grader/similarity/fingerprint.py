@@ -15,36 +15,37 @@ file).
 Hashes come from Python's ``hash()`` of strings, which is salted per process: they are
 computed in this process only (workers only normalise) and never stored.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Sequence
 
 import numpy as np
 
-K = 25          # characters of normalised code per fingerprint (copydetect's noise threshold)
-WINDOW = 1      # winnowing window; 1 keeps every k-gram (copydetect's default, guarantee = K)
+K = 25  # characters of normalised code per fingerprint (copydetect's noise threshold)
+WINDOW = 1  # winnowing window; 1 keeps every k-gram (copydetect's default, guarantee = K)
 
 
 @dataclass
 class Fingerprint:
     """One submitted file, normalised and fingerprinted."""
 
-    label: str                 # student id (past terms: "past:<folder>/<id>")
+    label: str  # student id (past terms: "past:<folder>/<id>")
     task: str
-    code: str                  # the file as handed in
-    past: bool                 # an earlier term's reference, never paired with another reference
-    filtered: str              # normalised code
-    offsets: np.ndarray        # copydetect's map from normalised positions back to the lexed text
-    line_map: np.ndarray       # (lexed line start, file line start) for every line lexed
-    hashes: np.ndarray         # int64 fingerprint at each kept position (positions ascending)
-    positions: np.ndarray      # where each fingerprint starts in ``filtered``
-    template_spans: list[tuple[int, int]] = field(default_factory=list)   # template lines, as spans of ``code``
+    code: str  # the file as handed in
+    past: bool  # an earlier term's reference, never paired with another reference
+    filtered: str  # normalised code
+    offsets: np.ndarray  # copydetect's map from normalised positions back to the lexed text
+    line_map: np.ndarray  # (lexed line start, file line start) for every line lexed
+    hashes: np.ndarray  # int64 fingerprint at each kept position (positions ascending)
+    positions: np.ndarray  # where each fingerprint starts in ``filtered``
+    template_spans: list[tuple[int, int]] = field(default_factory=list)  # template lines, as spans of ``code``
     template_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # set by boilerplate
     _sorted: np.ndarray | None = None
 
@@ -83,13 +84,14 @@ def _utils():
     # copydetect's package __init__ pulls in its report machinery (matplotlib, jinja2);
     # only the tokenizing and winnowing functions are used here.
     from copydetect import utils
+
     return utils
 
 
 def normalise(text: str) -> tuple[str, np.ndarray]:
     """copydetect's normalised form of ``text`` and its offsets back to it."""
     previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)        # copydetect logs, and never raises, on odd input
+    logging.disable(logging.WARNING)  # copydetect logs, and never raises, on odd input
     try:
         filtered, offsets = _utils().filter_code(text, "submission.py", language="python")
     finally:
@@ -101,7 +103,7 @@ def normalise_all(texts: Sequence[str], jobs: int = 1) -> list[tuple[str, np.nda
     """:func:`normalise` for many texts; with ``jobs`` > 1 in forked worker processes
     (lexing is the costly part; workers return text, never hashes). Forking is only safe
     from a single-threaded process, so a caller with threads running lexes here."""
-    distinct = list(dict.fromkeys(texts))           # the same text (an untouched template) once
+    distinct = list(dict.fromkeys(texts))  # the same text (an untouched template) once
     if jobs <= 1 or len(distinct) < 50 or not hasattr(os, "fork") or threading.active_count() > 1:
         done = [normalise(text) for text in distinct]
     else:
@@ -111,9 +113,16 @@ def normalise_all(texts: Sequence[str], jobs: int = 1) -> list[tuple[str, np.nda
     return [by_text[text] for text in texts]
 
 
-def fingerprint(code: str, label: str, task: str, past: bool = False, text: str | None = None,
-                line_map: np.ndarray | None = None, template_spans: list[tuple[int, int]] | None = None,
-                normalised: tuple[str, np.ndarray] | None = None) -> Fingerprint:
+def fingerprint(
+    code: str,
+    label: str,
+    task: str,
+    past: bool = False,
+    text: str | None = None,
+    line_map: np.ndarray | None = None,
+    template_spans: list[tuple[int, int]] | None = None,
+    normalised: tuple[str, np.ndarray] | None = None,
+) -> Fingerprint:
     """Fingerprints of ``text`` (default: ``code``, the file as handed in), which is the
     file without its template lines (see :mod:`.boilerplate`); ``normalised`` is
     ``normalise(text)`` when already computed."""
@@ -130,8 +139,9 @@ def fingerprint(code: str, label: str, task: str, past: bool = False, text: str 
         hashes, positions = hashes[order], positions[order]
     else:
         hashes, positions = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return Fingerprint(label, task, code, past, filtered, offsets, line_map, hashes, positions,
-                       list(template_spans or []))
+    return Fingerprint(
+        label, task, code, past, filtered, offsets, line_map, hashes, positions, list(template_spans or [])
+    )
 
 
 def decode(data: bytes) -> str:

@@ -7,10 +7,11 @@ shared passages (other lines fold into "... N lines ..."), and at most
 
 Everything a student controls (ids, code) is escaped.
 """
+
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,9 +20,9 @@ from .compare import Comparison
 from .fingerprint import Fingerprint, runs, to_original
 from .pairs import MIN_OWN, Pair, shared_positions
 
-CONTEXT = 2               # lines shown around a shared passage
-MAX_LINES_SHOWN = 240     # per file and pair
-MAX_LINE_CHARS = 300      # longer lines are cut
+CONTEXT = 2  # lines shown around a shared passage
+MAX_LINES_SHOWN = 240  # per file and pair
+MAX_LINE_CHARS = 300  # longer lines are cut
 PLAIN, TEMPLATE, SHARED = 0, 1, 2
 CLASSES = {TEMPLATE: "tpl", SHARED: "hit"}
 
@@ -86,7 +87,7 @@ def code_html(fp: Fingerprint, shared: np.ndarray) -> str:
     marks = char_classes(fp, shared)
     lines = fp.code.split("\n")
     starts = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
-    hot = [bool((marks[s:s + len(line)] == SHARED).any()) for s, line in zip(starts, lines)]
+    hot = [bool((marks[s : s + len(line)] == SHARED).any()) for s, line in zip(starts, lines)]
     show = [False] * len(lines)
     for n, is_hot in enumerate(hot):
         if is_hot:
@@ -102,7 +103,7 @@ def code_html(fp: Fingerprint, shared: np.ndarray) -> str:
             hidden = 0
         cut = line[:MAX_LINE_CHARS]
         tail = f'<span class="fold"> ... {len(line) - len(cut)} more characters</span>' if len(line) > len(cut) else ""
-        out.append(f'<span class="ln">{n + 1}</span>{_line_html(cut, marks[start:start + len(cut)])}{tail}')
+        out.append(f'<span class="ln">{n + 1}</span>{_line_html(cut, marks[start : start + len(cut)])}{tail}')
         shown += 1
     if hidden:
         out.append(f'<span class="fold">... {hidden} line{"s" if hidden != 1 else ""} ...</span>')
@@ -117,20 +118,26 @@ def who(fp: Fingerprint) -> str:
 
 def pair_table(pairs: Sequence[Pair], link: str = "#pair-") -> str:
     """The ranked table of pairs (also embedded in report.html by ``grade --similarity``)."""
-    rows = ["<table><tr><th>#</th><th>task</th><th>student a</th><th>student b</th><th>similarity</th>"
-            "<th>a's own code found in b</th><th>b's own code found in a</th></tr>"]
+    rows = [
+        "<table><tr><th>#</th><th>task</th><th>student a</th><th>student b</th><th>similarity</th>"
+        "<th>a's own code found in b</th><th>b's own code found in a</th></tr>"
+    ]
     for rank, p in enumerate(pairs, start=1):
-        rows.append(f'<tr><td class=num><a href="{link}{rank}">{rank}</a></td><td>{esc(p.task)}</td>'
-                    f"<td>{who(p.a)}</td><td>{who(p.b)}</td><td class=num><strong>{p.similarity:.2f}</strong></td>"
-                    f"<td class=num>{percent(p.share_a)}</td><td class=num>{percent(p.share_b)}</td></tr>")
+        rows.append(
+            f'<tr><td class=num><a href="{link}{rank}">{rank}</a></td><td>{esc(p.task)}</td>'
+            f"<td>{who(p.a)}</td><td>{who(p.b)}</td><td class=num><strong>{p.similarity:.2f}</strong></td>"
+            f"<td class=num>{percent(p.share_a)}</td><td class=num>{percent(p.share_b)}</td></tr>"
+        )
     rows.append("</table>")
     return "\n".join(rows)
 
 
-LEAD = ("A similarity is a lead, not a verdict. Students solving the same small task with the same "
-        "hints write similar code; a high score says where to look, and only reading both files "
-        "(and talking to the students) says what happened. Template code and code shared by much of the "
-        "class are left out of every score. Everything here was computed on this machine; nothing was sent anywhere.")
+LEAD = (
+    "A similarity is a lead, not a verdict. Students solving the same small task with the same "
+    "hints write similar code; a high score says where to look, and only reading both files "
+    "(and talking to the students) says what happened. Template code and code shared by much of the "
+    "class are left out of every score. Everything here was computed on this machine; nothing was sent anywhere."
+)
 
 
 def render(comparison: Comparison, top: int) -> str:
@@ -156,44 +163,54 @@ def render(comparison: Comparison, top: int) -> str:
     ]
     for rank, pair in enumerate(shown, start=1):
         parts.append(_pair_section(rank, pair))
-    parts.append(f'<p class="note">Written by grader {esc(__version__)}: <code>python -m grader similarity</code>. '
-                 "The full ranking is in <code>similarity.csv</code> next to this file.</p>")
+    parts.append(
+        f'<p class="note">Written by grader {esc(__version__)}: <code>python -m grader similarity</code>. '
+        "The full ranking is in <code>similarity.csv</code> next to this file.</p>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def _overview(c: Comparison) -> str:
-    rows = ["<table><tr><th>task</th><th>files</th><th>earlier-term files</th><th>template fingerprints dropped</th>"
-            "<th>common fingerprints dropped</th><th>files with no own code left</th></tr>"]
+    rows = [
+        "<table><tr><th>task</th><th>files</th><th>earlier-term files</th><th>template fingerprints dropped</th>"
+        "<th>common fingerprints dropped</th><th>files with no own code left</th></tr>"
+    ]
     for task, s in c.tasks.items():
-        rows.append(f"<tr><td>{esc(task)}</td><td class=num>{s.files}</td><td class=num>{s.past}</td>"
-                    f"<td class=num>{s.dropped.template}</td>"
-                    f"<td class=num>{s.dropped.common} (in more than {s.dropped.limit} files)</td>"
-                    f"<td class=num>{s.template_only}</td></tr>")
+        rows.append(
+            f"<tr><td>{esc(task)}</td><td class=num>{s.files}</td><td class=num>{s.past}</td>"
+            f"<td class=num>{s.dropped.template}</td>"
+            f"<td class=num>{s.dropped.common} (in more than {s.dropped.limit} files)</td>"
+            f"<td class=num>{s.template_only}</td></tr>"
+        )
     rows.append("</table>")
     past = f", compared with {c.past_students} earlier-term students (never with each other)" if c.past_students else ""
-    text = (f"<p>{c.students} students{past}; only files of the same task are compared. A fingerprint found in more "
-            f"than {percent(c.max_share)} of a task's files (and in more than {c.min_count}) counts for nobody. "
-            f"{len(c.pairs)} pairs share code of their own; every other pair scores 0. "
-            f"Computed in {c.seconds:.1f} s.</p>")
+    text = (
+        f"<p>{c.students} students{past}; only files of the same task are compared. A fingerprint found in more "
+        f"than {percent(c.max_share)} of a task's files (and in more than {c.min_count}) counts for nobody. "
+        f"{len(c.pairs)} pairs share code of their own; every other pair scores 0. "
+        f"Computed in {c.seconds:.1f} s.</p>"
+    )
     problems = ""
     if c.problems:
         items = "".join(f"<li>{esc(p)}</li>" for p in c.problems[:50])
         more = f"<li>and {len(c.problems) - 50} more</li>" if len(c.problems) > 50 else ""
-        problems = f'<details><summary>{len(c.problems)} file(s) in the folder(s) not compared</summary><ul>{items}{more}</ul></details>'
+        problems = f"<details><summary>{len(c.problems)} file(s) in the folder(s) not compared</summary><ul>{items}{more}</ul></details>"
     return '<h2 id="overview">Overview</h2>\n' + text + "\n" + "\n".join(rows) + problems
 
 
 def _pair_section(rank: int, pair: Pair) -> str:
     pos_a, pos_b = shared_positions(pair.a, pair.b)
-    return "\n".join([
-        f'<h2 id="pair-{rank}">{rank}. {esc(pair.task)}: {esc(pair.a.label)} and {esc(pair.b.label)}: '
-        f"{pair.similarity:.2f}</h2>",
-        '<div class="pair">',
-        f'<div class="side"><h3>{who(pair.a)}: {percent(pair.share_a)} of own code found in the other</h3>'
-        f"{code_html(pair.a, pos_a)}</div>",
-        f'<div class="side"><h3>{who(pair.b)}: {percent(pair.share_b)} of own code found in the other</h3>'
-        f"{code_html(pair.b, pos_b)}</div>",
-        "</div>",
-        '<p class="note"><a href="#top">back to the ranking</a></p>',
-    ])
+    return "\n".join(
+        [
+            f'<h2 id="pair-{rank}">{rank}. {esc(pair.task)}: {esc(pair.a.label)} and {esc(pair.b.label)}: '
+            f"{pair.similarity:.2f}</h2>",
+            '<div class="pair">',
+            f'<div class="side"><h3>{who(pair.a)}: {percent(pair.share_a)} of own code found in the other</h3>'
+            f"{code_html(pair.a, pos_a)}</div>",
+            f'<div class="side"><h3>{who(pair.b)}: {percent(pair.share_b)} of own code found in the other</h3>'
+            f"{code_html(pair.b, pos_b)}</div>",
+            "</div>",
+            '<p class="note"><a href="#top">back to the ranking</a></p>',
+        ]
+    )

@@ -20,15 +20,17 @@ Only pairs that share at least one fingerprint are scored (all at once, see
 :func:`shared_coverage`); every other pair has similarity 0. Two earlier-term references
 are never paired.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprint import K, Fingerprint, covered
+from .fingerprint import Fingerprint, K, covered
 
-MIN_OWN = 150      # normalised characters; see above
+MIN_OWN = 150  # normalised characters; see above
+
 
 @dataclass
 class Pair:
@@ -36,8 +38,8 @@ class Pair:
     a: Fingerprint
     b: Fingerprint
     similarity: float
-    share_a: float          # share of a's own code also found in b
-    share_b: float          # share of b's own code also found in a
+    share_a: float  # share of a's own code also found in b
+    share_b: float  # share of b's own code also found in a
 
     @property
     def past(self) -> bool:
@@ -97,7 +99,7 @@ def shared_coverage(prints: list[Fingerprint]) -> dict[tuple[int, int], int]:
     mine, partner, where = mine[order], partner[order], where[order]
     new_pair = np.r_[True, (mine[1:] != mine[:-1]) | (partner[1:] != partner[:-1])]
     step = np.minimum(np.diff(where, prepend=0), K)
-    step[new_pair] = K                               # the first k-gram of each run counts whole
+    step[new_pair] = K  # the first k-gram of each run counts whole
     starts = np.flatnonzero(new_pair)
     totals = np.add.reduceat(step, starts)
     return {(int(i), int(j)): int(c) for i, j, c in zip(mine[starts], partner[starts], totals)}

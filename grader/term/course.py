@@ -16,6 +16,7 @@ the file. The file's keys are the flags' names with ``_`` for ``-``::
     labels = "hidden/labels.csv"         # a contest's hidden labels
     cutoffs = [0.5, 0.8]
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,7 +51,7 @@ class TermOptions:
     labels: Path | None = None
     cutoffs: tuple[float, float] | None = None
 
-    def merged_with(self, given: dict) -> "TermOptions":
+    def merged_with(self, given: dict) -> TermOptions:
         """These options (from a course file) with every flag given on the command line on top."""
         values = asdict(self)
         values.update({k: v for k, v in given.items() if v is not None and k in values})
@@ -62,16 +63,26 @@ class TermOptions:
         if self.roster_id and not self.roster:
             raise CourseError("--roster-id names a column of the roster: give --roster too")
         late = None
-        late_options = [self.extensions, self.submitted, self.late_penalty or None, self.late_max_days, self.grace or None]
+        late_options = [
+            self.extensions,
+            self.submitted,
+            self.late_penalty or None,
+            self.late_max_days,
+            self.grace or None,
+        ]
         if self.due:
             late = LatePolicy(
-                due=parse_time(self.due, "--due"), grace=dt.timedelta(minutes=float(self.grace)),
-                percent_per_day=float(self.late_penalty), max_days=self.late_max_days,
+                due=parse_time(self.due, "--due"),
+                grace=dt.timedelta(minutes=float(self.grace)),
+                percent_per_day=float(self.late_penalty),
+                max_days=self.late_max_days,
                 extensions=read_times(self.extensions, "due", "the extensions") if self.extensions else {},
-                times=read_times(self.submitted, "submitted_at", "the submission times") if self.submitted else {})
+                times=read_times(self.submitted, "submitted_at", "the submission times") if self.submitted else {},
+            )
         elif any(option is not None for option in late_options):
-            raise CourseError("late-work options (--grace, --late-penalty, --late-max-days, --extensions, --submitted) "
-                              "need --due")
+            raise CourseError(
+                "late-work options (--grace, --late-penalty, --late-max-days, --extensions, --submitted) need --due"
+            )
         points = {n.key: n.points for n in assignment.names}
         overrides = read_overrides(self.overrides, points) if self.overrides else {}
         return Term(roster, late, overrides, Seen(out) if overrides and out is not None else None)
@@ -100,7 +111,7 @@ class TermOptions:
         return out
 
     @classmethod
-    def from_description(cls, data: dict) -> "TermOptions":
+    def from_description(cls, data: dict) -> TermOptions:
         values = {spec.name: data.get(spec.name) for spec in fields(cls) if data.get(spec.name) is not None}
         for name in PATH_OPTIONS:
             if name in values:
@@ -117,7 +128,7 @@ def read_course(path: Path) -> TermOptions:
     """A course file (TOML); its paths are taken relative to the file."""
     try:
         import tomllib
-    except ImportError:                      # Python 3.10
+    except ImportError:  # Python 3.10
         raise CourseError("--course needs Python 3.11 or newer (tomllib); give the options as flags") from None
     path = Path(path)
     try:
@@ -127,8 +138,9 @@ def read_course(path: Path) -> TermOptions:
     names = {spec.name for spec in fields(TermOptions)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise CourseError(f"the course file {path} has unknown keys: {', '.join(unknown)} (known: "
-                          f"{', '.join(sorted(names))})")
+        raise CourseError(
+            f"the course file {path} has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(names))})"
+        )
     for name in PATH_OPTIONS:
         if name in data:
             data[name] = (path.parent / data[name]).resolve()

@@ -21,6 +21,7 @@ every file of the submission names is used, and otherwise the LMS id itself, wit
 Submission times come from the download where it holds them (Gradescope), never from file
 modification times.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,9 @@ from pathlib import Path
 from .roster import Roster
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
-CANVAS = re.compile(r"^(?P<who>[^_]+)_(?:(?P<late>late)_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$",
-                    re.IGNORECASE)
+CANVAS = re.compile(
+    r"^(?P<who>[^_]+)_(?:(?P<late>late)_)?(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$", re.IGNORECASE
+)
 MOODLE = re.compile(r"^(?P<who>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$")
 RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d{1,3})(?P<ext>\.[A-Za-z0-9]+)$")
 LAYOUTS = ("gradescope", "canvas", "moodle")
@@ -43,10 +45,10 @@ class Submission:
     """The files of one submission, and the student the download ties them to."""
 
     student: str
-    label: str                                            # for messages: "submission_123/", "Canvas user 45"
-    files: list[tuple[str, str, Path, int]] = field(default_factory=list)   # (name, origin, path, copy number)
+    label: str  # for messages: "submission_123/", "Canvas user 45"
+    files: list[tuple[str, str, Path, int]] = field(default_factory=list)  # (name, origin, path, copy number)
     submitted_at: dt.datetime | None = None
-    notes: list[str] = field(default_factory=list)        # for the student's feedback
+    notes: list[str] = field(default_factory=list)  # for the student's feedback
     lms_id: str = ""
 
 
@@ -93,8 +95,10 @@ def _gradescope(folder: Path, roster: Roster | None, ids_in_names) -> tuple[list
         listed.add(str(name))
         path = folder / str(name)
         if not isinstance(record, dict) or not path.is_dir():
-            problems.append(f"{GRADESCOPE_METADATA}: {name}: " + ("no such folder" if isinstance(record, dict)
-                                                               else "not a submission record"))
+            problems.append(
+                f"{GRADESCOPE_METADATA}: {name}: "
+                + ("no such folder" if isinstance(record, dict) else "not a submission record")
+            )
             continue
         submitters = [s for s in record.get(":submitters") or [] if isinstance(s, dict)]
         when = _when(record.get(":created_at"))
@@ -106,8 +110,10 @@ def _gradescope(folder: Path, roster: Roster | None, ids_in_names) -> tuple[list
             sid = str(person.get(":sid") or "").strip()
             if not sid:
                 who = person.get(":name") or person.get(":email") or "a submitter"
-                problems.append(f"{name}/: {who} has no student id (:sid:) in {GRADESCOPE_METADATA}; add SIDs to "
-                                "the Gradescope roster")
+                problems.append(
+                    f"{name}/: {who} has no student id (:sid:) in {GRADESCOPE_METADATA}; add SIDs to "
+                    "the Gradescope roster"
+                )
                 continue
             entry = Submission(sid, f"{name}/", files, when, lms_id=str(name))
             if len(submitters) > 1:
@@ -125,7 +131,7 @@ def _when(value) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     if isinstance(value, str):
-        text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())      # nanoseconds: keep microseconds
+        text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip())  # nanoseconds: keep microseconds
         text = re.sub(r" ([+-]\d\d:?\d\d)$", r"\1", text)
         try:
             parsed = dt.datetime.fromisoformat(text)
@@ -136,8 +142,11 @@ def _when(value) -> dt.datetime | None:
 
 
 def _files_in(folder: Path, prefix: str) -> list[tuple[str, str, Path, int]]:
-    return [(p.name, prefix + p.relative_to(folder).as_posix(), p, 0)
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+    return [
+        (p.name, prefix + p.relative_to(folder).as_posix(), p, 0)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    ]
 
 
 # --- Canvas -----------------------------------------------------------------------------------------
@@ -152,8 +161,10 @@ def _canvas(folder: Path, roster: Roster | None, ids_in_names) -> tuple[list[Sub
             continue
         match = CANVAS.match(path.name) if path.is_file() else None
         if match is None:
-            problems.append(f"{path.name}{'/' if path.is_dir() else ''}: not named as Canvas names a submitted file "
-                            "(<name>_<user id>_<submission id>_<file>); not graded")
+            problems.append(
+                f"{path.name}{'/' if path.is_dir() else ''}: not named as Canvas names a submitted file "
+                "(<name>_<user id>_<submission id>_<file>); not graded"
+            )
             continue
         name, copy = _resubmission(match["file"])
         by_user.setdefault(match["user"], []).append((name, path.name, path, copy))
@@ -197,16 +208,19 @@ def _moodle(folder: Path, roster: Roster | None, ids_in_names) -> tuple[list[Sub
             files += _files_in(path, f"{path.name}/")
         elif match["file"]:
             files.append((match["file"], path.name, path, 0))
-    submissions = [_tied(participant, "Moodle participant", files, roster, ids_in_names)
-                   for participant, files in sorted(by_participant.items())]
+    submissions = [
+        _tied(participant, "Moodle participant", files, roster, ids_in_names)
+        for participant, files in sorted(by_participant.items())
+    ]
     return submissions, problems
 
 
 # --- whose is it -------------------------------------------------------------------------------------
 
 
-def _tied(lms_id: str, what: str, files: list[tuple[str, str, Path, int]], roster: Roster | None,
-          ids_in_names) -> Submission:
+def _tied(
+    lms_id: str, what: str, files: list[tuple[str, str, Path, int]], roster: Roster | None, ids_in_names
+) -> Submission:
     """The submission of the LMS user ``lms_id``, tied to a student id."""
     label = f"{what} {lms_id}"
     entry = roster.by_lms_id(lms_id) if roster is not None else None
@@ -217,6 +231,7 @@ def _tied(lms_id: str, what: str, files: list[tuple[str, str, Path, int]], roste
         return Submission(named, label, files, lms_id=lms_id)
     submission = Submission(lms_id, label, files, lms_id=lms_id)
     reason = "is not on the roster" if roster is not None else "cannot be tied to a student id without a roster"
-    submission.notes.append(f"{label} {reason}, and the file names carry no student id: graded under the LMS id "
-                            f"{lms_id}")
+    submission.notes.append(
+        f"{label} {reason}, and the file names carry no student id: graded under the LMS id {lms_id}"
+    )
     return submission

@@ -17,6 +17,7 @@ writes the file the LMS's grade import takes, in the layout its documentation gi
 Every roster student is exported; one without a gradebook row (nothing handed in, and not
 graded with the roster) gets 0.
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,11 +65,18 @@ def export(out: Path, fmt: str, column: str, roster: Roster | None = None) -> tu
     ids = roster.ids() if roster is not None else sorted(totals)
     missing = sorted(set(totals) - set(ids)) if roster is not None else []
     if missing:
-        raise ExportError(f"the gradebook has students the roster does not list: {', '.join(missing[:5])}"
-                          + (" ..." if len(missing) > 5 else ""))
+        raise ExportError(
+            f"the gradebook has students the roster does not list: {', '.join(missing[:5])}"
+            + (" ..." if len(missing) > 5 else "")
+        )
     rows = [(sid, totals.get(sid, "0"), roster.get(sid) if roster is not None else None) for sid in ids]
-    writer = {"canvas": _canvas, "moodle": _moodle, "brightspace": _brightspace, "blackboard": _blackboard,
-              "csv": _plain}[fmt]
+    writer = {
+        "canvas": _canvas,
+        "moodle": _moodle,
+        "brightspace": _brightspace,
+        "blackboard": _blackboard,
+        "csv": _plain,
+    }[fmt]
     return writer(rows, column, possible), len(rows)
 
 
@@ -89,11 +97,21 @@ def _text(rows: list[list[str]], quoting: int = csv.QUOTE_MINIMAL) -> str:
 
 
 def _canvas(rows, column: str, possible: float | None) -> str:
-    table = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
-             ["    Points Possible", "", "", "", "", f"{possible:g}" if possible is not None else ""]]
+    table = [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
+        ["    Points Possible", "", "", "", "", f"{possible:g}" if possible is not None else ""],
+    ]
     for sid, total, entry in rows:
-        table.append([_field(entry, "Student"), _field(entry, "ID"), sid, _field(entry, "SIS Login ID"),
-                      _field(entry, "Section"), total])
+        table.append(
+            [
+                _field(entry, "Student"),
+                _field(entry, "ID"),
+                sid,
+                _field(entry, "SIS Login ID"),
+                _field(entry, "Section"),
+                total,
+            ]
+        )
     return _text(table)
 
 
@@ -116,8 +134,15 @@ def _blackboard(rows, column: str, possible: float | None) -> str:
     table = [["Last Name", "First Name", "Username", "Student ID", column + points]]
     for sid, total, entry in rows:
         last, first = _names(_field(entry, "Student", "Full name", "name"))
-        table.append([_field(entry, "Last Name") or last, _field(entry, "First Name") or first,
-                      _field(entry, "Username", "SIS Login ID", "username"), sid, total])
+        table.append(
+            [
+                _field(entry, "Last Name") or last,
+                _field(entry, "First Name") or first,
+                _field(entry, "Username", "SIS Login ID", "username"),
+                sid,
+                total,
+            ]
+        )
     return _text(table, csv.QUOTE_ALL)
 
 

@@ -11,6 +11,7 @@ from the LMS download (:mod:`.downloads`), never from file modification times, w
 copying, unzipping and syncing change. A student without a time is not penalised, and the
 run says so once.
 """
+
 from __future__ import annotations
 
 import csv
@@ -66,8 +67,8 @@ class Lateness:
     submitted: dt.datetime
     due: dt.datetime
     grace: dt.timedelta
-    days: int                     # started days after due + grace (0: on time)
-    fraction: float               # share of the earned points taken off (1.0: all)
+    days: int  # started days after due + grace (0: on time)
+    fraction: float  # share of the earned points taken off (1.0: all)
     extended: bool = False
 
     @property
@@ -85,15 +86,20 @@ class Lateness:
         late_by = _duration(self.submitted - self.due)
         grace = _duration(self.grace) if self.grace else ""
         if self.days == 0:
-            return (f"handed in {_show(self.submitted)}, {late_by} after {due}: within the {grace} grace period, "
-                    "no penalty")
+            return (
+                f"handed in {_show(self.submitted)}, {late_by} after {due}: within the {grace} grace period, no penalty"
+            )
         counted = f" (days count from the end of the {grace} grace period)" if grace else ""
         if self.fraction >= 1.0 and max_days is not None and self.days > max_days:
-            return (f"handed in {_show(self.submitted)}, {late_by} after {due}: more than {max_days} day(s) "
-                    f"late{counted}, which earns 0 points")
-        return (f"handed in {_show(self.submitted)}, {late_by} after {due}: {self.days} started day(s) "
-                f"late{counted}, {percent:g} % of the {earned:g} points earned per day: "
-                f"-{self.penalty(earned):g} points")
+            return (
+                f"handed in {_show(self.submitted)}, {late_by} after {due}: more than {max_days} day(s) "
+                f"late{counted}, which earns 0 points"
+            )
+        return (
+            f"handed in {_show(self.submitted)}, {late_by} after {due}: {self.days} started day(s) "
+            f"late{counted}, {percent:g} % of the {earned:g} points earned per day: "
+            f"-{self.penalty(earned):g} points"
+        )
 
 
 @dataclass
@@ -103,7 +109,7 @@ class LatePolicy:
     percent_per_day: float = 0.0
     max_days: int | None = None
     extensions: dict[str, dt.datetime] = field(default_factory=dict)
-    times: dict[str, dt.datetime] = field(default_factory=dict)      # from --submitted
+    times: dict[str, dt.datetime] = field(default_factory=dict)  # from --submitted
 
     @property
     def grace_text(self) -> str:
@@ -143,6 +149,9 @@ def _duration(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
-    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes or not
-                                                                                                    (days or hours))
+    parts = (
+        [f"{days} d"] * bool(days)
+        + [f"{hours} h"] * bool(hours)
+        + [f"{minutes} min"] * bool(minutes or not (days or hours))
+    )
     return " ".join(parts)

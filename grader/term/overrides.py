@@ -10,6 +10,7 @@ in the output folder, the autograded value and the student's files when it first
 applies each override; when either has changed since (the student resubmitted, the check
 was fixed), summary.md flags the override for the TA to look at again.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,7 +31,7 @@ class OverrideError(ValueError):
 @dataclass(frozen=True)
 class Override:
     student_id: str
-    name: str                 # a graded key, or "total"
+    name: str  # a graded key, or "total"
     points: float
     comment: str
     line: int
@@ -63,8 +64,7 @@ def read_overrides(path: Path, points: dict[str, float]) -> dict[str, list[Overr
             raise OverrideError(f"{where}: no student_id")
         if name != TOTAL and name not in points:
             close = [key for key in points if key.endswith("." + name) or key.split(".")[-1] == name]
-            hint = f" (did you mean {' or '.join(close)}?)" if close else \
-                f"; the graded names are {', '.join(points)}"
+            hint = f" (did you mean {' or '.join(close)}?)" if close else f"; the graded names are {', '.join(points)}"
             raise OverrideError(f"{where}: {name!r} is neither a graded name of this assignment nor 'total'{hint}")
         try:
             value = float(row.get("points", ""))
@@ -109,4 +109,5 @@ class Seen:
     def save(self) -> None:
         if self.changed:
             from ..report import write_atomic
+
             write_atomic(self.path, json.dumps(self.data, indent=1, sort_keys=True) + "\n")

@@ -12,6 +12,7 @@ Read from a CSV as the TA has it:
 
 ``--roster-id COLUMN`` names the student-id column where the default is not the one.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,18 +31,18 @@ class RosterError(ValueError):
 class RosterEntry:
     student_id: str
     name: str
-    row: dict[str, str]                 # every column of the file, as read
-    lms_id: str = ""                    # the LMS's own user id (Canvas ID, Moodle participant)
+    row: dict[str, str]  # every column of the file, as read
+    lms_id: str = ""  # the LMS's own user id (Canvas ID, Moodle participant)
 
 
 @dataclass
 class Roster:
     path: Path
-    kind: str                           # "canvas", "moodle" or "csv"
+    kind: str  # "canvas", "moodle" or "csv"
     id_column: str
     header: list[str]
     entries: list[RosterEntry] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)      # rows without a student id, and why
+    skipped: list[str] = field(default_factory=list)  # rows without a student id, and why
 
     def ids(self) -> list[str]:
         return [e.student_id for e in self.entries]
@@ -64,7 +65,7 @@ def read_roster(path: Path, id_column: str | None = None) -> Roster:
     """The roster in ``path``; raises :class:`RosterError` with the reason when it cannot be used."""
     path = Path(path)
     try:
-        data = path.read_bytes()[:MAX_ROSTER_BYTES + 1]
+        data = path.read_bytes()[: MAX_ROSTER_BYTES + 1]
     except OSError as exc:
         raise RosterError(f"cannot read the roster {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_ROSTER_BYTES:
@@ -72,7 +73,7 @@ def read_roster(path: Path, id_column: str | None = None) -> Roster:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")          # an old spreadsheet's export: names may be mangled, ids are not
+        text = data.decode("latin-1")  # an old spreadsheet's export: names may be mangled, ids are not
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise RosterError(f"the roster {path} is empty")
@@ -81,8 +82,10 @@ def read_roster(path: Path, id_column: str | None = None) -> Roster:
     column = id_column or {"canvas": "SIS User ID", "moodle": _moodle_id_column(header)}.get(kind, "student_id")
     if column not in header:
         known = ", ".join(h for h in header if h) or "none"
-        raise RosterError(f"the roster {path} has no column {column!r} (its columns: {known}); name the student "
-                          "id column with --roster-id")
+        raise RosterError(
+            f"the roster {path} has no column {column!r} (its columns: {known}); name the student "
+            "id column with --roster-id"
+        )
     roster = Roster(path, kind, column, header)
     seen: set[str] = set()
     for number, cells in enumerate(rows[1:], start=2):

@@ -9,6 +9,7 @@ gradebook.csv is byte-identical to that of a single run over the same folder wit
 same options. Each shard records the options its grades depend on (``run.json``); shards
 graded with different ones are refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,7 @@ class ShardError(ValueError):
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """"I/N" -> (I, N), 1 <= I <= N."""
+    """ "I/N" -> (I, N), 1 <= I <= N."""
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
@@ -43,6 +44,7 @@ def in_shard(student_id: str, shard: tuple[int, int]) -> bool:
 def write_run(out: Path, description: dict) -> None:
     """What a run's grades depend on, for merging its shards (see :func:`merge`)."""
     from ..report import write_if_changed
+
     write_if_changed(Path(out) / RUN_FILE, json.dumps(description, indent=1, sort_keys=True) + "\n")
 
 
@@ -67,8 +69,9 @@ def merge(shards: list[Path], out: Path) -> tuple[dict, list[str]]:
     counts = {run.get("shard", [1, 1])[1] for run in runs}
     indices = sorted(run.get("shard", [1, 1])[0] for run in runs)
     if len(counts) != 1 or indices != list(range(1, counts.pop() + 1)):
-        raise ShardError(f"the shards given are {indices} of {runs[0].get('shard', [1, 1])[1]}: give each shard "
-                         "exactly once")
+        raise ShardError(
+            f"the shards given are {indices} of {runs[0].get('shard', [1, 1])[1]}: give each shard exactly once"
+        )
     owner: dict[str, Path] = {}
     for shard in shards:
         if Path(shard).resolve() == out:
@@ -116,8 +119,9 @@ def merge_outputs(shards: list[Path], out: Path) -> tuple[int, int]:
         term.seen.save()
     problems = list(dict.fromkeys(p for shard in shards for p in read_run(shard).get("problems", [])))
     stats = {"merged from": f"{len(shards)} shards ({', '.join(str(s) for s in shards)})"}
-    errors = write_class(Path(out), assignment, results, grades, problems, stats,
-                         term_lines(term, run.get("layout"), grades, without))
+    errors = write_class(
+        Path(out), assignment, results, grades, problems, stats, term_lines(term, run.get("layout"), grades, without)
+    )
     if errors:
         raise ShardError(errors[0].splitlines()[0])
     write_run(out, {**run, "shard": [1, 1], "problems": problems})

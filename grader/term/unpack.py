@@ -5,6 +5,7 @@ member, into a temporary folder that is removed afterwards. Unsafe members (abso
 paths, ``..``, links) are skipped, and the unpacked size is bounded, so a zip bomb cannot
 fill the disk.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-MAX_UNPACKED = 4 * 1024**3          # bytes of a whole download
+MAX_UNPACKED = 4 * 1024**3  # bytes of a whole download
 MAX_MEMBERS = 200_000
 
 

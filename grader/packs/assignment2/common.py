@@ -1,4 +1,5 @@
 """Helpers shared by this pack's checks."""
+
 from __future__ import annotations
 
 from typing import Any

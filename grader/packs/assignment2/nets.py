@@ -10,6 +10,7 @@
 * :class:`TrainingCheck` grades a training function: the child hands it a network built
   from the declared layer chain and recording loaders; the grader checks every step.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,8 +56,9 @@ class ArchitectureCheck(Check):
         """The outputs of :meth:`variants` under the same canonical weights (part of the reference)."""
         outputs = {}
         for message, chain in self.variants(case).items():
-            result = canonical_forward(build_chain(chain), torch.from_numpy(case.inputs["x"]),
-                                       self.train_mode(case.inputs))
+            result = canonical_forward(
+                build_chain(chain), torch.from_numpy(case.inputs["x"]), self.train_mode(case.inputs)
+            )
             if result["out"] is not None:
                 outputs[message] = result["out"].numpy()
         return outputs
@@ -76,20 +78,25 @@ class ArchitectureCheck(Check):
         from ...reference import solution
 
         source = solution(self.solution_file)
-        result = run_network(lambda: self.build(source, case.inputs), case.inputs["x"], self.train_mode(case.inputs),
-                             self.builder_name)
+        result = run_network(
+            lambda: self.build(source, case.inputs), case.inputs["x"], self.train_mode(case.inputs), self.builder_name
+        )
         return {**result, "variants": self.variant_outputs(case)}
 
-    def structure_and_values(self, output: dict, reference: dict, what: str,
-                             case=None) -> tuple[str | None, str | None]:
+    def structure_and_values(
+        self, output: dict, reference: dict, what: str, case=None
+    ) -> tuple[str | None, str | None]:
         """(structure problem, value problem) for one traced student network.
 
         With ``case``, a wrong output that matches a known mistake (:meth:`variants`) is
         reported as that mistake.
         """
         problems = structure_problems(output["leaves"], reference["leaves"])
-        structure = problems[0] + (f" (and {len(problems) - 1} more difference(s))" if len(problems) > 1 else "") \
-            if problems else None
+        structure = (
+            problems[0] + (f" (and {len(problems) - 1} more difference(s))" if len(problems) > 1 else "")
+            if problems
+            else None
+        )
         if output["error"]:
             return structure, f"the forward pass failed: {output['error']}"
         if reference["error"]:
@@ -111,7 +118,7 @@ class TrainingCheck(Check):
     layers of the network handed to the student's function.
     """
 
-    output_limit = 64 * MiB          # the log holds the parameters after every step
+    output_limit = 64 * MiB  # the log holds the parameters after every step
 
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}

@@ -6,6 +6,7 @@ judge what comes back. Probes with a ``stand_ins`` parameter run the student's f
 with the reference versions of the names it calls (they arrive with the name's own turn,
 and are empty in the student kit, where the student's own versions run).
 """
+
 from __future__ import annotations
 
 from ...probing import ProbeError, probe, substituted
@@ -30,7 +31,7 @@ def prelu(module, inputs):
 @probe("task1.DNNforward")
 def dnn_forward(module, inputs, stand_ins):
     X, params = inputs["X"], inputs["params"]
-    with substituted(module, **stand_ins):          # relu
+    with substituted(module, **stand_ins):  # relu
         result = module.DNNforward(X, params)
     is_pair = isinstance(result, (tuple, list)) and len(result) == 2
     return {"logits": result[0] if is_pair else result, "pair": is_pair, "X_after": X, "params_after": params}
@@ -39,7 +40,7 @@ def dnn_forward(module, inputs, stand_ins):
 @probe("task1.DNNbackward")
 def dnn_backward(module, inputs, stand_ins):
     X, y, params = inputs["X"], inputs["y"], inputs["params"]
-    with substituted(module, **stand_ins):          # relu; the cache comes from the student's own forward
+    with substituted(module, **stand_ins):  # relu; the cache comes from the student's own forward
         forward = module.DNNforward(X, params)
         if not (isinstance(forward, (tuple, list)) and len(forward) == 2):
             raise ProbeError("DNNforward must return (logits, cache); DNNbackward cannot be called without its cache")
@@ -52,7 +53,7 @@ def dnn_backward(module, inputs, stand_ins):
 @probe("task1.train")
 def train(module, inputs, stand_ins):
     X, y, params = inputs["X"], inputs["y"], inputs["params"]
-    with substituted(module, **stand_ins):          # relu, DNNforward, DNNbackward
+    with substituted(module, **stand_ins):  # relu, DNNforward, DNNbackward
         if inputs["lr"] is None:
             result = module.train(X, y, params)
         else:
@@ -73,7 +74,9 @@ def get_dnn(module, inputs):
 @probe("task2.train_torch")
 def train_torch(module, inputs):
     net = build_chain(inputs["chain"])
-    return recording_run(net, inputs, lambda n, train, test: module.train_torch(n, train, inputs["epochs"], inputs["lr"]))
+    return recording_run(
+        net, inputs, lambda n, train, test: module.train_torch(n, train, inputs["epochs"], inputs["lr"])
+    )
 
 
 @probe("task3.get_lenet")
@@ -86,8 +89,9 @@ def train_cnn(module, inputs):
     net = build_chain(inputs["chain"])
     # Parameters with a default in the contract are passed by keyword (the interface policy).
     device = {"device": inputs["device"]} if inputs["device"] else {}
-    return recording_run(net, inputs, lambda n, train, test: module.train_cnn(
-        n, train, test, inputs["epochs"], inputs["lr"], **device))
+    return recording_run(
+        net, inputs, lambda n, train, test: module.train_cnn(n, train, test, inputs["epochs"], inputs["lr"], **device)
+    )
 
 
 # --- task4: the residual block and ResNet-18 ---------------------------------------------------
@@ -96,14 +100,15 @@ def train_cnn(module, inputs):
 @probe("task4.Residual")
 def residual(module, inputs):
     cin, cout, use, strides = inputs["config"]
-    return run_network(lambda: module.Residual(cin, cout, use_1x1conv=use, strides=strides), inputs["x"], True,
-                       "Residual(...)")
+    return run_network(
+        lambda: module.Residual(cin, cout, use_1x1conv=use, strides=strides), inputs["x"], True, "Residual(...)"
+    )
 
 
 def _resnet(module, inputs):
     if inputs["args"] is None:
         return module.get_resnet()
-    in_channels, num_classes = inputs["args"]      # defaults in the contract: passed by keyword
+    in_channels, num_classes = inputs["args"]  # defaults in the contract: passed by keyword
     return module.get_resnet(in_channels=in_channels, num_classes=num_classes)
 
 
@@ -111,10 +116,11 @@ def _resnet(module, inputs):
 def get_resnet(module, inputs, stand_ins):
     """Built with the reference Residual; where the student's get_resnet calls Residual in a
     way the reference does not accept (its own keyword names, say), with their own."""
+
     def run():
         return run_network(lambda: _resnet(module, inputs), inputs["x"], inputs["train"], "get_resnet")
 
-    if "Residual" not in stand_ins:                 # the student kit: no reference Residual
+    if "Residual" not in stand_ins:  # the student kit: no reference Residual
         return {**run(), "block": "your Residual"}
     try:
         with substituted(module, Residual=stand_ins["Residual"]):

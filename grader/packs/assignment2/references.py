@@ -7,6 +7,7 @@ the graded name that runs with them has its turn, after every name they could an
 done (see ``Check.stand_ins``); a stand-in therefore uses nothing but NumPy and torch.
 The student kit has none of this file (:mod:`grader.student_kit`).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,6 +91,8 @@ def conv_mistakes(inputs: dict) -> dict:
     the output shape without the stride, a flipped kernel, swapped channel axes."""
     _, cin, cout, kernel, stride, _ = inputs["sizes"]
     x, W, b = inputs["x"], inputs["W"], inputs["b"]
-    return {"unstrided_shape": tuple(conv1d(x, W, b, 1).shape),
-            "flipped": conv1d(x, W[:, :, ::-1], b, stride) if kernel > 1 else None,
-            "swapped": conv1d(x, W.transpose(1, 0, 2), b, stride) if cin == cout and cin > 1 else None}
+    return {
+        "unstrided_shape": tuple(conv1d(x, W, b, 1).shape),
+        "flipped": conv1d(x, W[:, :, ::-1], b, stride) if kernel > 1 else None,
+        "swapped": conv1d(x, W.transpose(1, 0, 2), b, stride) if cin == cout and cin > 1 else None,
+    }

@@ -1,4 +1,5 @@
 """Checks for task1: a two-layer perceptron in NumPy (probes: probes.py; references: references.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -60,15 +61,22 @@ class Relu(Check):
         out = [case("relu", 0, True, both, {"x": np.array([-1.0, -0.5, 0.0, 0.5, 1.0])}, "x = [-1, -0.5, 0, 0.5, 1]")]
         r = rng("task1.relu", True)
         out.append(case("relu", 1, True, both, {"x": r.standard_normal((3, 4))}, "x of shape (3, 4), float64"))
-        out.append(case("relu", 2, True, both, {"x": r.standard_normal((2, 3)).astype(np.float32)},
-                        "x of shape (2, 3), float32"))
+        out.append(
+            case(
+                "relu", 2, True, both, {"x": r.standard_normal((2, 3)).astype(np.float32)}, "x of shape (2, 3), float32"
+            )
+        )
         r = rng("task1.relu", False)
-        hidden = [r.standard_normal((5, 7)).astype(np.float32), r.standard_normal((2, 3, 4)),
-                  1e6 * r.standard_normal(9), np.zeros((2, 2)), r.standard_normal((1,)).astype(np.float32)]
+        hidden = [
+            r.standard_normal((5, 7)).astype(np.float32),
+            r.standard_normal((2, 3, 4)),
+            1e6 * r.standard_normal(9),
+            np.zeros((2, 2)),
+            r.standard_normal((1,)).astype(np.float32),
+        ]
         for i, x in enumerate(hidden):
             out.append(case("relu", i, False, both, {"x": x}, f"x of shape {x.shape}, {x.dtype}"))
         return out
-
 
     def reference(self, case):
         return references.relu_of(case.inputs["x"])
@@ -93,15 +101,47 @@ class Prelu(Check):
 
     def cases(self):
         scalar, array = "scalar slope", "array slope (broadcast)"
-        out = [case("prelu", 0, True, (scalar,), {"x": np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), "a": 0.1},
-                    "x = [-2, -1, 0, 1, 2], a = 0.1")]
+        out = [
+            case(
+                "prelu",
+                0,
+                True,
+                (scalar,),
+                {"x": np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), "a": 0.1},
+                "x = [-2, -1, 0, 1, 2], a = 0.1",
+            )
+        ]
         r = rng("task1.prelu", True)
-        out.append(case("prelu", 1, True, (array,), {"x": r.standard_normal((3, 4)), "a": np.array([0.1, 0.2, 0.3, 0.4])},
-                        "x of shape (3, 4), a = [0.1, 0.2, 0.3, 0.4]"))
-        out.append(case("prelu", 2, True, (scalar,), {"x": r.standard_normal(6), "a": 1.5},
-                        "x of shape (6,), a = 1.5 (a slope above 1)"))
-        out.append(case("prelu", 3, True, (array,), {"x": r.standard_normal((2, 3)), "a": np.array([0.5, 1.5, 3.0])},
-                        "x of shape (2, 3), a = [0.5, 1.5, 3] (slopes above 1)"))
+        out.append(
+            case(
+                "prelu",
+                1,
+                True,
+                (array,),
+                {"x": r.standard_normal((3, 4)), "a": np.array([0.1, 0.2, 0.3, 0.4])},
+                "x of shape (3, 4), a = [0.1, 0.2, 0.3, 0.4]",
+            )
+        )
+        out.append(
+            case(
+                "prelu",
+                2,
+                True,
+                (scalar,),
+                {"x": r.standard_normal(6), "a": 1.5},
+                "x of shape (6,), a = 1.5 (a slope above 1)",
+            )
+        )
+        out.append(
+            case(
+                "prelu",
+                3,
+                True,
+                (array,),
+                {"x": r.standard_normal((2, 3)), "a": np.array([0.5, 1.5, 3.0])},
+                "x of shape (2, 3), a = [0.5, 1.5, 3] (slopes above 1)",
+            )
+        )
         r = rng("task1.prelu", False)
         hidden = [
             (scalar, r.standard_normal((5, 6)).astype(np.float32), 0.25),
@@ -116,7 +156,6 @@ class Prelu(Check):
             a_text = f"a = {a:g}" if np.ndim(a) == 0 else f"a of shape {np.shape(a)}"
             out.append(case("prelu", i, False, (part,), {"x": x, "a": a}, f"x of shape {x.shape}, {x.dtype}, {a_text}"))
         return out
-
 
     def reference(self, case):
         return references.prelu_of(case.inputs["x"], case.inputs["a"])
@@ -143,10 +182,17 @@ class DNNForward(Check):
                 dtype = np.float32 if (not visible and i == 3) else np.float64
                 X = r.standard_normal((n, d)).astype(dtype)
                 params = make_params(r, d, h, c, dtype)
-                out.append(case("fwd", i, visible, tuple(self.parts), {"X": X, "params": params},
-                                f"N={n}, D={d}, H={h}, C={c}, {np.dtype(dtype).name}"))
+                out.append(
+                    case(
+                        "fwd",
+                        i,
+                        visible,
+                        tuple(self.parts),
+                        {"X": X, "params": params},
+                        f"N={n}, D={d}, H={h}, C={c}, {np.dtype(dtype).name}",
+                    )
+                )
         return out
-
 
     def reference(self, case):
         return references.logits_of(case.inputs["X"], case.inputs["params"])
@@ -155,14 +201,17 @@ class DNNForward(Check):
         logits = output["logits"] if output["pair"] else None
         shape_problem = None if output["pair"] else "DNNforward must return a pair (logits, cache)"
         values = shape_problem or compare_arrays(logits, reference, "logits")
-        form = shape_problem or unchanged(case.inputs["X"], output["X_after"], "X") or \
-            params_unchanged(case.inputs["params"], output["params_after"])
+        form = (
+            shape_problem
+            or unchanged(case.inputs["X"], output["X_after"], "X")
+            or params_unchanged(case.inputs["params"], output["params_after"])
+        )
         labels = tuple(self.parts)
         return {labels[0]: values, labels[1]: form}
 
 
 class DNNBackward(Check):
-    stand_ins = {"relu": "references"}     # its cache comes from the student's own DNNforward
+    stand_ins = {"relu": "references"}  # its cache comes from the student's own DNNforward
     parts = {"loss": 1.0, "gradients of W2 and b2": 2.0, "gradients of W1 and b1": 2.0}
     SHAPES_VISIBLE = [(4, 5, 3, 2), (6, 8, 16, 10)]
     SHAPES_HIDDEN = [(1, 3, 4, 5), (9, 784, 32, 10), (7, 3, 50, 4), (12, 6, 7, 3)]
@@ -175,17 +224,32 @@ class DNNBackward(Check):
                 X = r.standard_normal((n, d))
                 params = make_params(r, d, h, c)
                 y = r.integers(0, c, n).astype(np.int64 if visible else np.int32)
-                out.append(case("bwd", i, visible, tuple(self.parts), {"X": X, "y": y, "params": params},
-                                f"N={n}, D={d}, H={h}, C={c}"))
+                out.append(
+                    case(
+                        "bwd",
+                        i,
+                        visible,
+                        tuple(self.parts),
+                        {"X": X, "y": y, "params": params},
+                        f"N={n}, D={d}, H={h}, C={c}",
+                    )
+                )
             # Logits in the thousands: exp() overflows unless the softmax subtracts the row maximum.
             n, d, h, c = (8, 5, 6, 4) if not visible else (4, 3, 5, 3)
             X = r.standard_normal((n, d))
             params = make_params(r, d, h, c, scale=2000.0)
             y = r.integers(0, c, n)
-            out.append(case("bwd", len(shapes), visible, tuple(self.parts), {"X": X, "y": y, "params": params},
-                            "logits in the thousands (numerical stability)"))
+            out.append(
+                case(
+                    "bwd",
+                    len(shapes),
+                    visible,
+                    tuple(self.parts),
+                    {"X": X, "y": y, "params": params},
+                    "logits in the thousands (numerical stability)",
+                )
+            )
         return out
-
 
     def reference(self, case):
         return references.loss_and_grads(case.inputs["X"], case.inputs["y"], case.inputs["params"])
@@ -199,32 +263,48 @@ class DNNBackward(Check):
                 loss = f"the loss is {value:.6g}, the sum over the batch; expected the mean {reference['loss']:.6g}"
         grads = output["grads"]
         labels = tuple(self.parts)
-        return {labels[0]: loss,
-                labels[1]: check_grads(grads, reference["grads"], ("W2", "b2"), n),
-                labels[2]: check_grads(grads, reference["grads"], ("W1", "b1"), n)}
+        return {
+            labels[0]: loss,
+            labels[1]: check_grads(grads, reference["grads"], ("W2", "b2"), n),
+            labels[2]: check_grads(grads, reference["grads"], ("W1", "b1"), n),
+        }
 
 
 class Train(Check):
     output_limit = 64 * MiB
     stand_ins = {"relu": "references", "DNNforward": "references", "DNNbackward": "references"}
-    parts = {"losses: one per epoch, each before its update": 2.0, "trained parameters": 2.0,
-             "leaves the caller's X, y and params unchanged": 1.0}
+    parts = {
+        "losses: one per epoch, each before its update": 2.0,
+        "trained parameters": 2.0,
+        "leaves the caller's X, y and params unchanged": 1.0,
+    }
 
     def cases(self):
         out = []
-        specs = {True: [(20, 4, 5, 3, None, None), (16, 6, 8, 4, 0.5, 7)],
-                 False: [(50, 10, 8, 4, 0.05, 30), (9, 3, 4, 2, 1.0, 1), (30, 784, 16, 10, 0.2, 5)]}
+        specs = {
+            True: [(20, 4, 5, 3, None, None), (16, 6, 8, 4, 0.5, 7)],
+            False: [(50, 10, 8, 4, 0.05, 30), (9, 3, 4, 2, 1.0, 1), (30, 784, 16, 10, 0.2, 5)],
+        }
         for visible, rows in specs.items():
             r = rng("task1.train", visible)
             for i, (n, d, h, c, lr, epochs) in enumerate(rows):
                 X = r.standard_normal((n, d))
                 y = r.integers(0, c, n)
                 params = make_params(r, d, h, c)
-                label = f"N={n}, D={d}, H={h}, C={c}, " + ("default lr and epochs" if lr is None else f"lr={lr}, epochs={epochs}")
-                out.append(case("train", i, visible, tuple(self.parts),
-                                {"X": X, "y": y, "params": params, "lr": lr, "epochs": epochs}, label))
+                label = f"N={n}, D={d}, H={h}, C={c}, " + (
+                    "default lr and epochs" if lr is None else f"lr={lr}, epochs={epochs}"
+                )
+                out.append(
+                    case(
+                        "train",
+                        i,
+                        visible,
+                        tuple(self.parts),
+                        {"X": X, "y": y, "params": params, "lr": lr, "epochs": epochs},
+                        label,
+                    )
+                )
         return out
-
 
     def reference(self, case):
         ref = solution(SOLUTION)
@@ -238,11 +318,15 @@ class Train(Check):
 
     def judge(self, case, output, reference):
         labels = tuple(self.parts)
-        return {labels[0]: self._losses(output["losses"], reference["losses"]),
-                labels[1]: self._params(output["params"], reference["params"], case.inputs["params"]),
-                labels[2]: (unchanged(case.inputs["X"], output["X_after"], "X")
-                            or unchanged(case.inputs["y"], output["y_after"], "y")
-                            or params_unchanged(case.inputs["params"], output["params_after"]))}
+        return {
+            labels[0]: self._losses(output["losses"], reference["losses"]),
+            labels[1]: self._params(output["params"], reference["params"], case.inputs["params"]),
+            labels[2]: (
+                unchanged(case.inputs["X"], output["X_after"], "X")
+                or unchanged(case.inputs["y"], output["y_after"], "y")
+                or params_unchanged(case.inputs["params"], output["params_after"])
+            ),
+        }
 
     @staticmethod
     def _losses(got: Any, expected: np.ndarray) -> str | None:
@@ -275,8 +359,11 @@ class Train(Check):
                 return f"the returned params has no '{key}'"
             problem = compare_arrays(got[key], expected[key], f"params['{key}']", rtol=1e-6, atol=1e-9)
             if problem:
-                if isinstance(got[key], np.ndarray) and got[key].shape == initial[key].shape and \
-                        np.array_equal(got[key], initial[key]):
+                if (
+                    isinstance(got[key], np.ndarray)
+                    and got[key].shape == initial[key].shape
+                    and np.array_equal(got[key], initial[key])
+                ):
                     return f"params['{key}'] is unchanged from the initial value (were the updates applied?)"
                 return problem
         return None

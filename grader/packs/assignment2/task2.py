@@ -1,4 +1,5 @@
 """Checks for task2: the perceptron in PyTorch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,7 @@ def dnn_chain(input_size: int, hidden_size: int, output_size: int) -> list[tuple
 
 
 class GetDNN(ArchitectureCheck):
-    parts = {"two Linear layers: input -> hidden -> output": 2.0,
-             "output equals Flatten, Linear, ReLU, Linear": 3.0}
+    parts = {"two Linear layers: input -> hidden -> output": 2.0, "output equals Flatten, Linear, ReLU, Linear": 3.0}
     builder_name = "get_DNN"
     solution_file = "task2.py"
     VISIBLE = [((784, 32, 10), (3, 1, 28, 28)), ((12, 5, 3), (4, 3, 4))]
@@ -27,8 +27,16 @@ class GetDNN(ArchitectureCheck):
             r = rng("task2.get_DNN", visible)
             for i, (sizes, shape) in enumerate(rows):
                 x = r.standard_normal(shape).astype(np.float32)
-                out.append(case("dnn", i, visible, tuple(self.parts), {"sizes": sizes, "x": x},
-                                f"get_DNN{sizes} on input of shape {shape}"))
+                out.append(
+                    case(
+                        "dnn",
+                        i,
+                        visible,
+                        tuple(self.parts),
+                        {"sizes": sizes, "x": x},
+                        f"get_DNN{sizes} on input of shape {shape}",
+                    )
+                )
         return out
 
     def build(self, source, inputs):
@@ -36,10 +44,17 @@ class GetDNN(ArchitectureCheck):
 
     def variants(self, case):
         flatten, first, relu, last = dnn_chain(*case.inputs["sizes"])
-        return {"the ReLU between the two Linear layers is missing": [flatten, first, last],
-                "uses Sigmoid where the network has ReLU": [flatten, first, ("Sigmoid",), last],
-                "applies ReLU after the last Linear layer too (the output should be raw logits)":
-                    [flatten, first, relu, last, ("ReLU",)]}
+        return {
+            "the ReLU between the two Linear layers is missing": [flatten, first, last],
+            "uses Sigmoid where the network has ReLU": [flatten, first, ("Sigmoid",), last],
+            "applies ReLU after the last Linear layer too (the output should be raw logits)": [
+                flatten,
+                first,
+                relu,
+                last,
+                ("ReLU",),
+            ],
+        }
 
     def judge(self, case, output, reference):
         structure, values = self.structure_and_values(output, reference, "the network's output", case)
@@ -50,29 +65,42 @@ class GetDNN(ArchitectureCheck):
 class TrainTorch(TrainingCheck):
     # The network handed to train_torch is get_DNN's answer (the chain): its inputs reach the
     # child only when train_torch's turn comes, after get_DNN is done.
-    parts = {"one SGD step per batch, in loader order, on the mean cross-entropy": 3.0,
-             "returns the mean batch loss of each epoch": 2.0}
-    SPECS = {True: [dict(train=96, batch=32, epochs=2, lr=0.1, hidden=32)],
-             False: [dict(train=120, batch=40, epochs=3, lr=0.3, hidden=16),
-                     dict(train=50, batch=25, epochs=1, lr=0.05, hidden=8)]}
+    parts = {
+        "one SGD step per batch, in loader order, on the mean cross-entropy": 3.0,
+        "returns the mean batch loss of each epoch": 2.0,
+    }
+    SPECS = {
+        True: [dict(train=96, batch=32, epochs=2, lr=0.1, hidden=32)],
+        False: [
+            dict(train=120, batch=40, epochs=3, lr=0.3, hidden=16),
+            dict(train=50, batch=25, epochs=1, lr=0.05, hidden=8),
+        ],
+    }
 
     def cases(self):
         out = []
         for visible, specs in self.SPECS.items():
             for i, spec in enumerate(specs):
-                inputs = {**self.digits(spec["train"], 0, reverse=not visible), **spec,
-                          "chain": dnn_chain(784, spec["hidden"], 10)}
-                label = (f"{spec['train']} digits, batch {spec['batch']}, num_epochs={spec['epochs']}, "
-                         f"lr={spec['lr']}, net get_DNN(784, {spec['hidden']}, 10)")
+                inputs = {
+                    **self.digits(spec["train"], 0, reverse=not visible),
+                    **spec,
+                    "chain": dnn_chain(784, spec["hidden"], 10),
+                }
+                label = (
+                    f"{spec['train']} digits, batch {spec['batch']}, num_epochs={spec['epochs']}, "
+                    f"lr={spec['lr']}, net get_DNN(784, {spec['hidden']}, 10)"
+                )
                 out.append(case("train_torch", i, visible, tuple(self.parts), inputs, label))
         return out
-
 
     def judge(self, case, output, reference):
         inputs = case.inputs
         replay = self.replayer(case)
         analysis = analyse_training(output["log"], replay, inputs["lr"], inputs["epochs"], self.batches(inputs))
         labels = tuple(self.parts)
-        return {labels[0]: analysis.step_problem,
-                labels[1]: compare_losses(output["result"], analysis.epoch_losses, analysis.batch_losses,
-                                          "the returned list")}
+        return {
+            labels[0]: analysis.step_problem,
+            labels[1]: compare_losses(
+                output["result"], analysis.epoch_losses, analysis.batch_losses, "the returned list"
+            ),
+        }

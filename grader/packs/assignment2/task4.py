@@ -1,4 +1,5 @@
 """Checks for task4: the residual block and ResNet-18."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,12 @@ class Residual(ArchitectureCheck):
     builder_name = "Residual(...)"
     solution_file = "task4.py"
     VISIBLE = [(3, 3, False, 1, (2, 3, 6, 6)), (3, 6, True, 2, (2, 3, 6, 6))]
-    HIDDEN = [(4, 4, False, 1, (1, 4, 5, 5)), (5, 8, True, 2, (3, 5, 7, 7)), (4, 4, True, 1, (2, 4, 6, 6)),
-              (2, 6, True, 3, (2, 2, 9, 8))]
+    HIDDEN = [
+        (4, 4, False, 1, (1, 4, 5, 5)),
+        (5, 8, True, 2, (3, 5, 7, 7)),
+        (4, 4, True, 1, (2, 4, 6, 6)),
+        (2, 6, True, 3, (2, 2, 9, 8)),
+    ]
 
     def cases(self):
         out = []
@@ -51,8 +56,10 @@ class Residual(ArchitectureCheck):
         if values and isinstance(got, np.ndarray) and got.shape == expected.shape and (got < 0).any():
             rtol, atol = network_tolerance(expected)
             if np.allclose(np.maximum(got, 0), expected, rtol=rtol, atol=atol):
-                values = ("the block's output has negative values where ReLU(main path + shortcut) has zeros: "
-                          "the final ReLU, after adding the shortcut, is missing")
+                values = (
+                    "the block's output has negative values where ReLU(main path + shortcut) has zeros: "
+                    "the final ReLU, after adding the shortcut, is missing"
+                )
         return {SHAPE: shape_problem(output, reference, "the block's output"), case.parts[1]: values}
 
 
@@ -83,8 +90,16 @@ class GetResnet(ArchitectureCheck):
                 x = r.standard_normal(shape).astype(np.float32)
                 call = "get_resnet()" if args is None else f"get_resnet{args}"
                 mode = "training mode" if train else "eval mode"
-                out.append(case("resnet", i, visible, tuple(self.parts), {"args": args, "x": x, "train": train},
-                                f"{call} on input {shape}, {mode}"))
+                out.append(
+                    case(
+                        "resnet",
+                        i,
+                        visible,
+                        tuple(self.parts),
+                        {"args": args, "x": x, "train": train},
+                        f"{call} on input {shape}, {mode}",
+                    )
+                )
         return out
 
     # One bug, one loss: get_resnet is built with the reference Residual, from the solution
@@ -95,7 +110,7 @@ class GetResnet(ArchitectureCheck):
     def build(self, source, inputs):
         if inputs["args"] is None:
             return source.get_resnet()
-        in_channels, num_classes = inputs["args"]      # defaults in the contract: passed by keyword
+        in_channels, num_classes = inputs["args"]  # defaults in the contract: passed by keyword
         return source.get_resnet(in_channels=in_channels, num_classes=num_classes)
 
     def train_mode(self, inputs):
@@ -109,5 +124,4 @@ class GetResnet(ArchitectureCheck):
         params = None
         if output["parameters"] != reference["parameters"]:
             params = f"the network has {output['parameters']:,} parameters, expected {reference['parameters']:,}"
-        return {PARAMS: params, SHAPES: shape_problem(output, reference, "the network's output"),
-                VALUES: values}
+        return {PARAMS: params, SHAPES: shape_problem(output, reference, "the network's output"), VALUES: values}

@@ -10,6 +10,7 @@ nearest (unless a question sets ``accept_rounded=False``); a longer, unshortened
 accepted too. A wrong answer that matches a typical slip (one update too few or too many,
 the wrong sign, no momentum, ...) is told which.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -23,10 +24,9 @@ from ...wire import describe_type
 from . import references
 from .common import case
 
-
 # --- comparing numbers to three decimals ---------------------------------------------------------
 
-TRUNCATED, ROUNDED = ROUND_DOWN, ROUND_HALF_UP     # toward zero; to the nearest, halves away from zero
+TRUNCATED, ROUNDED = ROUND_DOWN, ROUND_HALF_UP  # toward zero; to the nearest, halves away from zero
 
 
 def exact(value: float) -> Decimal:
@@ -46,6 +46,7 @@ def agrees(got: float, true: float, decimals: int, modes: tuple[str, ...] = (TRU
 
 # --- the check ---------------------------------------------------------------------------------
 
+
 class Answer(Check):
     """One module-level numeric answer, e.g. ``Q1 = 1.234``: w(``asked``) to ``decimals`` decimals."""
 
@@ -53,15 +54,17 @@ class Answer(Check):
         self.name, self.asked, self.decimals = name, asked, decimals
         self.part = f"w({asked}) to {decimals} decimals"
         self.parts = {self.part: points}
-        self.graded_only = frozenset({self.part})     # self-check holds no true answer to compare with
+        self.graded_only = frozenset({self.part})  # self-check holds no true answer to compare with
         self.modes = (TRUNCATED, ROUNDED) if accept_rounded else (TRUNCATED,)
 
     def cases(self):
         # The only input is the file itself. The visible case checks that the answer is a
         # number (self-check can say no more without giving the answer away); the hidden
         # case, the same file, checks its value.
-        return [case(0, True, (self.part,), {"name": self.name}, f"{self.name} in your file (is it a number?)"),
-                case(0, False, (self.part,), {"name": self.name}, f"the value of {self.name} in your file")]
+        return [
+            case(0, True, (self.part,), {"name": self.name}, f"{self.name} in your file (is it a number?)"),
+            case(0, False, (self.part,), {"name": self.name}, f"the value of {self.name} in your file"),
+        ]
 
     def reference(self, case):
         return references.momentum_answer(self.name, self.asked) if not case.visible else None
@@ -71,8 +74,11 @@ class Answer(Check):
         if problem:
             return {self.part: problem}
         if case.visible:
-            return {self.part: Credit(1.0, f"{self.name} is a number; whether it is w({self.asked}) is checked "
-                                           "only when graded")}
+            return {
+                self.part: Credit(
+                    1.0, f"{self.name} is a number; whether it is w({self.asked}) is checked only when graded"
+                )
+            }
         true = reference["value"]
         if agrees(number, true, self.decimals, self.modes):
             return {self.part: None}
@@ -94,7 +100,7 @@ class Answer(Check):
             return None, f"{name} is {output}, not a number"
         try:
             value, problem = as_float(output, name)
-        except OverflowError:                      # an int with hundreds of digits
+        except OverflowError:  # an int with hundreds of digits
             return None, f"{name} is an integer too large for a float, not a sensible answer"
         if problem:
             kind = describe_type(output)
@@ -113,7 +119,7 @@ class Answer(Check):
         slips = []
         given = exact(number)
         truncate = f"keep {d} decimals and drop the rest (1.2349 -> 1.234, -1.2349 -> -1.234)"
-        if given == shortened(true, d, ROUNDED):          # only a miss when rounding is not accepted
+        if given == shortened(true, d, ROUNDED):  # only a miss when rounding is not accepted
             slips.append(f"rounded instead of truncated: {truncate}")
         elif given in (shortened(true, d, ROUND_CEILING), shortened(true, d, ROUND_FLOOR)):
             direction = "up" if given > exact(true) else "down"

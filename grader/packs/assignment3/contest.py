@@ -32,23 +32,26 @@ The labels file a TA gives follows the same format, and decides the ids and the 
 a TA's own test set with ids like ``test_00017.png`` and class names like ``cat`` works as
 it is.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from ...assignment import Case, Check, Credit, SettingError
 from .probes import MAX_BYTES, _plural, parse  # noqa: F401 - MAX_BYTES: the limit, for tests and docs
 
-MAX_LABELS_BYTES = 64 * 1024**2       # the TA's labels file
+MAX_LABELS_BYTES = 64 * 1024**2  # the TA's labels file
 PART = "accuracy"
 
 
 # --- the hidden labels (in the grader's process only) -------------------------------------------
+
 
 @dataclass(frozen=True)
 class Truth:
@@ -67,7 +70,7 @@ def id_order(key: str) -> tuple:
 def public_mask(count: int, fraction: float, seed: int) -> np.ndarray:
     """Which of ``count`` ordered ids are public: a fixed share, drawn once with ``seed``."""
     mask = np.zeros(count, dtype=bool)
-    mask[np.random.default_rng(seed).permutation(count)[:round(fraction * count)]] = True
+    mask[np.random.default_rng(seed).permutation(count)[: round(fraction * count)]] = True
     return mask
 
 
@@ -101,11 +104,18 @@ class Predictions(Check):
     """
 
     settings = frozenset({"labels", "cutoffs"})
-    leaderboard = True          # grader.leaderboard ranks students on this name
+    leaderboard = True  # grader.leaderboard ranks students on this name
 
-    def __init__(self, points: float, classes: int, expected_ids: Callable[[], np.ndarray],
-                 public_fraction: float, public_seed: int, cutoffs: tuple[float, float] = (0.5, 0.8),
-                 truth: Truth | None = None) -> None:
+    def __init__(
+        self,
+        points: float,
+        classes: int,
+        expected_ids: Callable[[], np.ndarray],
+        public_fraction: float,
+        public_seed: int,
+        cutoffs: tuple[float, float] = (0.5, 0.8),
+        truth: Truth | None = None,
+    ) -> None:
         self.points = points
         self.parts = {PART: points}
         self.classes = classes
@@ -115,17 +125,20 @@ class Predictions(Check):
         self.cutoffs = cutoffs
         self.truth = truth
 
-    def configure(self, settings: Mapping[str, Any]) -> "Predictions":
+    def configure(self, settings: Mapping[str, Any]) -> Predictions:
         labels = settings.get("labels")
         if labels is None:
-            raise SettingError("predictions files are graded against hidden labels: give the labels file "
-                               "with --labels PATH (a CSV with the header id,label)")
+            raise SettingError(
+                "predictions files are graded against hidden labels: give the labels file "
+                "with --labels PATH (a CSV with the header id,label)"
+            )
         low, high = (float(c) for c in settings.get("cutoffs", self.cutoffs))
         if not 0 <= low < high <= 1:
             raise SettingError(f"the cutoffs must satisfy 0 <= LOW < HIGH <= 1; got {low:g} {high:g}")
         truth = read_labels(Path(labels), self.public_fraction, self.public_seed)
-        return Predictions(self.points, self.classes, self.expected_ids, self.public_fraction, self.public_seed,
-                           (low, high), truth)
+        return Predictions(
+            self.points, self.classes, self.expected_ids, self.public_fraction, self.public_seed, (low, high), truth
+        )
 
     def cases(self) -> list[Case]:
         # One input, the file itself. Visible: self-check runs it, to validate the file. Graded,
@@ -134,11 +147,16 @@ class Predictions(Check):
         return [Case("file", (PART,), True, {"allowed": allowed}, "the predictions file")]
 
     def reference(self, case: Case) -> Any:
-        if self.truth is None:        # self-check: the ids to predict, and no labels
+        if self.truth is None:  # self-check: the ids to predict, and no labels
             return {"ids": sorted({str(int(i)) for i in self.expected_ids()}, key=id_order)}
         low, high = self.cutoffs
-        return {"ids": self.truth.ids, "labels": self.truth.labels, "public": self.truth.public,
-                "low": low, "high": high}
+        return {
+            "ids": self.truth.ids,
+            "labels": self.truth.labels,
+            "public": self.truth.public,
+            "low": low,
+            "high": high,
+        }
 
     def judge(self, case: Case, output: Any, reference: Any) -> Mapping[str, Any]:
         parsed = _checked(output)
@@ -153,19 +171,27 @@ class Predictions(Check):
         strangers = [(key, line) for key, _, line in rows if key not in position]
         if strangers:
             key, line = strangers[0]
-            problems.append(f"{_plural(len(strangers), 'row')} with an id that is not a test id "
-                            f"(first: id {key} on line {line})")
+            problems.append(
+                f"{_plural(len(strangers), 'row')} with an id that is not a test id (first: id {key} on line {line})"
+            )
         predicted = {key for key, _ in known}
         missing = [key for key in reference["ids"] if key not in predicted]
         if missing:
-            problems.append(f"{len(missing)} of the {len(reference['ids'])} test ids have no prediction and count as "
-                            f"wrong (first: id {missing[0]})")
+            problems.append(
+                f"{len(missing)} of the {len(reference['ids'])} test ids have no prediction and count as "
+                f"wrong (first: id {missing[0]})"
+            )
 
-        if "labels" not in reference:           # self-check: validation only, never an accuracy
+        if "labels" not in reference:  # self-check: validation only, never an accuracy
             if problems:
                 return {PART: "; ".join(problems)}
-            return {PART: Credit(1.0, f"{_plural(len(known), 'prediction')}, one for each test id, "
-                                      f"labels among {', '.join(str(c) for c in range(self.classes))}")}
+            return {
+                PART: Credit(
+                    1.0,
+                    f"{_plural(len(known), 'prediction')}, one for each test id, "
+                    f"labels among {', '.join(str(c) for c in range(self.classes))}",
+                )
+            }
 
         truth, public = reference["labels"], reference["public"]
         names = set(truth)
@@ -178,13 +204,19 @@ class Predictions(Check):
         accuracy = Fraction(correct, total) if total else Fraction(0)
         low, high = Fraction(str(reference["low"])), Fraction(str(reference["high"]))
         share = min(max((accuracy - low) / (high - low), Fraction(0)), Fraction(1))
-        message = (f"accuracy {float(accuracy):.4f} ({correct} of {total} test ids right): "
-                   f"{_points(self.points * share)}/{_points(self.points)} points "
-                   f"(0 at {float(low):g} or below, all at {float(high):g} or above)")
+        message = (
+            f"accuracy {float(accuracy):.4f} ({correct} of {total} test ids right): "
+            f"{_points(self.points * share)}/{_points(self.points)} points "
+            f"(0 at {float(low):g} or below, all at {float(high):g} or above)"
+        )
         if problems:
             message += "; not counted: " + "; ".join(problems)
-        metrics = {"correct": correct, "total": total, "public_correct": public_right,
-                   "public_total": sum(1 for p in public if p)}
+        metrics = {
+            "correct": correct,
+            "total": total,
+            "public_correct": public_right,
+            "public_total": sum(1 for p in public if p),
+        }
         return {PART: Credit(float(share), message, metrics)}
 
 
@@ -197,7 +229,10 @@ def _checked(output: Any) -> dict[str, Any] | None:
     columns = [output.get(k) for k in ("ids", "labels", "lines")]
     if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) != 1:
         return None
-    if not all(isinstance(v, str) for v in columns[0] + columns[1]) or \
-            not all(isinstance(v, int) for v in columns[2]) or not all(isinstance(p, str) for p in output["problems"]):
+    if (
+        not all(isinstance(v, str) for v in columns[0] + columns[1])
+        or not all(isinstance(v, int) for v in columns[2])
+        or not all(isinstance(p, str) for p in output["problems"])
+    ):
         return None
     return output

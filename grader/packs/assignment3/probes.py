@@ -4,6 +4,7 @@ One probe per graded name; nothing here knows a right answer. The contest's file
 (:func:`parse`) lives here too: it reads a predictions file in the child, and the grader
 reads the TA's labels file with the same code.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import Any
 
 from ...probing import ProbeError, probe, substituted
 
-MAX_BYTES = 2 * 1024**2               # the limit discovery applies to every submitted file (discovery.py)
+MAX_BYTES = 2 * 1024**2  # the limit discovery applies to every submitted file (discovery.py)
 HEADER = ("id", "label")
 BOM = b"\xef\xbb\xbf"
 
@@ -24,7 +25,7 @@ def _value_of(module, inputs):
     if name not in vars(module):
         raise ProbeError(f"{name} is not defined once the file has run")
     value = vars(module)[name]
-    if type(value) in (Decimal, Fraction):     # exact numbers from the standard library
+    if type(value) in (Decimal, Fraction):  # exact numbers from the standard library
         value = float(value)
     return value
 
@@ -40,7 +41,6 @@ def out_width(in_width: int, kernel: int, stride: int) -> int:
     return (in_width - kernel) // stride + 1
 
 
-
 @probe("convmat.conv1d_matrix")
 def conv1d_matrix(module, inputs):
     return {"A": module.conv1d_matrix(inputs["W"].copy(), inputs["in_width"], stride=inputs["stride"])}
@@ -48,11 +48,12 @@ def conv1d_matrix(module, inputs):
 
 @probe("convmat.conv1d_backward_matrix")
 def conv1d_backward_matrix(module, inputs, stand_ins):
-    with substituted(module, **stand_ins):        # conv1d_matrix
+    with substituted(module, **stand_ins):  # conv1d_matrix
         return {"B": module.conv1d_backward_matrix(inputs["W"].copy(), inputs["in_width"], stride=inputs["stride"])}
 
 
 # --- predictions: reading a file (in the child, next to nothing but the student's bytes) -----
+
 
 def _shown(line: str) -> str:
     return repr(line if len(line) <= 40 else line[:37] + "...")
@@ -74,7 +75,7 @@ def _whole(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-MAX_FIELD = 200                       # characters of an id or a label
+MAX_FIELD = 200  # characters of an id or a label
 
 
 def parse(data: bytes, allowed: list[str] | None, limit: int = MAX_BYTES) -> dict[str, Any]:
@@ -91,19 +92,21 @@ def parse(data: bytes, allowed: list[str] | None, limit: int = MAX_BYTES) -> dic
     """
     out: dict[str, Any] = {"fatal": None, "ids": [], "labels": [], "lines": [], "rows": 0, "problems": []}
     if len(data) > limit:
-        out["fatal"] = (f"the file is larger than {limit // 1024} KiB, the limit for a predictions file; "
-                        "nothing in it was read")
+        out["fatal"] = (
+            f"the file is larger than {limit // 1024} KiB, the limit for a predictions file; nothing in it was read"
+        )
         return out
     if data.startswith(BOM):
-        data = data[len(BOM):]
+        data = data[len(BOM) :]
     nul = data.find(b"\x00")
     try:
         if nul >= 0:
             raise UnicodeDecodeError("utf-8", data, nul, nul + 1, "NUL byte")
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        out["fatal"] = (f"this is not a text file (byte {exc.start} is 0x{data[exc.start]:02x}); "
-                        "hand in a plain CSV text file")
+        out["fatal"] = (
+            f"this is not a text file (byte {exc.start} is 0x{data[exc.start]:02x}); hand in a plain CSV text file"
+        )
         return out
 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -119,7 +122,7 @@ def parse(data: bytes, allowed: list[str] | None, limit: int = MAX_BYTES) -> dic
 
     # kind -> [count, first line number, first line's text]
     found: dict[str, list] = {}
-    seen: dict[str, int] = {}                    # id -> line of its first row
+    seen: dict[str, int] = {}  # id -> line of its first row
     duplicate: tuple[str, int, int] | None = None
     permitted = set(allowed) if allowed is not None else None
 
@@ -169,8 +172,10 @@ def parse(data: bytes, allowed: list[str] | None, limit: int = MAX_BYTES) -> dic
     if duplicate is not None:
         key, first, again = duplicate
         count = found["duplicate"][0]
-        out["problems"].append(f"{_plural(count, 'repeated row')} for an id already given; only the first row "
-                               f"of an id counts (first: id {key} on lines {first} and {again})")
+        out["problems"].append(
+            f"{_plural(count, 'repeated row')} for an id already given; only the first row "
+            f"of an id counts (first: id {key} on lines {first} and {again})"
+        )
     return out
 
 
@@ -183,8 +188,10 @@ def _labels_text(labels: list[str]) -> str:
 def _header_problem(header: str) -> str:
     if "," not in header and (";" in header or "\t" in header):
         separator = "semicolons" if ";" in header else "tabs"
-        return (f"the values are separated by {separator} ({_shown(header)}); "
-                "separate them with commas, under the header id,label")
+        return (
+            f"the values are separated by {separator} ({_shown(header)}); "
+            "separate them with commas, under the header id,label"
+        )
     values = [_value(f) for f in header.split(",")]
     if len(values) == 2 and all(_whole(v.lstrip("-")) for v in values):
         return f"the header line id,label is missing: the first line is {_shown(header)}"

@@ -6,11 +6,12 @@ sent to a child, as source text, when conv1d_backward_matrix has its turn (after
 conv1d_matrix is done), so it uses nothing but NumPy and torch. The student kit has
 none of this file.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -22,27 +23,30 @@ Gradient = Callable[[float], float]
 
 # --- answers: gradients of the two losses, and the momentum update --------------------------
 
+
 def relu_l2_gradient(x: float, d: float, half: bool = True) -> Gradient:
     """dL/dw for y = max(0, w x) and the L2 divergence L = 1/2 (y - d)^2 (without the 1/2: twice that)."""
     scale = 1.0 if half else 2.0
 
     def gradient(w: float) -> float:
         z = w * x
-        return scale * (z - d) * x if z > 0 else 0.0    # the ReLU passes no gradient where z <= 0
+        return scale * (z - d) * x if z > 0 else 0.0  # the ReLU passes no gradient where z <= 0
+
     return gradient
 
 
 def logistic_cross_entropy_gradient(x: float, d: float) -> Gradient:
     """dL/dw for y = 1 / (1 + exp(-w x)) and L = -d log y - (1 - d) log(1 - y): (y - d) x."""
+
     def gradient(w: float) -> float:
         z = w * x
         y = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
         return (y - d) * x
+
     return gradient
 
 
-def weights(gradient: Gradient, w_first: float, step_first: float, beta: float, eta: float,
-            last: int) -> list[float]:
+def weights(gradient: Gradient, w_first: float, step_first: float, beta: float, eta: float, last: int) -> list[float]:
     """[w(1), w(2), ..., w(last)] under momentum, starting from w(1) and the step Δw(1) that led there.
 
     Each update is  Δw(k) = beta Δw(k-1) - eta dL/dw(w(k-1)),  w(k) = w(k-1) + Δw(k).
@@ -60,29 +64,49 @@ def weights(gradient: Gradient, w_first: float, step_first: float, beta: float, 
 class MomentumQuestion:
     """One question: which weight w(k) to report after momentum updates from a given state."""
 
-    name: str                   # the graded name, e.g. "Q1"
-    gradient: Gradient          # dL/dw of the question's loss
-    w_first: float              # w(1)
-    step_first: float           # Δw(1), the step that led to w(1)
+    name: str  # the graded name, e.g. "Q1"
+    gradient: Gradient  # dL/dw of the question's loss
+    w_first: float  # w(1)
+    step_first: float  # Δw(1), the step that led to w(1)
     beta: float
     eta: float
-    asked: int                  # k of the w(k) asked for (the check asks for the same)
-    misreadings: tuple[tuple[str, Gradient], ...] = ()   # (what went wrong, the gradient it implies)
+    asked: int  # k of the w(k) asked for (the check asks for the same)
+    misreadings: tuple[tuple[str, Gradient], ...] = ()  # (what went wrong, the gradient it implies)
 
-    def path(self, last: int, *, beta: float | None = None, step_first: float | None = None,
-             gradient: Gradient | None = None) -> list[float]:
-        return weights(gradient or self.gradient, self.w_first, self.step_first if step_first is None else step_first,
-                       self.beta if beta is None else beta, self.eta, last)
+    def path(
+        self, last: int, *, beta: float | None = None, step_first: float | None = None, gradient: Gradient | None = None
+    ) -> list[float]:
+        return weights(
+            gradient or self.gradient,
+            self.w_first,
+            self.step_first if step_first is None else step_first,
+            self.beta if beta is None else beta,
+            self.eta,
+            last,
+        )
 
 
 QUESTIONS = (
     # A ReLU unit y = max(0, w x) fitted to (x, d) = (0.5, 1) with the L2 divergence.
-    MomentumQuestion("Q1", relu_l2_gradient(0.5, 1.0), w_first=1.0, step_first=0.5, beta=0.9, eta=0.1, asked=167,
-                     misreadings=(("the L2 divergence is 1/2 (y - d)^2; this value comes from (y - d)^2 without "
-                                   "the 1/2", relu_l2_gradient(0.5, 1.0, half=False)),)),
+    MomentumQuestion(
+        "Q1",
+        relu_l2_gradient(0.5, 1.0),
+        w_first=1.0,
+        step_first=0.5,
+        beta=0.9,
+        eta=0.1,
+        asked=167,
+        misreadings=(
+            (
+                "the L2 divergence is 1/2 (y - d)^2; this value comes from (y - d)^2 without the 1/2",
+                relu_l2_gradient(0.5, 1.0, half=False),
+            ),
+        ),
+    ),
     # A logistic unit y = 1 / (1 + exp(-w x)) fitted to (x, d) = (-0.5, 1) with cross-entropy.
-    MomentumQuestion("Q2", logistic_cross_entropy_gradient(-0.5, 1.0), w_first=0.0, step_first=0.5, beta=0.9,
-                     eta=0.1, asked=167),
+    MomentumQuestion(
+        "Q2", logistic_cross_entropy_gradient(-0.5, 1.0), w_first=0.0, step_first=0.5, beta=0.9, eta=0.1, asked=167
+    ),
 )
 
 
@@ -97,15 +121,20 @@ def momentum_answer(name: str, asked: int) -> dict:
         ("the sign is wrong", -path[n - 1]),
         (f"this is w({n - 1}), one update short (w({n}) is {n - 1} updates after w(1))", path[n - 2]),
         (f"this is w({n + 1}), one update too many (w({n}) is {n - 1} updates after w(1))", path[n]),
-        ("this is plain gradient descent: each step must also carry beta times the previous step",
-         q.path(n, beta=0.0)[n - 1]),
-        (f"this starts from a standing start: the step that led to w(1) was {q.step_first:g}, not 0",
-         q.path(n, step_first=0.0)[n - 1]),
+        (
+            "this is plain gradient descent: each step must also carry beta times the previous step",
+            q.path(n, beta=0.0)[n - 1],
+        ),
+        (
+            f"this starts from a standing start: the step that led to w(1) was {q.step_first:g}, not 0",
+            q.path(n, step_first=0.0)[n - 1],
+        ),
     ] + [(text, q.path(n, gradient=gradient)[n - 1]) for text, gradient in q.misreadings]
     return {"value": path[n - 1], "misses": [[text, value] for text, value in misses]}
 
 
 # --- convmat: references, from PyTorch ------------------------------------------------------------------
+
 
 def forward_matrix(W: np.ndarray, in_width: int, stride: int = 1) -> np.ndarray:
     """A: column i is torch's conv1d of the i-th unit input (one sample, flattened channel by channel)."""
@@ -114,7 +143,7 @@ def forward_matrix(W: np.ndarray, in_width: int, stride: int = 1) -> np.ndarray:
     size = cin * in_width
     units = torch.eye(size, dtype=torch.from_numpy(W).dtype).reshape(size, cin, in_width)
     with torch.no_grad():
-        columns = F.conv1d(units, torch.from_numpy(W), stride=stride)      # (size, cout, out_width)
+        columns = F.conv1d(units, torch.from_numpy(W), stride=stride)  # (size, cout, out_width)
     return columns.reshape(size, -1).T.numpy().copy()
 
 
@@ -138,6 +167,7 @@ def conv1d_matrix(W, in_width, stride=1):
 
 # --- explaining a wrong matrix -------------------------------------------------------------------
 
+
 def windows_matrix(W: np.ndarray, in_width: int, starts: list[int]) -> np.ndarray:
     """A matrix whose output position j reads the inputs from starts[j] on (used to name mistakes)."""
     cout, cin, kernel = W.shape
@@ -145,7 +175,7 @@ def windows_matrix(W: np.ndarray, in_width: int, starts: list[int]) -> np.ndarra
     for o in range(cout):
         for j, start in enumerate(starts):
             for c in range(cin):
-                A[o * len(starts) + j, c * in_width + start: c * in_width + start + kernel] = W[o, c]
+                A[o * len(starts) + j, c * in_width + start : c * in_width + start + kernel] = W[o, c]
     return A
 
 
@@ -159,19 +189,42 @@ def forward_mistakes(inputs: dict) -> list[tuple[str, np.ndarray]]:
     columns_by_position = A.reshape(A.shape[0], cin, in_width).transpose(0, 2, 1).reshape(A.shape)
     mistakes = []
     if kernel > 1:
-        mistakes.append(("the kernel is flipped: conv1d slides W along the input as it is, without reversing it "
-                         "(cross-correlation, as in torch)", forward_matrix(W[:, :, ::-1], in_width, stride)))
+        mistakes.append(
+            (
+                "the kernel is flipped: conv1d slides W along the input as it is, without reversing it "
+                "(cross-correlation, as in torch)",
+                forward_matrix(W[:, :, ::-1], in_width, stride),
+            )
+        )
     if cin == cout > 1:
-        mistakes.append(("input and output channels are swapped: W[o, c] connects input channel c to output "
-                         "channel o (W has shape (out_channels, in_channels, kernel))",
-                         forward_matrix(W.transpose(1, 0, 2), in_width, stride)))
+        mistakes.append(
+            (
+                "input and output channels are swapped: W[o, c] connects input channel c to output "
+                "channel o (W has shape (out_channels, in_channels, kernel))",
+                forward_matrix(W.transpose(1, 0, 2), in_width, stride),
+            )
+        )
     if stride > 1 and wout > 1:
-        mistakes.append((f"the stride is not applied: output position j reads the inputs from j * stride on, "
-                         f"here j * {stride}", windows_matrix(W, in_width, list(range(wout)))))
+        mistakes.append(
+            (
+                f"the stride is not applied: output position j reads the inputs from j * stride on, here j * {stride}",
+                windows_matrix(W, in_width, list(range(wout))),
+            )
+        )
     if cout > 1 and wout > 1:
-        mistakes.append(("the rows are ordered position by position; Y.flatten() lists all positions of output "
-                         "channel 0, then of channel 1, ...", rows_by_position))
+        mistakes.append(
+            (
+                "the rows are ordered position by position; Y.flatten() lists all positions of output "
+                "channel 0, then of channel 1, ...",
+                rows_by_position,
+            )
+        )
     if cin > 1:
-        mistakes.append(("the columns are ordered position by position; X.flatten() lists all positions of input "
-                         "channel 0, then of channel 1, ...", columns_by_position))
+        mistakes.append(
+            (
+                "the columns are ordered position by position; X.flatten() lists all positions of input "
+                "channel 0, then of channel 1, ...",
+                columns_by_position,
+            )
+        )
     return mistakes

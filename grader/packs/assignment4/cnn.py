@@ -7,6 +7,7 @@ depends on, the parameter count of ``nn.Conv2d`` and of residual blocks built fr
 ``nn.Conv2d``/``nn.BatchNorm2d`` (on the meta device: no memory, no time), and the shape
 of the running mean of ``nn.BatchNorm1d``/``nn.BatchNorm2d`` after one training step.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -50,9 +51,16 @@ class IntCheck(Check):
     ROWS: list[tuple[bool, str | tuple[str, ...], tuple, dict]] = []
 
     def cases(self):
-        return [case(i, visible, (parts,) if isinstance(parts, str) else parts, {"args": args, "kwargs": kwargs},
-                     call_text(self.name, args, kwargs))
-                for i, (visible, parts, args, kwargs) in enumerate(self.ROWS)]
+        return [
+            case(
+                i,
+                visible,
+                (parts,) if isinstance(parts, str) else parts,
+                {"args": args, "kwargs": kwargs},
+                call_text(self.name, args, kwargs),
+            )
+            for i, (visible, parts, args, kwargs) in enumerate(self.ROWS)
+        ]
 
     def reference(self, case):
         return {"value": self.expected(*case.inputs["args"], **case.inputs["kwargs"]), "slips": self.slips(case)}
@@ -84,8 +92,11 @@ class IntCheck(Check):
 
 # --- the checks ----------------------------------------------------------------------------------
 
-PLAIN, STRIDED, NOFIT = ("stride 1 and no padding", "with a stride and/or padding",
-                         "ValueError when the kernel does not fit")
+PLAIN, STRIDED, NOFIT = (
+    "stride 1 and no padding",
+    "with a stride and/or padding",
+    "ValueError when the kernel does not fit",
+)
 
 
 class ConvOutputSize(IntCheck):
@@ -101,7 +112,7 @@ class ConvOutputSize(IntCheck):
         (False, STRIDED, (100, 4), {"stride": 3, "padding": 1}),
         (False, STRIDED, (13, 3), {"stride": 2, "padding": 0}),
         (False, STRIDED, (224, 11), {"stride": 4, "padding": 2}),
-        (False, STRIDED, (5, 6), {"stride": 1, "padding": 1}),      # fits only thanks to the padding
+        (False, STRIDED, (5, 6), {"stride": 1, "padding": 1}),  # fits only thanks to the padding
         (False, STRIDED, (9, 2), {"stride": 2}),
         (False, STRIDED, (1, 1), {"stride": 5, "padding": 0}),
         (False, STRIDED, (28, 5), {"stride": 1, "padding": 2}),
@@ -129,9 +140,16 @@ ODD, EVEN = "odd kernels", "ValueError for an even kernel"
 class SamePadding(IntCheck):
     name = "same_padding"
     parts = {ODD: 0.5, EVEN: 0.5}
-    ROWS = [(True, ODD, (3,), {}), (True, ODD, (5,), {}), (True, EVEN, (4,), {}),
-            (False, ODD, (1,), {}), (False, ODD, (7,), {}), (False, ODD, (11,), {}),
-            (False, EVEN, (2,), {}), (False, EVEN, (6,), {})]
+    ROWS = [
+        (True, ODD, (3,), {}),
+        (True, ODD, (5,), {}),
+        (True, EVEN, (4,), {}),
+        (False, ODD, (1,), {}),
+        (False, ODD, (7,), {}),
+        (False, ODD, (11,), {}),
+        (False, EVEN, (2,), {}),
+        (False, EVEN, (6,), {}),
+    ]
 
     def expected(self, kernel):
         return references.same_padding(kernel)
@@ -146,7 +164,7 @@ class ReceptiveField(IntCheck):
     ROWS = [
         (True, NO_STRIDE, ([(3, 1)],), {}),
         (True, NO_STRIDE, ([(3, 1), (3, 1)],), {}),
-        (True, WITH_STRIDE, ([(3, 1), (5, 3), (2, 2), (3, 1)],), {}),     # the handout's network, one axis
+        (True, WITH_STRIDE, ([(3, 1), (5, 3), (2, 2), (3, 1)],), {}),  # the handout's network, one axis
         (True, WITH_STRIDE, ([(3, 1), (2, 2), (3, 1), (2, 2)],), {}),
         (False, NO_STRIDE, ([(5, 1), (5, 1), (5, 1)],), {}),
         (False, NO_STRIDE, ([(1, 1)],), {}),
@@ -156,8 +174,12 @@ class ReceptiveField(IntCheck):
         (False, WITH_STRIDE, ([(4, 4), (3, 1)],), {}),
         (False, WITH_STRIDE, ([(3, 2), (3, 1), (3, 1)],), {}),
         (False, WITH_STRIDE, ([(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)],), {}),
-        (False, WITH_STRIDE, ([(3, 1), (2, 2), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2),
-                               (3, 1), (3, 1), (2, 2)],), {}),                # VGG-11 along one axis
+        (
+            False,
+            WITH_STRIDE,
+            ([(3, 1), (2, 2), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)],),
+            {},
+        ),  # VGG-11 along one axis
     ]
 
     def expected(self, layers):
@@ -166,8 +188,10 @@ class ReceptiveField(IntCheck):
     def hint(self, case, value, expected, problem):
         layers = case.inputs["args"][0]
         if value == 1 + sum(k - 1 for k, _ in layers):
-            return problem + " (the strides are ignored: each layer's kernel spans more input positions " \
-                             "when the layers below it have strides)"
+            return (
+                problem + " (the strides are ignored: each layer's kernel spans more input positions "
+                "when the layers below it have strides)"
+            )
         return problem
 
 
@@ -215,11 +239,21 @@ class ResidualBlockParams(IntCheck):
     # residual_block_params may use conv_params: it runs with the reference one, so that a
     # mistake in conv_params costs only conv_params.
     stand_ins = {"conv_params": "references"}
-    ROWS = [(visible, BOTTLENECK if bottleneck else BASIC, (channels,), {"bottleneck": bottleneck})
-            for visible, channels, bottleneck in [
-                (True, 64, False), (True, 64, True),
-                (False, 32, False), (False, 128, True), (False, 128, False), (False, 32, True), (False, 256, True),
-                (False, 12, False), (False, 12, True), (False, 20, True)]]
+    ROWS = [
+        (visible, BOTTLENECK if bottleneck else BASIC, (channels,), {"bottleneck": bottleneck})
+        for visible, channels, bottleneck in [
+            (True, 64, False),
+            (True, 64, True),
+            (False, 32, False),
+            (False, 128, True),
+            (False, 128, False),
+            (False, 32, True),
+            (False, 256, True),
+            (False, 12, False),
+            (False, 12, True),
+            (False, 20, True),
+        ]
+    ]
 
     def expected(self, channels, bottleneck=False):
         return references.block_params(channels, bottleneck)
@@ -229,8 +263,11 @@ class ResidualBlockParams(IntCheck):
         return references.block_params_slips(channels, case.inputs["kwargs"]["bottleneck"])
 
 
-NC, IMAGES, BAD_LAYOUT = ("NC input (a fully connected layer)", "NCHW and NHWC inputs (convolutions)",
-                          "ValueError for an unknown or mismatched layout")
+NC, IMAGES, BAD_LAYOUT = (
+    "NC input (a fully connected layer)",
+    "NCHW and NHWC inputs (convolutions)",
+    "ValueError for an unknown or mismatched layout",
+)
 
 
 class BnStatShape(Check):
@@ -252,9 +289,10 @@ class BnStatShape(Check):
     ]
 
     def cases(self):
-        return [case(i, visible, (part,), {"shape": shape, "layout": layout}, f"bn_stat_shape({shape}, {layout!r})")
-                for i, (visible, part, shape, layout) in enumerate(self.ROWS)]
-
+        return [
+            case(i, visible, (part,), {"shape": shape, "layout": layout}, f"bn_stat_shape({shape}, {layout!r})")
+            for i, (visible, part, shape, layout) in enumerate(self.ROWS)
+        ]
 
     def reference(self, case):
         return references.stat_shape(case.inputs["shape"], case.inputs["layout"])
@@ -287,7 +325,7 @@ class BnStatShape(Check):
         if value == (shape[0],):
             return " (one value per example is what layer norm computes; batch norm averages over the batch)"
         if len(shape) == 4 and value == per_position:
-            return (" (statistics per position; for images batch norm shares one mean per channel over N, H and W)")
+            return " (statistics per position; for images batch norm shares one mean per channel over N, H and W)"
         if layout == "NHWC" and value == (shape[1],):
             return " (in NHWC the channels are the last axis)"
         return ""

@@ -8,6 +8,7 @@ a small network the grader hands it (:class:`probes.TrainingNet`, which reads te
 CharLSTM but is not one) on recording batches of real tweets; each step is replayed with
 ``torch.optim.Adam`` (see :mod:`.training`).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,8 +40,10 @@ def encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 # --- one_hot_ascii -------------------------------------------------------------------------------
 
-ROWS, FORM = ("one row per character with a 1 at its ASCII code, shape (len, 128)",
-              "a float32 tensor; characters outside ASCII left out")
+ROWS, FORM = (
+    "one row per character with a 1 at its ASCII code, shape (len, 128)",
+    "a float32 tensor; characters outside ASCII left out",
+)
 
 
 class OneHotAscii(Check):
@@ -51,8 +54,8 @@ class OneHotAscii(Check):
         (False, "A"),
         (False, ""),
         (False, "tabs\tand\nnew lines, \x00 and \x7f (DEL)"),
-        (False, "na\u00efve r\u00e9sum\u00e9 \U0001F600\U0001F600 end"),
-        (False, "\u00e9\u00e8"),                                    # nothing left
+        (False, "na\u00efve r\u00e9sum\u00e9 \U0001f600\U0001f600 end"),
+        (False, "\u00e9\u00e8"),  # nothing left
     ]
 
     def cases(self):
@@ -65,10 +68,16 @@ class OneHotAscii(Check):
         texts, _ = load_tweets("test", 40)
         long_text = " ".join(texts)[:300]
         for text in (long_text, "".join(chr(int(c)) for c in r.integers(0, ASCII, 50))):
-            out.append(case(len(out), False, (ROWS, FORM), {"text": text}, f"one_hot_ascii of a {len(text)}-character "
-                            "ASCII text"))
+            out.append(
+                case(
+                    len(out),
+                    False,
+                    (ROWS, FORM),
+                    {"text": text},
+                    f"one_hot_ascii of a {len(text)}-character ASCII text",
+                )
+            )
         return out
-
 
     def reference(self, case):
         return references.one_hot(case.inputs["text"]).numpy()
@@ -84,15 +93,20 @@ class OneHotAscii(Check):
         values = compare_arrays(output.array.astype(np.float64), reference.astype(np.float64), what)
         text = case.inputs["text"]
         if values and output.array.shape == (len(text), ASCII) and len(text) != reference.shape[0]:
-            values = (f"{what} has {len(text)} rows, one per character; characters outside ASCII (code 128 and "
-                      f"above) must be left out, leaving {reference.shape[0]}")
+            values = (
+                f"{what} has {len(text)} rows, one per character; characters outside ASCII (code 128 and "
+                f"above) must be left out, leaving {reference.shape[0]}"
+            )
         elif values and output.array.shape == reference.shape[::-1]:
             values += ": one row per character, one column per code"
-        dtype = None if output.array.dtype == np.float32 else \
-            f"{what} has dtype {output.array.dtype}; expected float32 (torch.float32), the dtype the LSTM's weights have"
+        dtype = (
+            None
+            if output.array.dtype == np.float32
+            else f"{what} has dtype {output.array.dtype}; expected float32 (torch.float32), the dtype the LSTM's weights have"
+        )
         if ROWS in case.parts:
             return {ROWS: values, FORM: dtype}
-        return {FORM: values or dtype}          # a text with non-ASCII characters
+        return {FORM: values or dtype}  # a text with non-ASCII characters
 
 
 # --- CharLSTM --------------------------------------------------------------------------------
@@ -112,7 +126,7 @@ class CharLSTM(Check):
         (False, (5, 5), [10, 10], 10),
         (False, (32, 4), [1, 12, 7, 3, 12], 12),
         (False, None, [20, 35, 4], 35),
-        (False, (12, 2), [11, 4, 8], 15),            # every text is shorter than the padded length
+        (False, (12, 2), [11, 4, 8], 15),  # every text is shorter than the padded length
     ]
 
     def cases(self):
@@ -129,16 +143,23 @@ class CharLSTM(Check):
             padded = len(set(lengths)) > 1 or width > max(lengths)
             call = "CharLSTM()" if config is None else f"CharLSTM(hidden_size={hidden}, num_classes={classes})"
             inputs = {"config": config, "x": x, "lengths": np.array(lengths, dtype=np.int64), "seed": 100 + index}
-            out.append(case(index, visible, (STRUCTURE, PADDED if padded else EQUAL), inputs,
-                            f"{call} on {len(lengths)} text(s) of lengths {lengths}, padded to {width}"))
+            out.append(
+                case(
+                    index,
+                    visible,
+                    (STRUCTURE, PADDED if padded else EQUAL),
+                    inputs,
+                    f"{call} on {len(lengths)} text(s) of lengths {lengths}, padded to {width}",
+                )
+            )
         return out
-
 
     def reference(self, case):
         hidden, classes = case.inputs["config"] or (128, 2)
         weights = charlstm_weights(case.inputs["seed"], hidden, classes)
-        return references.charlstm_outputs(weights, hidden, classes, torch.from_numpy(case.inputs["x"]),
-                                           torch.from_numpy(case.inputs["lengths"]))
+        return references.charlstm_outputs(
+            weights, hidden, classes, torch.from_numpy(case.inputs["x"]), torch.from_numpy(case.inputs["lengths"])
+        )
 
     def judge(self, case, output, reference):
         values_part = case.parts[1]
@@ -163,12 +184,17 @@ class CharLSTM(Check):
             return problem
         array = array.astype(np.float64)
         if compare_arrays(array, reference["last_step"].astype(np.float64)) is None:
-            return (f"this reads the LSTM's output at the last time step, which belongs to the padding for shorter "
-                    f"texts; take each text's output at step lengths[i] - 1 ({problem})")
+            return (
+                f"this reads the LSTM's output at the last time step, which belongs to the padding for shorter "
+                f"texts; take each text's output at step lengths[i] - 1 ({problem})"
+            )
         if np.allclose(array.sum(axis=1), 1.0, atol=1e-4) and np.all(array >= 0):
             return f"these are probabilities; return log-probabilities (torch.log_softmax) ({problem})"
-        shifted = array - np.log(np.exp(array - array.max(1, keepdims=True)).sum(1, keepdims=True)) - \
-            array.max(1, keepdims=True)
+        shifted = (
+            array
+            - np.log(np.exp(array - array.max(1, keepdims=True)).sum(1, keepdims=True))
+            - array.max(1, keepdims=True)
+        )
         if compare_arrays(shifted, expected.astype(np.float64), rtol=2e-4, atol=1e-5) is None:
             return f"these are raw scores; apply torch.log_softmax over the classes ({problem})"
         return problem
@@ -182,9 +208,11 @@ LOSSES = "returns the loss of each batch as a Python float"
 
 class TrainLstm(Check):
     parts = {STEPS: 4.0, LOSSES: 2.0}
-    output_limit = 64 * MiB          # the log holds the parameters after every step
-    SPECS = {True: [dict(texts=24, batch=8, lr=0.01)],
-             False: [dict(texts=30, batch=7, lr=0.005), dict(texts=16, batch=16, lr=0.02)]}
+    output_limit = 64 * MiB  # the log holds the parameters after every step
+    SPECS = {
+        True: [dict(texts=24, batch=8, lr=0.01)],
+        False: [dict(texts=30, batch=7, lr=0.005), dict(texts=16, batch=16, lr=0.02)],
+    }
 
     def __init__(self) -> None:
         self._replayers: dict[str, Replayer] = {}
@@ -196,29 +224,34 @@ class TrainLstm(Check):
         for visible, specs in self.SPECS.items():
             pool = short if visible else short[::-1]
             for i, spec in enumerate(specs):
-                chosen = pool[i * 40: i * 40 + spec["texts"]]
+                chosen = pool[i * 40 : i * 40 + spec["texts"]]
                 x, lengths = encode([t for t, _ in chosen])
                 y = np.array([label for _, label in chosen], dtype=np.int64)
                 inputs = {"x": x, "lengths": lengths, "y": y, "batch": spec["batch"], "lr": spec["lr"], "seed": 7 + i}
-                label = (f"{spec['texts']} tweets (one-hot, padded to {x.shape[1]}), batches of {spec['batch']}, "
-                         f"lr={spec['lr']}, the grader's small text classifier")
+                label = (
+                    f"{spec['texts']} tweets (one-hot, padded to {x.shape[1]}), batches of {spec['batch']}, "
+                    f"lr={spec['lr']}, the grader's small text classifier"
+                )
                 out.append(case(i, visible, tuple(self.parts), inputs, label))
         return out
-
 
     def replayer(self, case) -> Replayer:
         if case.id not in self._replayers:
             i = case.inputs
-            self._replayers[case.id] = Replayer(lambda: TrainingNet(TRAIN_HIDDEN, 2),
-                                                {"batches": (i["x"], i["lengths"], i["y"])}, i["batch"],
-                                                loss=F.nll_loss)
+            self._replayers[case.id] = Replayer(
+                lambda: TrainingNet(TRAIN_HIDDEN, 2),
+                {"batches": (i["x"], i["lengths"], i["y"])},
+                i["batch"],
+                loss=F.nll_loss,
+            )
         return self._replayers[case.id]
 
     def judge(self, case, output, reference):
         inputs = case.inputs
         batches = -(-len(inputs["y"]) // inputs["batch"])
-        analysis = analyse_training(output["log"], self.replayer(case), inputs["lr"], 1, batches, "batches",
-                                    rule=adam(inputs["lr"]))
+        analysis = analyse_training(
+            output["log"], self.replayer(case), inputs["lr"], 1, batches, "batches", rule=adam(inputs["lr"])
+        )
         expected = analysis.batch_losses[0] if analysis.batch_losses else []
         sizes = [min(inputs["batch"], len(inputs["y"]) - k * inputs["batch"]) for k in range(batches)]
         return {STEPS: analysis.step_problem, LOSSES: losses_problem(output["result"], expected, sizes)}

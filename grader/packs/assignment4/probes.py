@@ -7,6 +7,7 @@ are drawn, how a VGG runs) lives here, because the child may hold it and the gra
 import it. Probes with a ``stand_ins`` parameter run the student's code with reference
 versions of the names it calls (empty in the student kit: there the student's own run).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,6 +31,7 @@ def _call(name: str):
     def run(module, inputs):
         function = getattr(module, name)
         return outcome(lambda: function(*inputs["args"], **inputs["kwargs"]))
+
     return run
 
 
@@ -45,7 +47,7 @@ def receptive_field(module, inputs):
 
 @probe("cnn.residual_block_params")
 def residual_block_params(module, inputs, stand_ins):
-    with substituted(module, **stand_ins):        # conv_params
+    with substituted(module, **stand_ins):  # conv_params
         return outcome(lambda: module.residual_block_params(*inputs["args"], **inputs["kwargs"]))
 
 
@@ -55,6 +57,7 @@ def bn_stat_shape(module, inputs):
 
 
 # --- vgg: VGG-11 and its training loop -------------------------------------------------------------
+
 
 def require_module(value: Any) -> nn.Module:
     if not isinstance(value, nn.Module):
@@ -83,7 +86,7 @@ def build_for_values(source: Any, kwargs: dict) -> nn.Module:
     return built_without_init(lambda: build(source, kwargs))
 
 
-BLOCK = 4099       # a prime: a repeated block lines up with no axis of any weight tensor
+BLOCK = 4099  # a prime: a repeated block lines up with no axis of any weight tensor
 
 
 def quick_fill(module: nn.Module, group: str, index: int, seed: int) -> None:
@@ -106,7 +109,7 @@ def quick_fill(module: nn.Module, group: str, index: int, seed: int) -> None:
             low, high = NORM_RANGES.get(name, (0.0, 1.0)) if norm else (-bound, bound)
             block = torch.empty(min(BLOCK, tensor.numel())).uniform_(low, high, generator=generator)
             repeats = -(-tensor.numel() // block.numel())
-            tensor.copy_(block.repeat(repeats)[:tensor.numel()].view_as(tensor))
+            tensor.copy_(block.repeat(repeats)[: tensor.numel()].view_as(tensor))
 
 
 NORM_RANGES = {"weight": (0.5, 1.5), "bias": (-0.5, 0.5), "running_mean": (-0.2, 0.2), "running_var": (0.5, 1.5)}
@@ -124,12 +127,19 @@ def run_vgg(source: Any, inputs: dict, reference: bool = False) -> dict:
     x = torch.from_numpy(inputs["x"])
     with torch.random.fork_rng(devices=[]), portable_dropout():
         torch.manual_seed(inputs["seed"])
-        traced = canonical_forward(net, x, train_mode=False, fill=quick_fill)     # the weights stay
-        out = {"leaves": traced["leaves"], "error": traced["error"], "parameters": traced["parameters"],
-               "eval": None if traced["out"] is None else traced["out"].numpy(), "train": None}
+        traced = canonical_forward(net, x, train_mode=False, fill=quick_fill)  # the weights stay
+        out = {
+            "leaves": traced["leaves"],
+            "error": traced["error"],
+            "parameters": traced["parameters"],
+            "eval": None if traced["out"] is None else traced["out"].numpy(),
+            "train": None,
+        }
         if traced["error"] is None:
             with torch.no_grad():
-                for key, seed in (("train", inputs["seed"] + 1), ("eval_seed_in_train", inputs["seed"]))[:1 + reference]:
+                for key, seed in (("train", inputs["seed"] + 1), ("eval_seed_in_train", inputs["seed"]))[
+                    : 1 + reference
+                ]:
                     torch.manual_seed(seed)
                     out[key] = net.train()(x).numpy()
     return out
@@ -152,7 +162,7 @@ def train_vgg(module, inputs):
     log = TrainingLog()
     train, test = loaders(inputs, log)
     finish = watch(net, log)
-    device = {"device": inputs["device"]} if inputs["device"] else {}     # a default: passed by keyword
+    device = {"device": inputs["device"]} if inputs["device"] else {}  # a default: passed by keyword
     result = module.train_vgg(net, train, test, inputs["epochs"], inputs["lr"], **device)
     finish()
     return {"result": result, "log": log.export()}
@@ -185,9 +195,14 @@ def charlstm_weights(seed: int, hidden: int, classes: int) -> dict[str, torch.Te
     def uniform(*shape: int) -> torch.Tensor:
         return (torch.rand(*shape, generator=generator) * 2 - 1) * bound * 2
 
-    return {"weight_ih": uniform(4 * hidden, ASCII), "weight_hh": uniform(4 * hidden, hidden),
-            "bias_ih": uniform(4 * hidden), "bias_hh": uniform(4 * hidden),
-            "out_weight": uniform(classes, hidden), "out_bias": uniform(classes)}
+    return {
+        "weight_ih": uniform(4 * hidden, ASCII),
+        "weight_hh": uniform(4 * hidden, hidden),
+        "bias_ih": uniform(4 * hidden),
+        "bias_hh": uniform(4 * hidden),
+        "out_weight": uniform(classes, hidden),
+        "out_bias": uniform(classes),
+    }
 
 
 def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, nn.Module | None, nn.Module | None]:
@@ -204,8 +219,14 @@ def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, 
     recurrent, problem = None, None
     if len(lstms) == 1:
         lstm = lstms[0]
-        settings = {"input_size": ASCII, "hidden_size": hidden, "num_layers": 1, "bidirectional": False,
-                    "bias": True, "proj_size": 0}
+        settings = {
+            "input_size": ASCII,
+            "hidden_size": hidden,
+            "num_layers": 1,
+            "bidirectional": False,
+            "bias": True,
+            "proj_size": 0,
+        }
         wrong = [f"{k}={getattr(lstm, k)!r}" for k, v in settings.items() if getattr(lstm, k) != v]
         if wrong:
             problem = f"the nn.LSTM has {', '.join(wrong)}; expected {want_lstm}"
@@ -275,8 +296,14 @@ def train_lstm(module, inputs):
     torch.manual_seed(inputs["seed"])
     net = TrainingNet(TRAIN_HIDDEN, 2)
     log = TrainingLog()
-    batches = RecordingBatches("batches", torch.from_numpy(inputs["x"]), torch.from_numpy(inputs["lengths"]),
-                               torch.from_numpy(inputs["y"]), inputs["batch"], log)
+    batches = RecordingBatches(
+        "batches",
+        torch.from_numpy(inputs["x"]),
+        torch.from_numpy(inputs["lengths"]),
+        torch.from_numpy(inputs["y"]),
+        inputs["batch"],
+        log,
+    )
     finish = watch(net, log)
     result = module.train_lstm(net, batches, inputs["lr"])
     finish()
@@ -319,8 +346,11 @@ def reparameterize(module, inputs):
         z.backward(torch.tensor(inputs["upstream"]))
         result.update(grad_mu=mu.grad, grad_logvar=logvar.grad)
     elif isinstance(z, torch.Tensor):
-        result["grad_error"] = "the result does not depend on mu or logvar through autograd" \
-            if not z.requires_grad else f"the result has shape {tuple(z.shape)}"
+        result["grad_error"] = (
+            "the result does not depend on mu or logvar through autograd"
+            if not z.requires_grad
+            else f"the result has shape {tuple(z.shape)}"
+        )
     return result
 
 
@@ -334,8 +364,12 @@ ROLES = ("encoder", "head", "head", "decoder", "output")
 
 
 def role_shapes(in_features: int, hidden: int, z_dim: int) -> dict[str, tuple[int, int]]:
-    return {"encoder": (in_features, hidden), "head": (hidden, z_dim), "decoder": (z_dim, hidden),
-            "output": (hidden, in_features)}
+    return {
+        "encoder": (in_features, hidden),
+        "head": (hidden, z_dim),
+        "decoder": (z_dim, hidden),
+        "output": (hidden, in_features),
+    }
 
 
 def vae_weights(seed: int, in_features: int, hidden: int, z_dim: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -359,8 +393,10 @@ def find_linears(net: nn.Module, in_features: int, hidden: int, z_dim: int) -> t
     by_role = {role: [m for m in linears if (m.in_features, m.out_features) == shape] for role, shape in shapes.items()}
     wanted = {"encoder": 1, "head": 2, "decoder": 1, "output": 1}
     found = ", ".join(f"Linear({m.in_features}, {m.out_features})" for m in linears) or "none"
-    expected = (f"Linear({in_features}, {hidden}), two Linear({hidden}, {z_dim}), Linear({z_dim}, {hidden}), "
-                f"Linear({hidden}, {in_features})")
+    expected = (
+        f"Linear({in_features}, {hidden}), two Linear({hidden}, {z_dim}), Linear({z_dim}, {hidden}), "
+        f"Linear({hidden}, {in_features})"
+    )
     if len(linears) != 5 or any(len(by_role[role]) != n for role, n in wanted.items()):
         return f"expected five Linear layers: {expected}; found {found}", None
     if any(m.bias is None for m in linears):
@@ -383,13 +419,16 @@ def vae(module, inputs, stand_ins):
             layer.weight.copy_(weight)
             layer.bias.copy_(bias)
     x = torch.from_numpy(inputs["x"])
-    with torch.no_grad(), substituted(module, **stand_ins):         # reparameterize
+    with torch.no_grad(), substituted(module, **stand_ins):  # reparameterize
         if inputs["sampling"]:
             return {"structure": None, **_sampling(net, layers[3], x)}
         # Each method on its own: one that raises does not stop the others from being checked.
-        return {"structure": None, "encoded": outcome(lambda: net.encode(x)),
-                "decoded": outcome(lambda: net.decode(torch.from_numpy(inputs["z"]))),
-                "forward": outcome(lambda: net(x, torch.from_numpy(inputs["eps"])))}
+        return {
+            "structure": None,
+            "encoded": outcome(lambda: net.encode(x)),
+            "decoded": outcome(lambda: net.decode(torch.from_numpy(inputs["z"]))),
+            "forward": outcome(lambda: net(x, torch.from_numpy(inputs["eps"]))),
+        }
 
 
 def _sampling(net: nn.Module, decoder_input: nn.Module, x: torch.Tensor) -> dict:
@@ -409,7 +448,7 @@ def _sampling(net: nn.Module, decoder_input: nn.Module, x: torch.Tensor) -> dict
 def elbo_loss(module, inputs, stand_ins):
     x = torch.tensor(inputs["x"])
     logits, mu, logvar = tensors(inputs, "logits", "mu", "logvar", grad=True)
-    with substituted(module, **stand_ins):        # bernoulli_nll, kl_divergence
+    with substituted(module, **stand_ins):  # bernoulli_nll, kl_divergence
         loss = module.elbo_loss(x, logits, mu, logvar)
     grads = None
     if isinstance(loss, torch.Tensor) and loss.dim() == 0 and loss.requires_grad:

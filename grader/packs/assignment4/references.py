@@ -7,6 +7,7 @@ source text, when the graded name that runs with them has its turn (after every 
 they could answer is done), so they use nothing but torch. The student kit has none of
 this file.
 """
+
 from __future__ import annotations
 
 import torch
@@ -51,7 +52,7 @@ def receptive_field(layers: list[tuple[int, int]]) -> int:
         try:
             for kernel, stride in layers:
                 y = F.conv1d(y, torch.ones(1, 1, kernel, dtype=torch.float64), stride=stride)
-        except RuntimeError:             # the input is too short for the chain
+        except RuntimeError:  # the input is too short for the chain
             length *= 2
             continue
         y[0, 0, 0].backward()
@@ -71,6 +72,7 @@ def conv_params(in_channels, out_channels, kernel, bias=True):
 
 def residual_block(channels: int, bottleneck: bool, conv_bias: bool = False, norm: bool = True) -> nn.Module:
     """The block as torch modules (on the meta device); variants name common slips."""
+
     def conv(cin: int, cout: int, kernel: int) -> list[nn.Module]:
         layers: list[nn.Module] = [nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=conv_bias, device="meta")]
         return layers + ([nn.BatchNorm2d(cout, device="meta")] if norm else [])
@@ -78,8 +80,9 @@ def residual_block(channels: int, bottleneck: bool, conv_bias: bool = False, nor
     if not bottleneck:
         return nn.Sequential(*conv(channels, channels, 3), nn.ReLU(), *conv(channels, channels, 3))
     inner = channels // 4
-    return nn.Sequential(*conv(channels, inner, 1), nn.ReLU(), *conv(inner, inner, 3), nn.ReLU(),
-                         *conv(inner, channels, 1))
+    return nn.Sequential(
+        *conv(channels, inner, 1), nn.ReLU(), *conv(inner, inner, 3), nn.ReLU(), *conv(inner, channels, 1)
+    )
 
 
 def block_params(channels: int, bottleneck: bool) -> int:
@@ -90,21 +93,36 @@ def block_params_slips(channels: int, bottleneck: bool) -> list[tuple[int, str]]
     """What typical slips count for a residual block, each with what went wrong."""
     expected = block_params(channels, bottleneck)
     slips = [
-        (count(residual_block(channels, bottleneck, norm=False)),
-         "batch norm is left out: it learns a scale and a shift per channel"),
-        (count(residual_block(channels, bottleneck, conv_bias=True)),
-         "the convolutions are counted with biases; here they have none (batch norm follows them)"),
-        (expected + sum(m.num_features for m in residual_block(channels, bottleneck).modules()
-                        if isinstance(m, nn.BatchNorm2d)) * 2,
-         "batch norm's running mean and variance are counted; they are not trained"),
+        (
+            count(residual_block(channels, bottleneck, norm=False)),
+            "batch norm is left out: it learns a scale and a shift per channel",
+        ),
+        (
+            count(residual_block(channels, bottleneck, conv_bias=True)),
+            "the convolutions are counted with biases; here they have none (batch norm follows them)",
+        ),
+        (
+            expected
+            + sum(
+                m.num_features for m in residual_block(channels, bottleneck).modules() if isinstance(m, nn.BatchNorm2d)
+            )
+            * 2,
+            "batch norm's running mean and variance are counted; they are not trained",
+        ),
     ]
     if bottleneck:
         inner = channels // 4
-        wide = nn.Sequential(nn.Conv2d(channels, inner, 1, bias=False, device="meta"), nn.BatchNorm2d(inner),
-                             nn.Conv2d(inner, channels, 3, bias=False, device="meta"), nn.BatchNorm2d(channels),
-                             nn.Conv2d(channels, channels, 1, bias=False, device="meta"), nn.BatchNorm2d(channels))
+        wide = nn.Sequential(
+            nn.Conv2d(channels, inner, 1, bias=False, device="meta"),
+            nn.BatchNorm2d(inner),
+            nn.Conv2d(inner, channels, 3, bias=False, device="meta"),
+            nn.BatchNorm2d(channels),
+            nn.Conv2d(channels, channels, 1, bias=False, device="meta"),
+            nn.BatchNorm2d(channels),
+        )
         slips.append((count(wide), "the 3x3 convolution works at channels // 4 on both sides"))
     return slips
+
 
 LAYOUTS = ("NC", "NCHW", "NHWC")
 
@@ -115,7 +133,7 @@ def stat_shape(shape: tuple[int, ...], layout: str) -> tuple[int, ...] | None:
         return None
     x = torch.randn(shape)
     if layout == "NHWC":
-        x = x.permute(0, 3, 1, 2)                  # PyTorch's batch norm wants channels first
+        x = x.permute(0, 3, 1, 2)  # PyTorch's batch norm wants channels first
     norm = nn.BatchNorm1d(x.shape[1]) if x.dim() == 2 else nn.BatchNorm2d(x.shape[1])
     norm.train()
     with torch.no_grad():
@@ -126,7 +144,7 @@ def stat_shape(shape: tuple[int, ...], layout: str) -> tuple[int, ...] | None:
 # --- lstm ----------------------------------------------------------------------------------------
 
 
-def one_hot(text: str) -> "torch.Tensor":
+def one_hot(text: str) -> torch.Tensor:
     codes = [ord(c) for c in text if ord(c) < ASCII]
     return F.one_hot(torch.tensor(codes, dtype=torch.long), ASCII).to(torch.float32)
 
@@ -139,7 +157,7 @@ class ReferenceCharLSTM(nn.Module):
         self.lstm = nn.LSTM(ASCII, hidden_size, batch_first=True)
         self.out = nn.Linear(hidden_size, num_classes)
 
-    def load(self, weights: dict) -> "ReferenceCharLSTM":
+    def load(self, weights: dict) -> ReferenceCharLSTM:
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                 getattr(self.lstm, f"{name}_l0").copy_(weights[name])
@@ -151,7 +169,7 @@ class ReferenceCharLSTM(nn.Module):
         """Each text alone, cut to its length: no padding at all."""
         rows = []
         for i, length in enumerate(lengths.tolist()):
-            _, (h, _) = self.lstm(x[i:i + 1, :length])
+            _, (h, _) = self.lstm(x[i : i + 1, :length])
             rows.append(self.out(h[-1]))
         return torch.log_softmax(torch.cat(rows), dim=1)
 
@@ -170,8 +188,9 @@ def charlstm_outputs(weights: dict, hidden: int, classes: int, x: torch.Tensor, 
 
 
 def kl_divergence(mu, logvar):
-    return distributions_kl(Normal(mu, torch.exp(0.5 * logvar)),
-                            Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)
+    return distributions_kl(Normal(mu, torch.exp(0.5 * logvar)), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(
+        1
+    )
 
 
 def reparameterize(mu, logvar, eps):
@@ -193,6 +212,11 @@ def vae_parts(weights, x: torch.Tensor, z: torch.Tensor, eps: torch.Tensor) -> d
         return F.linear(torch.relu(F.linear(latent, wd, bd)), wo, bo)
 
     # Which head is mu is the student's choice (the two are alike): both readings are kept.
-    return {"heads": (head1.numpy(), head2.numpy()), "decoded": decode(z).numpy(),
-            "forward": (decode(reparameterize(head1, head2, eps)).numpy(),
-                        decode(reparameterize(head2, head1, eps)).numpy())}
+    return {
+        "heads": (head1.numpy(), head2.numpy()),
+        "decoded": decode(z).numpy(),
+        "forward": (
+            decode(reparameterize(head1, head2, eps)).numpy(),
+            decode(reparameterize(head2, head1, eps)).numpy(),
+        ),
+    }

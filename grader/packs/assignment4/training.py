@@ -12,11 +12,12 @@ the step must match. Alternative shadows, fed the same steps, name the usual mis
 (The batches a training function of ``(x, lengths, y)`` batches is given are recorded by
 :class:`grader.probing.training.RecordingBatches`, in the child.)
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -63,8 +64,8 @@ class Alternative:
 
     message: str
     make: MakeOptimizer
-    restart_at: Callable[[int, Step], bool] = lambda number, step: False     # recreate the optimizer here
-    accumulate: bool = False                                                   # gradients never reset
+    restart_at: Callable[[int, Step], bool] = lambda number, step: False  # recreate the optimizer here
+    accumulate: bool = False  # gradients never reset
 
     def __post_init__(self) -> None:
         self.shadow = Shadow(self.make)
@@ -76,11 +77,10 @@ def close(after: np.ndarray, expected: np.ndarray, theta: np.ndarray) -> bool:
 
 # How far a correct student's gradient may differ from the replayed one by rounding alone (a
 # loss written another way: cross-entropy of log-probabilities instead of their NLL, say).
-GRADIENT_NOISE = (1e-9, 1e-4)          # absolute, relative
+GRADIENT_NOISE = (1e-9, 1e-4)  # absolute, relative
 
 
-def within_noise(after: np.ndarray, expected: np.ndarray, theta: np.ndarray, low: np.ndarray,
-                 high: np.ndarray) -> bool:
+def within_noise(after: np.ndarray, expected: np.ndarray, theta: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
     """Each entry close to ``expected``, or between the steps that gradients within rounding noise
     would give (``low``, ``high``). Adam divides by |gradient| + 1e-8: for an entry whose gradient
     is near 1e-8, rounding moves its step by a visible fraction of the learning rate."""
@@ -106,7 +106,7 @@ class OptimizerRule(UpdateRule):
         high = self.main.step(theta, grad + noise, keep=False)
         expected = self.main.step(theta, grad)
         guesses = []
-        for alternative in self.alternatives:     # every shadow takes every step, to stay in sync
+        for alternative in self.alternatives:  # every shadow takes every step, to stay in sync
             if alternative.restart_at(number, step):
                 alternative.shadow.restart()
             fed = self.total.astype(np.float32) if alternative.accumulate else grad
@@ -135,13 +135,22 @@ def momentum_sgd(lr: float) -> OptimizerRule:
         lambda params: torch.optim.SGD(params, lr=lr, momentum=0.9),
         f"one SGD step with lr={lr:g} and momentum=0.9 on the mean cross-entropy",
         [
-            Alternative("gradients accumulate from earlier steps: call optimizer.zero_grad() before backward()",
-                        lambda params: torch.optim.SGD(params, lr=lr, momentum=0.9), accumulate=True),
-            Alternative("the momentum starts again at every epoch: create the optimizer once, before the epochs",
-                        lambda params: torch.optim.SGD(params, lr=lr, momentum=0.9), restart_at=first_of_epoch),
-            Alternative("the update has no momentum: use torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)",
-                        lambda params: torch.optim.SGD(params, lr=lr)),
-        ])
+            Alternative(
+                "gradients accumulate from earlier steps: call optimizer.zero_grad() before backward()",
+                lambda params: torch.optim.SGD(params, lr=lr, momentum=0.9),
+                accumulate=True,
+            ),
+            Alternative(
+                "the momentum starts again at every epoch: create the optimizer once, before the epochs",
+                lambda params: torch.optim.SGD(params, lr=lr, momentum=0.9),
+                restart_at=first_of_epoch,
+            ),
+            Alternative(
+                "the update has no momentum: use torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)",
+                lambda params: torch.optim.SGD(params, lr=lr),
+            ),
+        ],
+    )
 
 
 def adam(lr: float) -> OptimizerRule:
@@ -150,12 +159,22 @@ def adam(lr: float) -> OptimizerRule:
         lambda params: torch.optim.Adam(params, lr=lr),
         f"one Adam step with lr={lr:g} on the mean negative log-likelihood",
         [
-            Alternative("gradients accumulate from earlier steps: call optimizer.zero_grad() before backward()",
-                        lambda params: torch.optim.Adam(params, lr=lr), accumulate=True),
-            Alternative("Adam starts afresh at every step: create the optimizer once, before the loop",
-                        lambda params: torch.optim.Adam(params, lr=lr), restart_at=always),
-            Alternative("Adam runs with its default learning rate 0.001: pass lr=lr",
-                        lambda params: torch.optim.Adam(params)),
-            Alternative("this is a plain SGD step: use torch.optim.Adam(net.parameters(), lr=lr)",
-                        lambda params: torch.optim.SGD(params, lr=lr)),
-        ])
+            Alternative(
+                "gradients accumulate from earlier steps: call optimizer.zero_grad() before backward()",
+                lambda params: torch.optim.Adam(params, lr=lr),
+                accumulate=True,
+            ),
+            Alternative(
+                "Adam starts afresh at every step: create the optimizer once, before the loop",
+                lambda params: torch.optim.Adam(params, lr=lr),
+                restart_at=always,
+            ),
+            Alternative(
+                "Adam runs with its default learning rate 0.001: pass lr=lr", lambda params: torch.optim.Adam(params)
+            ),
+            Alternative(
+                "this is a plain SGD step: use torch.optim.Adam(net.parameters(), lr=lr)",
+                lambda params: torch.optim.SGD(params, lr=lr),
+            ),
+        ],
+    )

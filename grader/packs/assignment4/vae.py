@@ -9,6 +9,7 @@ weights; its outputs are then compared with the same computation written with
 correct versions of those (``elbo_loss`` with ``bernoulli_nll`` and ``kl_divergence``,
 ``VAE.forward`` with ``reparameterize``), so each mistake costs only the name that holds it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,9 +38,15 @@ ONE, MANY = "one latent dimension", "several latent dimensions (summed over them
 class KlDivergence(Check):
     parts = {ONE: 1.0, MANY: 2.0}
     # (visible, N, Z, dtype, logvar spread)
-    ROWS = [(True, 4, 1, np.float32, 1.0), (True, 3, 2, np.float32, 1.0),
-            (False, 1, 1, np.float64, 1.0), (False, 5, 1, np.float32, 3.0), (False, 6, 8, np.float32, 1.0),
-            (False, 2, 3, np.float64, 2.0), (False, 7, 4, np.float32, 0.0)]
+    ROWS = [
+        (True, 4, 1, np.float32, 1.0),
+        (True, 3, 2, np.float32, 1.0),
+        (False, 1, 1, np.float64, 1.0),
+        (False, 5, 1, np.float32, 3.0),
+        (False, 6, 8, np.float32, 1.0),
+        (False, 2, 3, np.float64, 2.0),
+        (False, 7, 4, np.float32, 0.0),
+    ]
 
     def cases(self):
         out = []
@@ -49,13 +56,19 @@ class KlDivergence(Check):
                 if visible_row != visible:
                     continue
                 inputs = gaussian(r, n, z, dtype, spread)
-                if spread == 0.0:          # the prior itself: KL is exactly 0
+                if spread == 0.0:  # the prior itself: KL is exactly 0
                     inputs = {k: np.zeros_like(v) for k, v in inputs.items()}
-                out.append(case(len(out), visible, (ONE if z == 1 else MANY,), inputs,
-                                f"mu and logvar of shape ({n}, {z}), {np.dtype(dtype).name}"
-                                + (", both zero" if spread == 0.0 else "")))
+                out.append(
+                    case(
+                        len(out),
+                        visible,
+                        (ONE if z == 1 else MANY,),
+                        inputs,
+                        f"mu and logvar of shape ({n}, {z}), {np.dtype(dtype).name}"
+                        + (", both zero" if spread == 0.0 else ""),
+                    )
+                )
         return out
-
 
     def reference(self, case):
         mu, logvar = tensors(case.inputs, "mu", "logvar")
@@ -96,10 +109,16 @@ class Reparameterize(Check):
                 inputs = gaussian(r, n, z, dtype)
                 inputs["eps"] = r.standard_normal((n, z)).astype(dtype)
                 inputs["upstream"] = r.standard_normal((n, z)).astype(dtype)
-                out.append(case(len(out), visible, tuple(self.parts), inputs,
-                                f"mu, logvar and eps of shape ({n}, {z}), {np.dtype(dtype).name}"))
+                out.append(
+                    case(
+                        len(out),
+                        visible,
+                        tuple(self.parts),
+                        inputs,
+                        f"mu, logvar and eps of shape ({n}, {z}), {np.dtype(dtype).name}",
+                    )
+                )
         return out
-
 
     def reference(self, case):
         mu, logvar = tensors(case.inputs, "mu", "logvar", grad=True)
@@ -140,25 +159,41 @@ class BernoulliNll(Check):
             r = rng("vae.bernoulli_nll", visible)
             digits, _ = load_digits("test", 8)
             if visible:
-                rows = [(MODERATE, r.uniform(0, 1, (4, 6)).astype(np.float32), 2.0, "x in [0, 1] of shape (4, 6)"),
-                        (MODERATE, (r.uniform(0, 1, (2, 1, 4, 4)) > 0.5).astype(np.float32), 2.0,
-                         "binary x of shape (2, 1, 4, 4)"),
-                        (LARGE, (r.uniform(0, 1, (2, 5)) > 0.5).astype(np.float32), 200.0,
-                         "binary x of shape (2, 5), logits around +-200")]
+                rows = [
+                    (MODERATE, r.uniform(0, 1, (4, 6)).astype(np.float32), 2.0, "x in [0, 1] of shape (4, 6)"),
+                    (
+                        MODERATE,
+                        (r.uniform(0, 1, (2, 1, 4, 4)) > 0.5).astype(np.float32),
+                        2.0,
+                        "binary x of shape (2, 1, 4, 4)",
+                    ),
+                    (
+                        LARGE,
+                        (r.uniform(0, 1, (2, 5)) > 0.5).astype(np.float32),
+                        200.0,
+                        "binary x of shape (2, 5), logits around +-200",
+                    ),
+                ]
             else:
-                rows = [(MODERATE, digits[:1].reshape(1, 784), 3.0, "one digit of shape (1, 784)"),
-                        (MODERATE, digits[1:4], 3.0, "three digits of shape (3, 1, 28, 28)"),
-                        (MODERATE, r.uniform(0, 1, (5, 3)), 1.0, "x in [0, 1] of shape (5, 3), float64"),
-                        (LARGE, (r.uniform(0, 1, (3, 8)) > 0.5).astype(np.float32), 1e4,
-                         "binary x of shape (3, 8), logits around +-10,000"),
-                        (LARGE, digits[4:6].reshape(2, 784), 50.0, "two digits, logits around +-50")]
+                rows = [
+                    (MODERATE, digits[:1].reshape(1, 784), 3.0, "one digit of shape (1, 784)"),
+                    (MODERATE, digits[1:4], 3.0, "three digits of shape (3, 1, 28, 28)"),
+                    (MODERATE, r.uniform(0, 1, (5, 3)), 1.0, "x in [0, 1] of shape (5, 3), float64"),
+                    (
+                        LARGE,
+                        (r.uniform(0, 1, (3, 8)) > 0.5).astype(np.float32),
+                        1e4,
+                        "binary x of shape (3, 8), logits around +-10,000",
+                    ),
+                    (LARGE, digits[4:6].reshape(2, 784), 50.0, "two digits, logits around +-50"),
+                ]
             for part, x, scale, label in rows:
                 sign = np.where(r.uniform(0, 1, x.shape) > 0.5, 1.0, -1.0)
-                logits = (sign * scale * r.uniform(0.5, 1.5, x.shape) if part == LARGE
-                          else r.normal(0, scale, x.shape)).astype(x.dtype)
+                logits = (
+                    sign * scale * r.uniform(0.5, 1.5, x.shape) if part == LARGE else r.normal(0, scale, x.shape)
+                ).astype(x.dtype)
                 out.append(case(len(out), visible, (part,), {"x": x.astype(x.dtype), "logits": logits}, label))
         return out
-
 
     def reference(self, case):
         x, logits = tensors(case.inputs, "x", "logits")
@@ -172,14 +207,17 @@ class BernoulliNll(Check):
             if np.allclose(got, reference / pixels, rtol=1e-4, atol=1e-6):
                 problem = f"this is the mean over the pixels; sum them ({problem})"
             elif case.parts[0] == LARGE:
-                problem = ("large logits need a stable formula (F.binary_cross_entropy_with_logits); sigmoid then "
-                           f"log, or a loss that takes probabilities, breaks down there ({problem})")
+                problem = (
+                    "large logits need a stable formula (F.binary_cross_entropy_with_logits); sigmoid then "
+                    f"log, or a loss that takes probabilities, breaks down there ({problem})"
+                )
         elif problem and isinstance(output, Tensor) and output.array.ndim == 0:
             problem = f"one value per example, not a single number for the batch ({problem})"
         return {case.parts[0]: problem}
 
 
 # --- VAE ---------------------------------------------------------------------------------------------
+
 
 def raised(what: str, result: dict) -> str | None:
     return f"{what} {raised_text(result)}" if "raised" in result else None
@@ -193,11 +231,16 @@ SAMPLES = 400
 
 class Vae(Check):
     parts = {STRUCTURE: 1.0, ENCODE: 1.0, DECODE: 1.0, FORWARD: 1.0}
-    stand_ins = {"reparameterize": "references"}       # forward runs with the reference reparameterize
+    stand_ins = {"reparameterize": "references"}  # forward runs with the reference reparameterize
     # (visible, (in_features, hidden, z_dim) or None for the defaults, N, whether eps is drawn by forward)
-    ROWS = [(True, None, 3, False), (True, (12, 10, 3), SAMPLES, True),
-            (False, (20, 16, 3), 5, False), (False, (784, 64, 2), 4, False), (False, (30, 8, 5), 2, False),
-            (False, (6, 9, 2), SAMPLES, True)]
+    ROWS = [
+        (True, None, 3, False),
+        (True, (12, 10, 3), SAMPLES, True),
+        (False, (20, 16, 3), 5, False),
+        (False, (784, 64, 2), 4, False),
+        (False, (30, 8, 5), 2, False),
+        (False, (6, 9, 2), SAMPLES, True),
+    ]
 
     def cases(self):
         out = []
@@ -210,25 +253,38 @@ class Vae(Check):
                 in_features, hidden, z_dim = config or (784, 512, 2)
                 x = digits[:n] if in_features == 784 else r.uniform(0, 1, (n, in_features)).astype(np.float32)
                 call = "VAE()" if config is None else f"VAE(in_features={in_features}, hidden={hidden}, z_dim={z_dim})"
-                inputs = {"config": config, "x": x, "seed": 300 + len(out), "sampling": sampling,
-                          "z": r.standard_normal((n, z_dim)).astype(np.float32),
-                          "eps": r.standard_normal((n, z_dim)).astype(np.float32)}
+                inputs = {
+                    "config": config,
+                    "x": x,
+                    "seed": 300 + len(out),
+                    "sampling": sampling,
+                    "z": r.standard_normal((n, z_dim)).astype(np.float32),
+                    "eps": r.standard_normal((n, z_dim)).astype(np.float32),
+                }
                 if sampling:
-                    out.append(case(len(out), visible, (FORWARD,), inputs,
-                                    f"{call}: forward(x) without eps on {n} inputs (the noise it draws)"))
+                    out.append(
+                        case(
+                            len(out),
+                            visible,
+                            (FORWARD,),
+                            inputs,
+                            f"{call}: forward(x) without eps on {n} inputs (the noise it draws)",
+                        )
+                    )
                 else:
-                    out.append(case(len(out), visible, tuple(self.parts), inputs,
-                                    f"{call} on x of shape {tuple(x.shape)}"))
+                    out.append(
+                        case(len(out), visible, tuple(self.parts), inputs, f"{call} on x of shape {tuple(x.shape)}")
+                    )
         return out
-
 
     def reference(self, case):
         i = case.inputs
         in_features, hidden, z_dim = i["config"] or (784, 512, 2)
         weights = vae_weights(i["seed"], in_features, hidden, z_dim)
         with torch.no_grad():
-            return references.vae_parts(weights, torch.from_numpy(i["x"]), torch.from_numpy(i["z"]),
-                                        torch.from_numpy(i["eps"]))
+            return references.vae_parts(
+                weights, torch.from_numpy(i["x"]), torch.from_numpy(i["z"]), torch.from_numpy(i["eps"])
+            )
 
     def judge(self, case, output, reference):
         if output["structure"] is not None:
@@ -237,10 +293,12 @@ class Vae(Check):
         if case.inputs["sampling"]:
             return {FORWARD: self.judge_sampling(output, reference)}
         encoded, order = self.judge_encoded(output["encoded"], reference["heads"])
-        decoded = raised("decode(z)", output["decoded"]) or \
-            compare_tensor(output["decoded"]["value"], reference["decoded"], "decode(z)")
-        forward = raised("forward(x, eps)", output["forward"]) or \
-            self.judge_forward(output["forward"]["value"], reference, order)
+        decoded = raised("decode(z)", output["decoded"]) or compare_tensor(
+            output["decoded"]["value"], reference["decoded"], "decode(z)"
+        )
+        forward = raised("forward(x, eps)", output["forward"]) or self.judge_forward(
+            output["forward"]["value"], reference, order
+        )
         return {STRUCTURE: None, ENCODE: encoded, DECODE: decoded, FORWARD: forward}
 
     @staticmethod
@@ -258,8 +316,9 @@ class Vae(Check):
         problem = compare_tensor(got[0], heads[0], "mu")
         if problem and isinstance(got[0], Tensor) and got[0].array.shape == heads[0].shape:
             problem = compare_tensor(got[0], heads[1], "mu")
-            problem = (problem or "mu is right but logvar is not") + \
-                " (encoder: Linear, ReLU, then a Linear head each for mu and logvar; x flattened to (N, in_features))"
+            problem = (
+                problem or "mu is right but logvar is not"
+            ) + " (encoder: Linear, ReLU, then a Linear head each for mu and logvar; x flattened to (N, in_features))"
         return problem, 0
 
     @staticmethod
@@ -289,22 +348,30 @@ class Vae(Check):
         # 400 samples of a few dimensions: the mean is within 0.1 and the std within 0.1 of N(0, 1)'s
         # with overwhelming probability.
         if abs(mean) > 0.2 or abs(std - 1.0) > 0.15:
-            return (f"with eps=None, the noise implied by z = mu + exp(logvar / 2) * eps has mean {mean:.3f} and "
-                    f"standard deviation {std:.3f}; draw eps from N(0, I) (torch.randn_like(mu))")
+            return (
+                f"with eps=None, the noise implied by z = mu + exp(logvar / 2) * eps has mean {mean:.3f} and "
+                f"standard deviation {std:.3f}; draw eps from N(0, I) (torch.randn_like(mu))"
+            )
         return None
 
 
 # --- elbo_loss ---------------------------------------------------------------------------------------
 
-VALUE, FORM = ("the batch mean of bernoulli_nll + kl_divergence",
-               "a 0-d tensor whose gradients reach logits, mu and logvar")
+VALUE, FORM = (
+    "the batch mean of bernoulli_nll + kl_divergence",
+    "a 0-d tensor whose gradients reach logits, mu and logvar",
+)
 
 
 class ElboLoss(Check):
     parts = {VALUE: 2.0, FORM: 1.0}
     stand_ins = {"bernoulli_nll": "references", "kl_divergence": "references"}
-    ROWS = [(True, (4, 6), 2, np.float32), (False, (3, 1, 4, 4), 3, np.float32), (False, (1, 10), 1, np.float32),
-            (False, (5, 7), 4, np.float64)]
+    ROWS = [
+        (True, (4, 6), 2, np.float32),
+        (False, (3, 1, 4, 4), 3, np.float32),
+        (False, (1, 10), 1, np.float32),
+        (False, (5, 7), 4, np.float64),
+    ]
 
     def cases(self):
         out = []
@@ -314,13 +381,21 @@ class ElboLoss(Check):
                 if visible_row != visible:
                     continue
                 n = shape[0]
-                inputs = {"x": r.uniform(0, 1, shape).astype(dtype), "logits": r.normal(0, 2, shape).astype(dtype),
-                          **gaussian(r, n, z, dtype)}
-                out.append(case(len(out), visible, tuple(self.parts), inputs,
-                                f"x and logits of shape {shape}, mu and logvar of shape ({n}, {z}), "
-                                f"{np.dtype(dtype).name}"))
+                inputs = {
+                    "x": r.uniform(0, 1, shape).astype(dtype),
+                    "logits": r.normal(0, 2, shape).astype(dtype),
+                    **gaussian(r, n, z, dtype),
+                }
+                out.append(
+                    case(
+                        len(out),
+                        visible,
+                        tuple(self.parts),
+                        inputs,
+                        f"x and logits of shape {shape}, mu and logvar of shape ({n}, {z}), {np.dtype(dtype).name}",
+                    )
+                )
         return out
-
 
     def reference(self, case):
         x = torch.tensor(case.inputs["x"])
@@ -334,8 +409,10 @@ class ElboLoss(Check):
         value = self.value_problem(loss, reference)
         form = None
         if not isinstance(loss, Tensor):
-            form = f"elbo_loss returned {describe_type(loss)}; return the tensor itself (no .item()), so that " \
-                   "loss.backward() works"
+            form = (
+                f"elbo_loss returned {describe_type(loss)}; return the tensor itself (no .item()), so that "
+                "loss.backward() works"
+            )
         elif loss.array.ndim != 0:
             form = f"the loss has shape {loss.array.shape}; expected a 0-d tensor (the mean over the batch)"
         elif output["grads"] is None:
