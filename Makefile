@@ -129,9 +129,9 @@ clean:
 	rm -rf results build dist .pytest_cache
 
 # The zip students get: templates, notebooks and self-check for one pack; no solutions,
-# no tests, no hidden seed or labels (grader/student_kit.py).
+# no tests, no hidden seed or labels (grader/authoring/student_kit.py).
 student-kit: install
-	$(PY) -m grader.student_kit --assignment $(ASSIGNMENT) --out dist/student-kit-$(ASSIGNMENT).zip $(if $(HAND_IN),--hand-in "$(HAND_IN)")
+	$(PY) -m grader.authoring.student_kit --assignment $(ASSIGNMENT) --out dist/student-kit-$(ASSIGNMENT).zip $(if $(HAND_IN),--hand-in "$(HAND_IN)")
 
 kit-matrix: install
 	$(PY) tests/kit_matrix.py

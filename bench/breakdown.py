@@ -2,7 +2,7 @@
 
 * interpreter + torch start-up: ``python -c "import torch"`` (what every fresh process pays);
 * the forkserver's preload: ``python -c "import grader.sandbox.preload"`` (once per grading run);
-* static interface checks: ``grader.interface.inspect_file`` over every file of the class;
+* static interface checks: ``grader.intake.interface.inspect_file`` over every file of the class;
 * per graded name: seconds inside the children, as recorded in each ``results.json``;
 * report writing: the per-student files, the gradebook, the summary and the HTML report,
   written again from the stored results into a scratch folder.
@@ -38,7 +38,7 @@ def startup(repeats: int) -> Startup:
 
 def interface_seconds(members: list[ClassMember]) -> float:
     """Seconds of ``inspect_file`` over every file of the class."""
-    from grader.interface import inspect_file
+    from grader.intake.interface import inspect_file
     from grader.packs import load_pack
 
     pack = load_pack()
@@ -59,7 +59,7 @@ class ReportWriting:
 def report_writing(results_folder: Path) -> ReportWriting:
     """Write the outputs of a finished run again, into a scratch folder, timed."""
     from grader.packs import load_pack
-    from grader.report import gradebook_csv, read_student, summary_markdown, write_atomic, write_student
+    from grader.outputs.report import gradebook_csv, read_student, summary_markdown, write_atomic, write_student
 
     pack = load_pack()
     results = [r for r, _ in (read_student(results_folder, p.name) for p in sorted(results_folder.iterdir())
@@ -74,7 +74,7 @@ def report_writing(results_folder: Path) -> ReportWriting:
         write_atomic(out / "gradebook.csv", gradebook_csv(results, pack))
         write_atomic(out / "summary.md", summary_markdown(results, pack, [], {}))
         try:
-            from grader.htmlreport import write_report
+            from grader.outputs.htmlreport import write_report
         except ImportError:
             html = False
         else:

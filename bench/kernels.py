@@ -159,7 +159,7 @@ def mlp(task1_module, size: tuple[int, int, int, int], dtype, repeats: int) -> C
 
 
 def measure(tiny: bool = False, repeats: int = 20, log=print) -> list[Comparison]:
-    from grader.reference import solution
+    from grader.judging.reference import solution
 
     layers_module, task1_module = solution("layers.py"), solution("task1.py")
     threads = torch.get_num_threads()

@@ -33,8 +33,10 @@ import torch  # noqa: E402
 
 LIBRARIES_IMPORTED = time.perf_counter()
 
-from grader import standins, wire  # noqa: E402
-from grader.judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name  # noqa: E402
+from grader import wire  # noqa: E402
+
+from grader.grading import standins
+from grader.grading.judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name  # noqa: E402
 from grader.packs import DEFAULT, load_pack, probes_module  # noqa: E402
 from grader.probing import ProbeError, probes_of  # noqa: E402
 from grader.sandbox.child import _run_stand_ins, describe_exception  # noqa: E402

@@ -90,7 +90,7 @@ def ranks_of_planted(csv_path: Path, planted: set[tuple[str, frozenset[str]]]
 
 def stages(folder: Path, jobs: int) -> dict[str, float]:
     """Seconds per stage, measured in this process (imports already paid)."""
-    from grader.discovery import discover
+    from grader.intake.discovery import discover
     from grader.packs import load_pack
     from grader.similarity import compare as cmp
     from grader.similarity.boilerplate import drop_boilerplate, template_code

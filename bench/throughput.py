@@ -75,7 +75,7 @@ def grade(folder: Path, out: Path, jobs: int, extra: tuple[str, ...] = (), cwd: 
 
 def read_results(out: Path) -> tuple[dict[str, dict[str, float]], dict[str, list[float]]]:
     """Scores and per-name child seconds from every ``OUT/<id>/results.json``."""
-    from grader.report import read_student
+    from grader.outputs.report import read_student
 
     scores: dict[str, dict[str, float]] = {}
     seconds: dict[str, list[float]] = {}

@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .sandbox.imports import FORBIDDEN_STDLIB, STDLIB, ImportRule  # noqa: F401 - re-exported
+from grader.sandbox.imports import FORBIDDEN_STDLIB, STDLIB, ImportRule  # noqa: F401 - re-exported
 
 
 def _hidden_seed() -> int | None:
@@ -30,7 +30,7 @@ def _hidden_seed() -> int | None:
     if os.environ.get("GRADER_HIDDEN_SEED"):
         return int(os.environ["GRADER_HIDDEN_SEED"])
     try:
-        from .hidden_seed import SEED
+        from grader.hidden_seed import SEED
     except ImportError:
         return None
     return SEED

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from .packs import DEFAULT, PACKS, kit_settings, load_pack
+from grader.packs import DEFAULT, PACKS, kit_settings, load_pack
 
 MAX_JOBS = 64
 MAX_TIMEOUT = 3600.0  # seconds per graded name
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
         _add_check(commands, kit)
         return _run(parser.parse_args(argv))
-    from .report import VISIBILITIES
+    from grader.outputs.report import VISIBILITIES
 
     parser = _Parser(prog="python -m grader", description="Autograder for the deep-learning course.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     similarity = commands.add_parser(
         "similarity", help="similarity (copy-detection) report of a folder, computed locally"
     )
-    from .similarity.options import add_arguments
+    from grader.similarity.options import add_arguments
 
     add_arguments(similarity)
     _add_common(similarity)
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "new-pack":
-        from .scaffold import main as scaffold
+        from grader.authoring.scaffold import main as scaffold
 
         return scaffold(args.name, args.task)
     if args.command == "export":
@@ -264,7 +264,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "merge":
         return _merge(args)
     if args.command in ("grade", "check"):
-        from .sandbox import start_forkserver
+        from grader.sandbox import start_forkserver
 
         # Its imports run while this process loads the pack (both import torch).
         start_forkserver(many_children=args.command == "grade")
@@ -274,12 +274,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args, assignment)
     if args.command == "similarity":
-        from .similarity.command import main as similarity_main
+        from grader.similarity.command import main as similarity_main
 
         return similarity_main(args, assignment)
     if args.command == "templates":
-        from . import kit
-        from .templates import generate
+        from grader.authoring.templates import generate
+        from grader.grading import visible_references as kit
 
         if not kit.solutions_available(assignment):
             print(
@@ -301,7 +301,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _term_options(args: argparse.Namespace):
     """The term's options: the course file's, with the flags given on top."""
-    from .term.course import TermOptions, read_course
+    from grader.term.course import TermOptions, read_course
 
     base = read_course(args.course) if args.course else TermOptions()
     given = {
@@ -321,12 +321,12 @@ def _term_options(args: argparse.Namespace):
 
 
 def _grade(args: argparse.Namespace, assignment) -> int:
-    from .batch import grade_folder
-    from .report import Visibility
-    from .runner import Options
-    from .sandbox import SandboxError
-    from .term.shards import parse_shard, write_run
-    from .term.unpack import submissions_folder
+    from grader.grading.runner import Options
+    from grader.intake.unpack import submissions_folder
+    from grader.outputs.batch import grade_folder
+    from grader.outputs.report import Visibility
+    from grader.sandbox import SandboxError
+    from grader.term.shards import parse_shard, write_run
 
     try:
         term_options = _term_options(args)
@@ -386,7 +386,7 @@ def _grade(args: argparse.Namespace, assignment) -> int:
     )
     for line in batch.term_lines:
         print(line)
-    from .leaderboard import terminal_lines
+    from grader.outputs.leaderboard import terminal_lines
 
     for line in terminal_lines(batch.results, assignment):
         print(line)
@@ -399,9 +399,9 @@ def _grade(args: argparse.Namespace, assignment) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .term.export import ExportError, export
-    from .term.roster import RosterError, read_roster
-    from .term.shards import ShardError, read_run
+    from grader.intake.roster import RosterError, read_roster
+    from grader.term.export import ExportError, export
+    from grader.term.shards import ShardError, read_run
 
     try:
         roster_path, roster_id = args.roster, args.roster_id
@@ -429,7 +429,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     target = args.output or args.out / f"export-{args.format}.csv"
-    from .report import write_atomic
+    from grader.files import write_atomic
 
     write_atomic(target, text)
     print(f"wrote {target} ({rows} students, {args.format})")
@@ -437,10 +437,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .term.shards import ShardError, merge_outputs
+    from grader.outputs.merge import merge_shards
+    from grader.term.shards import ShardError
 
     try:
-        count, students = merge_outputs(args.shards, args.out)
+        count, students = merge_shards(args.shards, args.out)
     except (ShardError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -450,7 +451,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace, assignment) -> int:
     """Self-check one file; a user mistake is one line on stderr, never a traceback."""
-    from .selfcheck import SelfCheckError, check_path
+    from grader.selfcheck import SelfCheckError, check_path
 
     try:
         report = check_path(args.file, assignment=assignment.name, task=args.task, name=args.name, all_tasks=args.all)

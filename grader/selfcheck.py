@@ -31,15 +31,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assignment import Assignment
-from .discovery import MAX_FILE_BYTES, Student, SubmittedFile, discover
-from .naming import parse
-from .notebook_source import notebook_to_source
-from .packs import DEFAULT, PACKS, kit_settings, load_pack
-from .reference import TEMPLATES
-from .results import NameResult, PartResult, StudentResult, first_lines
-from .runner import Options, Runner
-from .sandbox import start_forkserver
+from grader.assignment import Assignment
+from grader.grading.runner import Options, Runner
+from grader.intake.discovery import MAX_FILE_BYTES, Student, SubmittedFile, discover
+from grader.intake.naming import parse
+from grader.judging.reference import TEMPLATES
+from grader.judging.results import NameResult, PartResult, StudentResult, first_lines
+from grader.notebook_source import notebook_to_source
+from grader.packs import DEFAULT, PACKS, kit_settings, load_pack
+from grader.sandbox import start_forkserver
 
 INPUT_SUFFIX = re.compile(r"\s*\(input: .*\)$")  # "(input: x = [...]; 2 of 2 inputs fail)"
 PRINTED_LINES = 8  # lines of the student's own prints shown under a graded name

@@ -25,12 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from grader import kit, selfcheck
-from grader.discovery import Student, SubmittedFile
-from grader.interface import inspect_file
+from grader import selfcheck
+
+from grader.grading import visible_references as kit
+from grader.intake.discovery import Student, SubmittedFile
+from grader.intake.interface import inspect_file
 from grader.packs import load_pack
-from grader.runner import Options, Runner
-from grader.templates import generate, make_template
+from grader.grading.runner import Options, Runner
+from grader.authoring.templates import generate, make_template
 
 from fixtures.assignment3 import RIGHT, WRONG
 from fixtures.classes import graded_class

@@ -29,12 +29,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import kit
-from grader.batch import grade_folder
-from grader.discovery import Student, SubmittedFile
+from grader.grading import visible_references as kit
+from grader.outputs.batch import grade_folder
+from grader.intake.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.runner import Options, Runner
-from grader.templates import generate
+from grader.grading.runner import Options, Runner
+from grader.authoring.templates import generate
 
 from fixtures.assignment4 import RIGHT, WRONG
 from fixtures.classes import graded_class

@@ -28,12 +28,12 @@ from pathlib import Path
 import pytest
 
 from fixtures.answer_thieves import THIEVES
-from grader import standins
+from grader.grading import standins
 from grader.assignment import check_points
-from grader.batch import grade_folder
-from grader.discovery import Student, SubmittedFile
+from grader.outputs.batch import grade_folder
+from grader.intake.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.runner import Options, Runner
+from grader.grading.runner import Options, Runner
 from grader.selfcheck import runner_options
 
 REPO = Path(__file__).resolve().parents[1]
@@ -283,9 +283,9 @@ def test_a_child_that_fills_its_scratch_space_stops_at_the_quota_and_the_disk_do
 MEMORY_RUN = '''
 import sys
 from pathlib import Path
-from grader.batch import grade_folder
+from grader.outputs.batch import grade_folder
 from grader.packs import load_pack
-from grader.runner import Options
+from grader.grading.runner import Options
 result = grade_folder(Path(sys.argv[1]), Path(sys.argv[2]), load_pack("assignment2"),
                       Options(jobs=2, only=("task1.relu", "task1.prelu")), resume=False, progress=False)
 status = open("/proc/self/status").read()

@@ -28,15 +28,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import kit, selfcheck
+from grader import selfcheck
+
+from grader.grading import visible_references as kit
 from grader.assignment import SettingError
-from grader.batch import grade_folder, hidden_folders
-from grader.discovery import discover
-from grader.leaderboard import Entry, html_section, leaderboard_csv, ranked, write_leaderboard
+from grader.outputs.batch import grade_folder, hidden_folders
+from grader.intake.discovery import discover
+from grader.outputs.leaderboard import Entry, html_section, leaderboard_csv, ranked, write_leaderboard
 from grader.packs import load_pack
 from grader.packs.assignment3.contest import MAX_BYTES, parse, public_mask
-from grader.results import StudentResult
-from grader.runner import Options
+from grader.judging.results import StudentResult
+from grader.grading.runner import Options
 
 from fixtures.notebooks import cell_text, execute, load_builder
 

@@ -2,7 +2,7 @@
 import os
 import zipfile
 
-from grader.discovery import MAX_FILE_BYTES, discover
+from grader.intake.discovery import MAX_FILE_BYTES, discover
 from grader.packs import load_pack
 
 PACK = load_pack("assignment2")

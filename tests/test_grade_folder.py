@@ -46,8 +46,8 @@ def grade(folder: Path, out: Path, *extra: str, background: bool = False):
 def grade_here(folder: Path, out: Path, resume: bool = True):
     """The same grading in this process (its warm server is shared by the tests); the command
     line itself is tested by the fixture below and the kill test."""
-    from grader.batch import grade_folder
-    from grader.runner import Options
+    from grader.outputs.batch import grade_folder
+    from grader.grading.runner import Options
 
     return grade_folder(folder, out, PACK, Options(jobs=2), resume=resume, progress=False)
 

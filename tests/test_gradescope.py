@@ -103,7 +103,7 @@ def test_bundle_holds_scripts_source_and_pinned_requirements(bundle, tmp_path):
         reqs = archive.read("requirements.txt").decode().splitlines()
         setup = archive.read("setup.sh").decode()
     needed = {"setup.sh", "run_autograder", "requirements.txt", "pyproject.toml", "data/digits.npz",
-              "grader/batch.py", "grader/gradescope/run.py", "grader/packs/assignment2/__init__.py",
+              "grader/outputs/batch.py", "grader/gradescope/run.py", "grader/packs/assignment2/__init__.py",
               *(f"solutions/{f.solution}" for f in PACK.files)}
     assert needed <= infos.keys()
     assert not [n for n in infos if "__pycache__" in n or n.startswith(("tests/", "templates/", ".venv/", "results/"))]
@@ -200,7 +200,7 @@ def test_a_crash_inside_grading_is_reported_to_staff(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("the disk caught fire")
 
-    monkeypatch.setattr("grader.batch.grade_folder", crash)
+    monkeypatch.setattr("grader.outputs.batch.grade_folder", crash)
     status = gradescope_run.run({"AUTOGRADER_ROOT": str(tmp_path)})
     data = json.loads((tmp_path / "results" / "results.json").read_text())
     check_format(data)

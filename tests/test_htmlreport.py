@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.batch import grade_folder
-from grader.htmlreport import name_stats, render, shared_reason, write_report
+from grader.outputs.batch import grade_folder
+from grader.outputs.htmlreport import name_stats, render, shared_reason, write_report
 from grader.packs import load_pack
-from grader.results import NameResult, StudentResult
-from grader.runner import Options
+from grader.judging.results import NameResult, StudentResult
+from grader.grading.runner import Options
 
 PACK = load_pack("assignment2")
 KEYS = [n.key for n in PACK.names]
-BAR_RGB = (0x3B, 0x6E, 0xA8)        # grader.charts.BAR, the colour of the chart bars
+BAR_RGB = (0x3B, 0x6E, 0xA8)        # grader.outputs.charts.BAR, the colour of the chart bars
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 SCRIPT = '<script>alert("x")</script>'
 

@@ -1,5 +1,5 @@
 """Static checks: names, parameter lists and imports, read without running the code."""
-from grader.interface import inspect_file
+from grader.intake.interface import inspect_file
 from grader.packs import load_pack
 
 PACK = load_pack("assignment2")

@@ -2,11 +2,11 @@
 import dataclasses
 
 
-from grader import kit
-from grader.discovery import Student, SubmittedFile
+from grader.grading import visible_references as kit
+from grader.intake.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.reference import REPO
-from grader.runner import Options, Runner
+from grader.judging.reference import REPO
+from grader.grading.runner import Options, Runner
 
 PACK = load_pack("assignment2")
 

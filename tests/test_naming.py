@@ -1,7 +1,7 @@
 """Reading careless file names: what can be tied to a student and a task, and what cannot."""
 import pytest
 
-from grader.naming import parse
+from grader.intake.naming import parse
 from grader.packs import load_pack
 
 PACK = load_pack("assignment2")

@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.scaffold import main, validate
-from grader.templates import make_template
+from grader.authoring.scaffold import main, validate
+from grader.authoring.templates import make_template
 
 REPO = Path(__file__).resolve().parent.parent
 

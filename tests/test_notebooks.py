@@ -23,9 +23,9 @@ import nbformat
 import pytest
 
 from grader import selfcheck
-from grader.discovery import Student, SubmittedFile
+from grader.intake.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.runner import Options, Runner
+from grader.grading.runner import Options, Runner
 
 from fixtures.notebooks import (assert_committed_as_built, cell_text, execute_series, kernel_manager,
                                 load_builder)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade_folder
+from grader.outputs.batch import grade_folder
 from grader.packs import load_pack
-from grader.runner import Options
+from grader.grading.runner import Options
 
 REPO = Path(__file__).resolve().parents[1]
 PACK = load_pack("assignment2")

@@ -21,7 +21,7 @@ import pytest
 
 from fixtures.native_attacks import Bait, attackers, build_class
 from grader.packs import load_pack
-from grader.runner import Options
+from grader.grading.runner import Options
 from grader.sandbox import LayerReport, Sandbox, SandboxError
 from grader.sandbox.probe import REFUSED, judge_probe
 
@@ -336,8 +336,8 @@ def relu(x):
 
 def test_children_inherit_no_descriptors_and_no_environment(tmp_path):
     from grader.selfcheck import runner_options
-    from grader.discovery import Student, SubmittedFile
-    from grader.runner import Runner
+    from grader.intake.discovery import Student, SubmittedFile
+    from grader.grading.runner import Runner
 
     pack = load_pack("assignment2")
     student = Student("peek", {"task1": SubmittedFile("task1", "task1_peek.py", PEEK.encode())})

@@ -213,7 +213,7 @@ def test_pairs_are_same_task_and_ranked(comparison, klass):
 
 def test_all_pairs_at_once_equals_pair_by_pair(folder):
     """score_task's vectorised coverage gives exactly what scoring each pair alone gives."""
-    from grader.discovery import discover
+    from grader.intake.discovery import discover
     from grader.similarity import compare as cmp
     from grader.similarity.boilerplate import drop_boilerplate, template_code
     from grader.similarity.pairs import score, score_task
@@ -415,8 +415,8 @@ def test_html_renders_in_a_browser(cli_out, tmp_path):
 # --- grade --similarity -------------------------------------------------------------------
 
 def test_grade_with_similarity_lists_the_top_pairs(tmp_path, klass):
-    from grader.batch import grade_folder
-    from grader.runner import Options
+    from grader.outputs.batch import grade_folder
+    from grader.grading.runner import Options
 
     source = {(m.task, m.id): m.source for m in klass.members}
     folder, out = tmp_path / "in", tmp_path / "out"

@@ -2,7 +2,7 @@
 import pytest
 
 from grader.packs import load_pack
-from grader.templates import MarkerError, generate, make_template
+from grader.authoring.templates import MarkerError, generate, make_template
 
 SOURCE = '''"""Module docstring for students."""
 import numpy as np

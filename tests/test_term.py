@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade_folder
+from grader.outputs.batch import grade_folder
 from grader.packs import load_pack
-from grader.runner import Options
+from grader.grading.runner import Options
 from grader.term.course import TermOptions
 from grader.term.export import export
 from grader.term.late import LatePolicy, parse_time
-from grader.term.roster import RosterError, read_roster
+from grader.intake.roster import RosterError, read_roster
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="grade /autograder/submission into /autograder/results (see run.py for settings)")
     args = parser.parse_args(argv)
     if args.command == "build":
-        from .bundle import build as build_zip
+        from grader.gradescope.bundle import build as build_zip
 
         try:
             path = build_zip(
@@ -48,6 +48,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"wrote {path} ({path.stat().st_size} bytes)")
         return 0
-    from .run import run
+    from grader.gradescope.run import run
 
     return run()

@@ -1,5 +1,5 @@
 import sys
 
-from . import main
+from grader.gradescope import main
 
 sys.exit(main())

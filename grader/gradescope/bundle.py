@@ -26,7 +26,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from ..reference import REPO
+from grader.judging.reference import REPO
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("setup.sh", "run_autograder")
@@ -53,7 +53,7 @@ def requirements(pyproject: Path) -> list[str]:
 
 def solution_dirs(repo: Path = REPO) -> list[Path]:
     """The reference-solution folder of every assignment pack (grading needs them all)."""
-    from ..packs import PACKS, load_pack
+    from grader.packs import PACKS, load_pack
 
     dirs = {Path(load_pack(name).solutions_dir).resolve() for name in PACKS}
     return sorted(repo / d.relative_to(REPO) for d in dirs)
@@ -89,8 +89,8 @@ def run_settings(assignment: str | None, labels: Path | None, cutoffs: tuple[flo
     given, when labels are given for a pack that has no use for them, or when the checks
     refuse them (an unreadable labels file, cutoffs out of order).
     """
-    from ..assignment import configured
-    from ..packs import DEFAULT, load_pack
+    from grader.assignment import configured
+    from grader.packs import DEFAULT, load_pack
 
     pack = load_pack(assignment or DEFAULT)
     settings = {k: v for k, v in (("labels", labels), ("cutoffs", cutoffs)) if v is not None}
@@ -136,7 +136,7 @@ def build(
         for name, path in source_files(repo):
             _add(archive, name, path.read_bytes())
         if assignment:
-            from ..packs import PACKS
+            from grader.packs import PACKS
 
             if assignment not in PACKS:
                 raise KeyError(f"unknown assignment {assignment!r}; available: {', '.join(PACKS)}")

@@ -8,7 +8,7 @@ Layout (https://gradescope-autograders.readthedocs.io/en/latest/specs/), under
     results/      results.json is written here
 
 The upload is copied to a fresh folder, staged as one student (:mod:`.stage`) and graded
-by :func:`grader.batch.grade_folder`, exactly as ``make grade`` would grade that student.
+by :func:`grader.outputs.batch.grade_folder`, exactly as ``make grade`` would grade that student.
 If anything in the grader fails, results.json still appears, with score 0 and a message
 that tells staff what went wrong.
 """
@@ -24,8 +24,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..report import VISIBILITIES, Visibility, write_atomic
-from ..runner import Options
+from grader.grading.runner import Options
+from grader.outputs.report import VISIBILITIES, Visibility, write_atomic
 
 
 @dataclass
@@ -92,11 +92,11 @@ def run(env: dict | None = None) -> int:
 
 
 def grade_submission(settings: Settings) -> dict:
-    from ..batch import grade_folder
-    from ..packs import DEFAULT, load_pack
-    from ..reference import REPO
-    from ..sandbox import python_world_readable
-    from .stage import restore_names, stage
+    from grader.gradescope.stage import restore_names, stage
+    from grader.judging.reference import REPO
+    from grader.outputs.batch import grade_folder
+    from grader.packs import DEFAULT, load_pack
+    from grader.sandbox import python_world_readable
 
     for value in (settings.visibility.tests, settings.visibility.hidden_inputs):
         if value not in VISIBILITIES:
@@ -177,8 +177,8 @@ def bundled_settings(assignment, folder: Path | None = None) -> dict:
     A bundle built for the contest carries its labels; a run that grades another pack
     (``GRADER_ASSIGNMENT``) leaves them out rather than failing on a setting it has no use for.
     """
-    from ..reference import REPO
-    from .bundle import SETTINGS_FILE
+    from grader.gradescope.bundle import SETTINGS_FILE
+    from grader.judging.reference import REPO
 
     root = folder or REPO
     path = root / SETTINGS_FILE
@@ -194,7 +194,7 @@ def bundled_settings(assignment, folder: Path | None = None) -> dict:
 
 def gradescope_leaderboard(results, assignment) -> list[dict]:
     """Gradescope's own leaderboard entry: the public-part accuracy, as a classroom contest shows it."""
-    from ..leaderboard import contest_name, entries
+    from grader.outputs.leaderboard import contest_name, entries
 
     name = contest_name(assignment)
     board = entries(results, name.key) if name is not None else []

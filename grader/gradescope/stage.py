@@ -1,4 +1,4 @@
-"""Turn one Gradescope upload into a folder that :mod:`grader.discovery` understands.
+"""Turn one Gradescope upload into a folder that :mod:`grader.intake.discovery` understands.
 
 On Gradescope everything in ``/autograder/submission`` belongs to one student, and
 students upload whatever they have: ``task1.py``, ``task1_<id>.py``, the untouched
@@ -19,8 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..assignment import Assignment
-from ..discovery import JUNK
+from grader.assignment import Assignment
+from grader.intake.discovery import JUNK
 
 FALLBACK_ID = "student"
 MAX_LISTED = 10  # ignored files named in the notes, at most

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..assignment import HIDDEN_SEED
-from ..compare import as_floats
+from ..judging.compare import as_floats
 from ..wire import Tensor, describe_type
 
 

@@ -11,7 +11,7 @@
   network a training check hands to the student's training function).
 
 The grader's own process uses the same tools on the reference networks; comparing the
-two traces is its job (:mod:`grader.torchtools`).
+two traces is its job (:mod:`grader.judging.torchtools`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import ProbeError
+from grader.probing import ProbeError
 
 # --- tracing architectures with canonical weights ------------------------------------------
 

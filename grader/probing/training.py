@@ -4,7 +4,7 @@
 :class:`RecordingBatches` (a list of ``(x, lengths, y)`` batches) and :func:`watch`
 record which batches the student's function fed the network, in which mode, with or
 without gradients, and the parameters before every forward pass. The grader's own
-process replays each step (:mod:`grader.torchtools`).
+process replays each step (:mod:`grader.judging.torchtools`).
 """
 
 from __future__ import annotations

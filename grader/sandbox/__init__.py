@@ -17,10 +17,10 @@ Read in this order:
 
 from __future__ import annotations
 
-from .child import JobSpec
-from .layers import KERNEL_LAYERS, MODES, LayerReport, SandboxError
-from .limits import Limits
-from .parent import ChildRun, Exit, Sandbox, main_module_hidden, python_world_readable, start_forkserver
+from grader.sandbox.child import JobSpec
+from grader.sandbox.layers import KERNEL_LAYERS, MODES, LayerReport, SandboxError
+from grader.sandbox.limits import Limits
+from grader.sandbox.parent import ChildRun, Exit, Sandbox, main_module_hidden, python_world_readable, start_forkserver
 
 __all__ = [
     "JobSpec",

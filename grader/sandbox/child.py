@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import wire
-from ..notebook_source import position
-from .audit import AuditPolicy, SandboxViolation
-from .enter import enter
-from .imports import ImportRule
-from .limits import Limits
+from grader import wire
+from grader.notebook_source import position
+from grader.sandbox.audit import AuditPolicy, SandboxViolation
+from grader.sandbox.enter import enter
+from grader.sandbox.imports import ImportRule
+from grader.sandbox.limits import Limits
 
 # Messages are tuples whose first item names them:
 #   ("sandbox", layer report dict)               the kernel layers this child got
@@ -131,7 +131,7 @@ def child_main(conn: Any, inbox: Any, job: JobSpec) -> None:
 def _run(conn: Any, inbox: Any, job: JobSpec) -> None:
     import importlib
 
-    from ..probing import ProbeError, probes_of
+    from grader.probing import ProbeError, probes_of
 
     importlib.import_module(job.probes)  # already imported in the forkserver
     probes = probes_of(job.probes)

@@ -18,7 +18,17 @@ from __future__ import annotations
 
 import os
 
-from .native import CLONE_NEWNS, IS_LINUX, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, mount, unshare
+from grader.sandbox.native import (
+    CLONE_NEWNS,
+    IS_LINUX,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_REC,
+    mount,
+    unshare,
+)
 
 QUOTA_BYTES = 64 * 1024**2
 QUOTA_FILES = 4096

@@ -27,8 +27,8 @@ import os
 import time
 from collections.abc import Callable
 
-from . import disk, filesystem, identity, inherited, limits, network, signals, syscalls
-from .layers import OFF, LayerReport
+from grader.sandbox import disk, filesystem, identity, inherited, limits, network, signals, syscalls
+from grader.sandbox.layers import OFF, LayerReport
 
 Checkpoint = Callable[[str], None]
 

@@ -20,7 +20,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from .native import IS_LINUX
+from grader.sandbox.native import IS_LINUX
 
 try:  # Linux only; elsewhere this layer is simply missing
     import landlockpy

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from .native import IS_LINUX, libc
+from grader.sandbox.native import IS_LINUX, libc
 
 MADV_HUGEPAGE = 14
 MADV_COLLAPSE = 25

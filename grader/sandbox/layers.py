@@ -25,7 +25,7 @@ OFF = "turned off with --sandbox off"
 
 
 def _platform() -> str:
-    from .native import PLATFORM
+    from grader.sandbox.native import PLATFORM
 
     return PLATFORM
 

@@ -12,7 +12,7 @@ import os
 import signal
 from dataclasses import dataclass
 
-from .native import PLATFORM, PR_SET_PDEATHSIG, prctl
+from grader.sandbox.native import PLATFORM, PR_SET_PDEATHSIG, prctl
 
 try:
     import resource

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from .native import CLONE_NEWNET, CLONE_NEWUSER, IS_LINUX, unshare
+from grader.sandbox.native import CLONE_NEWNET, CLONE_NEWUSER, IS_LINUX, unshare
 
 
 def isolate() -> str:

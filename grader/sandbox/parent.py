@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import wire
-from .child import JobSpec, child_main
-from .inherited import NATIVE_OUTPUT, THREAD_VARIABLES
-from .layers import MODES, LayerReport
-from .native import PR_SET_CHILD_SUBREAPER, prctl
+from grader import wire
+from grader.sandbox.child import JobSpec, child_main
+from grader.sandbox.inherited import NATIVE_OUTPUT, THREAD_VARIABLES
+from grader.sandbox.layers import MODES, LayerReport
+from grader.sandbox.native import PR_SET_CHILD_SUBREAPER, prctl
 
 PRELOAD = ["grader.sandbox.preload"]  # imports, warmed probes, sandbox set-up
 BATCH_PRELOAD = ["grader.sandbox.preload_batch"]  # all that, on huge pages
@@ -48,7 +48,7 @@ def start_method() -> str:
 
     ``GRADER_START_METHOD=spawn`` forces the slow path, so it can be tested on Linux.
     """
-    from .native import PLATFORM
+    from grader.sandbox.native import PLATFORM
 
     wanted = os.environ.get("GRADER_START_METHOD", "spawn" if PLATFORM == "win32" else "forkserver")
     return wanted if wanted in multiprocessing.get_all_start_methods() else "spawn"
@@ -294,8 +294,8 @@ class Sandbox:
         Raises :class:`~.layers.SandboxError` when a layer lies, or when ``require`` mode
         finds one missing. Every later child must then get every layer the probe got.
         """
-        from .layers import KERNEL_LAYERS, OFF
-        from .probe import self_test
+        from grader.sandbox.layers import KERNEL_LAYERS, OFF
+        from grader.sandbox.probe import self_test
 
         if self.mode == "off":
             self.layers = LayerReport(missing={name: OFF for name in KERNEL_LAYERS})
@@ -308,7 +308,7 @@ class Sandbox:
     def required(self) -> tuple[str, ...]:
         """Kernel layers a child must have before it may run student code."""
         if self.mode == "require":
-            from .layers import KERNEL_LAYERS
+            from grader.sandbox.layers import KERNEL_LAYERS
 
             return KERNEL_LAYERS
         return tuple(sorted(self.layers.on)) if self.layers is not None else ()

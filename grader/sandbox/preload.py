@@ -28,9 +28,9 @@ import torch.nn.functional  # noqa: F401
 import torch.optim  # noqa: F401
 import torch.utils.data  # noqa: F401
 
-from .. import probing, wire  # noqa: F401
-from ..packs import PACKS, probes_module
-from . import child, disk, dynamo_deferral, filesystem, probe, signals, syscalls  # noqa: F401
+from grader import probing, wire  # noqa: F401
+from grader.packs import PACKS, probes_module
+from grader.sandbox import child, disk, dynamo_deferral, filesystem, probe, signals, syscalls  # noqa: F401
 
 torch.set_num_threads(1)
 dynamo_deferral.defer()  # before anything that would import torch's compiler

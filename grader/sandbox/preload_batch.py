@@ -3,7 +3,7 @@ onto huge pages (:mod:`.hugepages`), which makes each of the many forks of a bat
 cheaper and costs the server about half a second once.
 """
 
-from . import hugepages, preload
+from grader.sandbox import hugepages, preload
 
 hugepages.collapse()
 preload.freeze_heap()

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import wire
-from .enter import enter
-from .layers import KERNEL_LAYERS, WORDS, LayerReport, SandboxError
-from .limits import Limits
-from .native import CLONE_NEWUSER, libc
+from grader import wire
+from grader.sandbox.enter import enter
+from grader.sandbox.layers import KERNEL_LAYERS, WORDS, LayerReport, SandboxError
+from grader.sandbox.limits import Limits
+from grader.sandbox.native import CLONE_NEWUSER, libc
 
 PROBE_SECONDS = 60.0
 ALLOWED, REFUSED = "allowed", "refused"
@@ -129,7 +129,7 @@ def _fill_bytes(scratch: str) -> None:
 
     First it leaves a small file behind: on the private scratch space it never reaches the
     folder the grader sees, which the parent checks afterwards."""
-    from .disk import QUOTA_BYTES
+    from grader.sandbox.disk import QUOTA_BYTES
 
     with open(os.path.join(scratch, MARKER), "w") as fh:
         fh.write("the grader must not find this")
@@ -143,7 +143,7 @@ def _fill_bytes(scratch: str) -> None:
 
 
 def _fill_files(scratch: str) -> None:
-    from .disk import QUOTA_FILES
+    from grader.sandbox.disk import QUOTA_FILES
 
     folder = os.path.join(scratch, "many")
     os.mkdir(folder)

@@ -10,7 +10,7 @@ child's own pid.
 
 from __future__ import annotations
 
-from .filesystem import abi_version
+from grader.sandbox.filesystem import abi_version
 
 SCOPING_ABI = 6
 

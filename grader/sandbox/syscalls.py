@@ -32,7 +32,7 @@ try:  # Linux with libseccomp only; elsewhere this layer is simply missing
 except Exception:  # noqa: BLE001 - ImportError, or RuntimeError("Unable to find libseccomp")
     pyseccomp = None
 
-from .native import (
+from grader.sandbox.native import (
     CLONE_NEW_FLAGS,
     CLONE_THREAD,
     IS_LINUX,

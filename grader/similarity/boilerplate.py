@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..assignment import Assignment
-from .fingerprint import Fingerprint, fingerprint
-from .options import MAX_SHARE, MIN_COUNT
+from grader.assignment import Assignment
+from grader.similarity.fingerprint import Fingerprint, fingerprint
+from grader.similarity.options import MAX_SHARE, MIN_COUNT
 
 
 @dataclass

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..assignment import Assignment
-from ..discovery import Discovery
-from ..report import write_atomic
-from . import page
-from .compare import Comparison, compare_folder, compare_found
-from .options import TOP, TOP_IN_GRADE
-from .pairs import Pair
+from grader.assignment import Assignment
+from grader.files import write_atomic
+from grader.intake.discovery import Discovery
+from grader.similarity import page
+from grader.similarity.compare import Comparison, compare_folder, compare_found
+from grader.similarity.options import TOP, TOP_IN_GRADE
+from grader.similarity.pairs import Pair
 
 
 def csv_text(pairs: Sequence[Pair]) -> str:

@@ -7,11 +7,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..assignment import Assignment
-from ..discovery import Discovery, discover
-from .boilerplate import MAX_SHARE, MIN_COUNT, Dropped, cut_template, drop_boilerplate, template_code, template_lines
-from .fingerprint import Fingerprint, decode, fingerprint, normalise_all
-from .pairs import Pair, rank, score_task
+from grader.assignment import Assignment
+from grader.intake.discovery import Discovery, discover
+from grader.similarity.boilerplate import (
+    MAX_SHARE,
+    MIN_COUNT,
+    Dropped,
+    cut_template,
+    drop_boilerplate,
+    template_code,
+    template_lines,
+)
+from grader.similarity.fingerprint import Fingerprint, decode, fingerprint, normalise_all
+from grader.similarity.pairs import Pair, rank, score_task
 
 PAST_PREFIX = "past:"
 

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import __version__
-from .compare import Comparison
-from .fingerprint import Fingerprint, runs, to_original
-from .pairs import MIN_OWN, Pair, shared_positions
+from grader import __version__
+from grader.similarity.compare import Comparison
+from grader.similarity.fingerprint import Fingerprint, runs, to_original
+from grader.similarity.pairs import MIN_OWN, Pair, shared_positions
 
 CONTEXT = 2  # lines shown around a shared passage
 MAX_LINES_SHOWN = 240  # per file and pair

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprint import Fingerprint, K, covered
+from grader.similarity.fingerprint import Fingerprint, K, covered
 
 MIN_OWN = 150  # normalised characters; see above
 

@@ -24,11 +24,11 @@ import hashlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from ..assignment import Assignment
-from .grades import Term
-from .late import LatePolicy, parse_time, read_times
-from .overrides import Seen, read_overrides
-from .roster import read_roster
+from grader.assignment import Assignment
+from grader.intake.roster import read_roster
+from grader.term.grades import Term
+from grader.term.late import LatePolicy, parse_time, read_times
+from grader.term.overrides import Seen, read_overrides
 
 PATH_OPTIONS = ("roster", "extensions", "submitted", "overrides", "labels")
 

@@ -24,7 +24,7 @@ import csv
 import io
 from pathlib import Path
 
-from .roster import Roster, RosterEntry
+from grader.intake.roster import Roster, RosterEntry
 
 FORMATS = ("canvas", "moodle", "brightspace", "blackboard", "csv")
 
@@ -46,8 +46,8 @@ def read_totals(out: Path) -> tuple[dict[str, str], float | None]:
 
 
 def _points_possible(out: Path) -> float | None:
-    from ..packs import load_pack
-    from .shards import ShardError, read_run
+    from grader.packs import load_pack
+    from grader.term.shards import ShardError, read_run
 
     try:
         return load_pack(read_run(out)["assignment"]).points

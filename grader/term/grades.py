@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..assignment import Assignment
-from ..results import NameResult, PartResult, StudentResult
-from .late import Lateness, LatePolicy
-from .overrides import TOTAL, Override, Seen
-from .roster import Roster
+from grader.assignment import Assignment
+from grader.intake.roster import Roster
+from grader.judging.results import NameResult, PartResult, StudentResult
+from grader.term.late import Lateness, LatePolicy
+from grader.term.overrides import TOTAL, Override, Seen
 
 NO_SUBMISSION = "no submission"
 

@@ -108,6 +108,6 @@ class Seen:
 
     def save(self) -> None:
         if self.changed:
-            from ..report import write_atomic
+            from grader.files import write_atomic
 
             write_atomic(self.path, json.dumps(self.data, indent=1, sort_keys=True) + "\n")

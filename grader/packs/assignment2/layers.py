@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...assignment import Check
-from ...compare import compare_arrays, tolerance
+from ...judging.compare import compare_arrays, tolerance
 from . import references
 from .common import case, rng
 

@@ -20,10 +20,10 @@ import torch
 from torch import nn
 
 from ...assignment import Check, MiB
-from ...compare import compare_arrays, network_tolerance
 from ...data import load_digits
+from ...judging.compare import compare_arrays, network_tolerance
+from ...judging.torchtools import Replayer, structure_problems
 from ...probing.nets import build_chain, canonical_forward, run_network
-from ...torchtools import Replayer, structure_problems
 from ..toolkit import compare_losses  # noqa: F401 - task2 and task3 import it from here
 
 
@@ -75,7 +75,7 @@ class ArchitectureCheck(Check):
         return None
 
     def reference(self, case):
-        from ...reference import solution
+        from ...judging.reference import solution
 
         source = solution(self.solution_file)
         result = run_network(

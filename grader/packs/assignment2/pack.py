@@ -7,7 +7,7 @@ limits are declared. Templates, notebooks, reports and the grader read them from
 from __future__ import annotations
 
 from ...assignment import Assignment, GradedName, Signature, TaskFile
-from ...reference import SOLUTIONS, TEMPLATES
+from ...judging.reference import SOLUTIONS, TEMPLATES
 from . import layers, task1, task2, task3, task4
 
 

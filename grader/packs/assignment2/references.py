@@ -5,7 +5,7 @@ Grader side. The checks call these in the grader's own process. The stand-ins (`
 ``DNNforward``, ``DNNbackward``) are also sent to a child, as source text, but only when
 the graded name that runs with them has its turn, after every name they could answer is
 done (see ``Check.stand_ins``); a stand-in therefore uses nothing but NumPy and torch.
-The student kit has none of this file (:mod:`grader.student_kit`).
+The student kit has none of this file (:mod:`grader.authoring.student_kit`).
 """
 
 from __future__ import annotations

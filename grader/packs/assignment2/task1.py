@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ...assignment import Check, MiB
-from ...compare import as_float, compare_arrays, compare_float, unchanged
-from ...reference import solution
+from ...judging.compare import as_float, compare_arrays, compare_float, unchanged
+from ...judging.reference import solution
 from ...wire import describe_type
 from . import references
 from .common import case, rng

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...torchtools import analyse_training
+from ...judging.torchtools import analyse_training
 from .common import case, rng
 from .nets import ArchitectureCheck, TrainingCheck, compare_losses
 

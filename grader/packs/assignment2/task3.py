@@ -7,9 +7,9 @@ import math
 import numpy as np
 from torch import nn
 
-from ...compare import as_float
 from ...data import load_digits
-from ...torchtools import analyse_training
+from ...judging.compare import as_float
+from ...judging.torchtools import analyse_training
 from ...wire import describe_type
 from .common import case, rng
 from .nets import ArchitectureCheck, TrainingCheck, compare_losses

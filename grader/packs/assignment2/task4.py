@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...compare import network_tolerance
+from ...judging.compare import network_tolerance
 from .common import case, rng
 from .nets import ArchitectureCheck
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...assignment import Check, Credit
-from ...compare import as_float
+from ...judging.compare import as_float
 from ...wire import describe_type
 from . import references
 from .common import case

@@ -7,7 +7,7 @@ problem. The hidden labels are loaded in the grader's own process only
 (:meth:`Predictions.configure`, from the file a TA gives with ``--labels``); the child
 never sees them. The parent's :meth:`Predictions.judge` turns the rows into an accuracy
 and points on a scale between two cutoffs, and records the numbers the leaderboard
-ranks on (:mod:`grader.leaderboard`).
+ranks on (:mod:`grader.outputs.leaderboard`).
 
 Self-check has no labels: there the same judge only validates the file (header, the ids
 to predict, labels among the pack's classes) and says nothing about its accuracy.
@@ -104,7 +104,7 @@ class Predictions(Check):
     """
 
     settings = frozenset({"labels", "cutoffs"})
-    leaderboard = True  # grader.leaderboard ranks students on this name
+    leaderboard = True  # grader.outputs.leaderboard ranks students on this name
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...assignment import Check
-from ...compare import compare_arrays
+from ...judging.compare import compare_arrays
 from . import references
 from .common import case, rng
 from .probes import out_width

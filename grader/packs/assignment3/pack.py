@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ...assignment import Assignment, GradedName, Signature, TaskFile
 from ...data import contest_ids
-from ...reference import SOLUTIONS, TEMPLATES
+from ...judging.reference import SOLUTIONS, TEMPLATES
 from . import answers, contest, convmat
 
 ASSIGNMENT = Assignment(

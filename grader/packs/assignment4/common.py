@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ...assignment import Case
-from ...compare import compare_arrays
+from ...judging.compare import compare_arrays
 from ...wire import Tensor, describe_type
 from ..toolkit import case_rng
 

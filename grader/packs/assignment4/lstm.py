@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from ...assignment import Check, MiB
-from ...compare import as_floats, compare_arrays
 from ...data import load_tweets
-from ...torchtools import Replayer, analyse_training
+from ...judging.compare import as_floats, compare_arrays
+from ...judging.torchtools import Replayer, analyse_training
 from ...wire import Tensor, describe_type
 from . import references
 from .common import case, raised_text, rng

@@ -9,7 +9,7 @@ limits are declared; the checks live in the modules next to it.
 from __future__ import annotations
 
 from ...assignment import Assignment, GradedName, Signature, TaskFile
-from ...reference import SOLUTIONS, TEMPLATES
+from ...judging.reference import SOLUTIONS, TEMPLATES
 from . import cnn, lstm, vae, vgg
 
 TORCH = frozenset({"numpy", "torch"})

@@ -1,6 +1,6 @@
 """Step-by-step verification of training loops that use a torch optimizer with state.
 
-:func:`grader.torchtools.analyse_training` finds the steps a training function took (one
+:func:`grader.judging.torchtools.analyse_training` finds the steps a training function took (one
 per change of the parameters) and asks an update rule whether each was right. Its
 default rule is plain SGD. Momentum and Adam keep state from step to step, so the rule
 here, :class:`OptimizerRule`, replays every step with PyTorch's own optimizer on a flat
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ...torchtools import Step, UpdateRule
+from ...judging.torchtools import Step, UpdateRule
 
 MakeOptimizer = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from ...assignment import Check
-from ...compare import as_float
 from ...data import load_digits
+from ...judging.compare import as_float
 from ...wire import Tensor, describe_type
 from . import references
 from .common import case, compare_tensor, raised_text, rng

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from ...assignment import Check, MiB
-from ...compare import as_float, compare_arrays, network_tolerance
 from ...data import load_digits
+from ...judging.compare import as_float, compare_arrays, network_tolerance
+from ...judging.torchtools import Replayer, analyse_training, structure_problems
 from ...probing.nets import build_chain
-from ...torchtools import Replayer, analyse_training, structure_problems
 from ...wire import describe_type
 from ..toolkit import compare_losses
 from .common import case
@@ -84,7 +84,7 @@ class GetVgg11(Check):
         return out
 
     def reference(self, case):
-        from ...reference import solution
+        from ...judging.reference import solution
 
         if case.inputs["count_only"]:
             return {"parameters": count_on_meta(solution(SOLUTION), case.inputs["kwargs"])}

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignment import Assignment, GradedName
-from .report import fmt_points, write_atomic
-from .results import StudentResult
+from grader.assignment import Assignment, GradedName
+from grader.judging.results import StudentResult
+from grader.outputs.html import esc, feedback_link
+from grader.outputs.report import fmt_points, write_atomic
 
 FILENAME = "leaderboard.csv"
 COLUMNS = ["public_rank", "student_id", "public_accuracy", "final_rank", "accuracy", "points"]
@@ -114,8 +115,6 @@ def _split_note(board: Sequence[Entry]) -> str:
 
 def html_section(results: Sequence[StudentResult], assignment: Assignment) -> str:
     """The leaderboard as a section of report.html ("" when the pack has no contest)."""
-    from .htmlreport import _feedback_link, esc
-
     name = contest_name(assignment)
     if name is None:
         return ""
@@ -132,7 +131,7 @@ def html_section(results: Sequence[StudentResult], assignment: Assignment) -> st
     for e in board:
         moved = "" if e.final_rank == e.public_rank else f" ({e.public_rank - e.final_rank:+d})"
         out.append(
-            f"<tr><td class=num>{e.public_rank}</td><td>{_feedback_link(e.student_id)}</td>"
+            f"<tr><td class=num>{e.public_rank}</td><td>{feedback_link(e.student_id)}</td>"
             f"<td class=num>{e.public_accuracy:.4f}</td><td class=num>{e.final_rank}{moved}</td>"
             f"<td class=num>{e.accuracy:.4f}</td><td class=num>{fmt_points(e.points)} / "
             f"{fmt_points(name.points)}</td></tr>"

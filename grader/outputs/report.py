@@ -9,15 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import statistics
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignment import Assignment
-from .results import NameResult, StudentResult, first_lines, sandbox_lines
+from grader.assignment import Assignment
+from grader.files import write_atomic, write_if_changed  # noqa: F401 - re-exported for the outputs
+from grader.judging.results import NameResult, StudentResult, first_lines, sandbox_lines
 
 MARK = {True: "PASS", False: "FAIL"}
 
@@ -31,36 +30,6 @@ class Visibility:
 
     tests: str = "visible"  # the scored test of each rubric part
     hidden_inputs: str = "after_published"  # details of failures on hidden inputs
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# Files get the permissions of any file the TA creates (the temporary file mkstemp makes is
-# private to its owner, 0600, which would lock the TA's group out of the results).
-FILE_MODE = 0o666 & ~_current_umask()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def fmt_points(x: float) -> str:
@@ -218,16 +187,6 @@ def write_student(
     write_if_changed(
         folder / "results.json", json.dumps(gradescope_json(result, grading_key, visibility, grade), indent=1)
     )
-
-
-def write_if_changed(path: Path, text: str) -> None:
-    """Write ``text`` unless the file already holds it (so an unchanged file keeps its time)."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return
-    except (OSError, UnicodeDecodeError):
-        pass
-    write_atomic(path, text)
 
 
 def read_student(out_dir: Path, student_id: str) -> tuple[StudentResult | None, str | None]:

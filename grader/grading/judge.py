@@ -7,8 +7,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assignment import Case, Credit, GradedName
-from .results import NameResult, PartResult
+from grader.assignment import Case, Credit, GradedName
+from grader.judging.results import NameResult, PartResult
 
 
 @dataclass
@@ -38,7 +38,7 @@ class NameOutcome:
 class ReferenceCache:
     """References computed once per batch, shared by every student (thread-safe).
 
-    With ``kit`` (a mapping graded key -> case id -> reference, see :mod:`grader.kit`),
+    With ``kit`` (a mapping graded key -> case id -> reference, see :mod:`grader.grading.visible_references`),
     references are looked up instead of computed: that is how self-check runs where the
     reference solutions are not available, for the visible cases only.
     """

@@ -1,6 +1,6 @@
 """The zip a course hands its students: templates, notebooks, self-check; no answers, nothing for staff.
 
-    python -m grader.student_kit --assignment assignment2 [--hand-in "Canvas, Assignments > A2"]
+    python -m grader.authoring.student_kit --assignment assignment2 [--hand-in "Canvas, Assignments > A2"]
     make student-kit ASSIGNMENT=assignment2 HAND_IN="..."
 
 Inside: the pack's templates and self-check notebooks, the part of the grader that
@@ -28,9 +28,9 @@ import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .assignment import Assignment
-from .packs import DEFAULT, PACKS, load_pack
-from .reference import REPO
+from grader.assignment import Assignment
+from grader.judging.reference import REPO
+from grader.packs import DEFAULT, PACKS, load_pack
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 REFERENCES = "references.py"  # each pack's: replaced by PLACEHOLDER in the kit
@@ -39,18 +39,12 @@ MARKER = "grader/student_kit.json"  # present only in a kit: the CLI shows the s
 # What the kit leaves out of grader/: staff commands, their outputs and tools (a module or a
 # whole subpackage, by its path below grader/).
 STAFF_ONLY = (
-    "batch.py",
-    "report.py",
-    "htmlreport.py",
-    "leaderboard.py",
-    "charts.py",  # grading a folder, outputs
-    "scaffold.py",
-    "templates.py",
-    "student_kit.py",  # authoring tools
+    "outputs/",  # grading a whole folder and what it writes
+    "authoring/",  # templates, new packs, this kit
     "hidden_seed.py",  # the hidden inputs' seed
     "gradescope/",
     "similarity/",
-    "term/",  # bundle, copy detection, the term
+    "term/",  # the Gradescope bundle, copy detection, the term
     "packs/AUTHORING.md",
 )
 DATA_FILES = ("digits.npz", "tweets.tsv.gz")
@@ -220,7 +214,7 @@ def student_data_readme(staff_readme: str) -> str:
 
 
 def student_readme(pack: Assignment, hand_in: str) -> str:
-    from .selfcheck import hand_in_text
+    from grader.selfcheck import hand_in_text
 
     first = pack.files[0]
     return STUDENT_README.format(
@@ -234,8 +228,8 @@ def student_readme(pack: Assignment, hand_in: str) -> str:
 def student_contract(pack: Assignment, hand_in: str) -> str:
     """The students' contract page, written from the pack's declaration (so it cannot drift from
     what the grader checks): files, graded names, parameter lists, points per rubric part, rules."""
-    from .interface import allowed_imports
-    from .selfcheck import hand_in_text
+    from grader.intake.interface import allowed_imports
+    from grader.selfcheck import hand_in_text
 
     out = [
         f"# {pack.title}: what is graded\n",
@@ -316,7 +310,7 @@ def build(pack_name: str, out: Path, repo: Path = REPO, hand_in: str | None = No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.student_kit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.authoring.student_kit", description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default=DEFAULT, choices=PACKS)
     parser.add_argument("--out", type=Path, help="default: dist/student-kit-<assignment>.zip")
     parser.add_argument(

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .wire import Opaque, Tensor, describe_type
+from grader.wire import Opaque, Tensor, describe_type
 
 TOLERANCES = {
     np.dtype(np.float64): (1e-7, 1e-9),

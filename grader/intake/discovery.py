@@ -1,6 +1,6 @@
 """Find each student's files in a submissions folder, without changing the folder.
 
-Names are read by :mod:`grader.naming`: the exact names (``task1_<id>.py``,
+Names are read by :mod:`grader.intake.naming`: the exact names (``task1_<id>.py``,
 ``<id>_<assignment>.zip``) and every careless variant that can be tied to one student
 and one task without guessing (case, ``-``, `` (1)``, ``.py.py``, ``<id>_task1.py``,
 ``.PY``, ``<id>.zip``, a folder inside a zip, notebooks graded from their code cells).
@@ -24,7 +24,7 @@ aside), and a student whose only files were unusable still gets a row. Zips are 
 memory with a size bound per member, so a zip bomb or a ``../`` path cannot do harm.
 
 A folder as an LMS hands it over (a Gradescope export, a Canvas or Moodle download) is
-read by :mod:`grader.term.downloads`, which ties each submission to its student; inside a
+read by :mod:`grader.intake.downloads`, which ties each submission to its student; inside a
 submission, file names are read as in a student's zip.
 """
 
@@ -37,9 +37,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .assignment import Assignment
-from .naming import NameMatch, exact_name, explain, parse
-from .notebook_source import notebook_to_source
+from grader.assignment import Assignment
+from grader.intake.naming import NameMatch, exact_name, explain, parse
+from grader.notebook_source import notebook_to_source
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a task file larger than this is not source code
 MAX_ZIP_MEMBERS = 200
@@ -108,11 +108,11 @@ class _Candidate:
 def discover(folder: Path, assignment: Assignment, naming: str | None = None, roster=None) -> Discovery:
     """Every student's files; ``naming`` overrides the pack's policy ("lenient"/"strict").
 
-    ``roster`` (:class:`grader.term.roster.Roster`) ties an LMS download's own user ids to
+    ``roster`` (:class:`grader.intake.roster.Roster`) ties an LMS download's own user ids to
     student ids.
     """
     try:
-        from .term import downloads
+        from grader.intake import downloads
     except ImportError:  # the student kit: no LMS downloads to read, only the student's own files
         downloads = None
 
@@ -166,7 +166,7 @@ def _read_flat(folder: Path, assignment: Assignment, found: Discovery, add) -> N
 
 
 def _read_submission(submission, assignment: Assignment, found: Discovery, add) -> None:
-    """The files of one LMS submission (:class:`grader.term.downloads.Submission`), all its student's."""
+    """The files of one LMS submission (:class:`grader.intake.downloads.Submission`), all its student's."""
     sid = submission.student
     student = found.student(sid)
     student.problems += submission.notes

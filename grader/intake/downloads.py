@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .roster import Roster
+from grader.intake.roster import Roster
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
 CANVAS = re.compile(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .assignment import Assignment
+from grader.assignment import Assignment
 
 BEGIN, END, HINT, REPLACEMENT = "# BEGIN SOLUTION", "# END SOLUTION", "# HINT:", "# TEMPLATE:"
 DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")

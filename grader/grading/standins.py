@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .assignment import Assignment, GradedName
+from grader.assignment import Assignment, GradedName
 
 # Top-level modules a stand-in's text may import (already loaded in every child).
 IMPORTABLE = frozenset({"__future__", "math", "numpy", "torch", "typing", "dataclasses", "functools", "itertools"})
@@ -134,7 +134,7 @@ def _checked_import(node: ast.stmt, kept: list[ast.alias], path: Path) -> ast.st
 
 def source_path(assignment: Assignment, graded: GradedName, source: str) -> Path:
     if source == "references":
-        from . import packs
+        from grader import packs
 
         return Path(packs.__file__).parent / assignment.name / "references.py"
     return Path(assignment.solutions_dir) / assignment.file(graded.task).solution

@@ -26,7 +26,7 @@ import re
 import sys
 from pathlib import Path
 
-from .reference import REPO
+from grader.judging.reference import REPO
 
 PACKS_FILE = Path("grader") / "packs" / "__init__.py"
 
@@ -45,7 +45,7 @@ expected values in references.py, and what runs next to the student's code in pr
 from __future__ import annotations
 
 from ...assignment import Assignment, GradedName, Signature, TaskFile
-from ...reference import SOLUTIONS, TEMPLATES
+from ...judging.reference import SOLUTIONS, TEMPLATES
 from . import checks
 
 ASSIGNMENT = Assignment(
@@ -66,7 +66,7 @@ CHECKS = '''\
 from __future__ import annotations
 
 from ...assignment import Case, Check
-from ...compare import compare_arrays
+from ...judging.compare import compare_arrays
 from ..toolkit import case_rng
 from . import references      # attribute access only: the student kit has a placeholder in its place
 
@@ -188,7 +188,7 @@ def validate(name: str, task: str, repo: Path) -> list[str]:
             problems.append(f"the {label} {value!r} must be lowercase letters, digits and _ (a Python identifier)")
     if problems:
         return problems
-    from .packs import PACKS
+    from grader.packs import PACKS
 
     if name in PACKS:
         problems.append(f"a pack named {name!r} is already registered")
@@ -239,9 +239,9 @@ def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path
     register(name, repo)
 
     # The template and the stored visible references, as `make templates` writes them.
-    from . import kit
-    from .assignment import check_points
-    from .templates import generate
+    from grader.assignment import check_points
+    from grader.authoring.templates import generate
+    from grader.grading import visible_references as kit
 
     assignment = importlib.import_module(f"grader.packs.{name}.pack").ASSIGNMENT
     check_points(assignment)

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .assignment import HIDDEN_SEED, Assignment, configured
-from .discovery import discover
-from .htmlreport import write_report
-from .leaderboard import write_leaderboard
-from .reference import REPO
-from .report import (
+from grader import __version__
+from grader.assignment import HIDDEN_SEED, Assignment, configured
+from grader.grading.runner import Options, Runner
+from grader.intake.discovery import discover
+from grader.judging.reference import REPO
+from grader.judging.results import StudentResult
+from grader.outputs.htmlreport import write_report
+from grader.outputs.leaderboard import write_leaderboard
+from grader.outputs.report import (
     Visibility,
     gradebook_csv,
     read_student,
@@ -25,9 +27,7 @@ from .report import (
     write_if_changed,
     write_student,
 )
-from .results import StudentResult
-from .runner import Options, Runner
-from .term.grades import Term
+from grader.term.grades import Term
 
 
 @dataclass
@@ -111,8 +111,8 @@ def grade_folder(
     student is graded). Raises :class:`~grader.sandbox.SandboxError` when the sandbox cannot
     give what ``options.sandbox`` asks for; nothing is graded then.
     """
-    from .term.grades import no_submission_result
-    from .term.shards import in_shard
+    from grader.term.grades import no_submission_result
+    from grader.term.shards import in_shard
 
     started = time.monotonic()
     term = term or Term()
@@ -214,7 +214,7 @@ def grade_folder(
     similar_md = similar_html = ""
     if similarity:  # the similarity report (grader/similarity), its top pairs in both summaries
         try:
-            from .similarity.command import for_grade
+            from grader.similarity.command import for_grade
 
             similar_md, similar_html = for_grade(found, out, assignment, options.jobs)
         except Exception as exc:  # noqa: BLE001 - grades matter more than the similarity report

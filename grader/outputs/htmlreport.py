@@ -3,34 +3,30 @@
 It shows the class distribution of totals, each graded name's mean score and pass rate,
 the most common reasons for lost points, every problem found in the folder or in a
 student's submission, and links to each student's ``<id>/feedback.md``. Charts are
-embedded PNGs (:mod:`grader.charts`); there are no scripts and no external assets.
+embedded PNGs (:mod:`grader.outputs.charts`); there are no scripts and no external assets.
 
 Everything a student controls (ids, file names, reasons, problems) is escaped.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
-from . import __version__, charts, leaderboard
-from .assignment import Assignment
-from .report import fmt_points, write_if_changed
-from .results import StudentResult, sandbox_lines
+from grader import __version__
+from grader.assignment import Assignment
+from grader.judging.results import StudentResult, sandbox_lines
+from grader.outputs import charts, leaderboard
+from grader.outputs.html import esc, feedback_link
+from grader.outputs.report import fmt_points, write_if_changed
 
 TOP_REASONS = 3  # reasons shown per graded name
 IDS_PER_REASON = 12  # student ids listed next to a reason
 REASON_CHARS = 240  # longer reasons are cut
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 @dataclass
@@ -95,10 +91,6 @@ def shared_reason(reason: str, student_id: str, assignment: Assignment) -> str:
 
 def _cut(text: str, limit: int = REASON_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _feedback_link(student_id: str) -> str:
-    return f'<a href="{esc(quote(student_id, safe=""))}/feedback.md">{esc(student_id)}</a>'
 
 
 def _chart(draw: Callable[..., str], *args, alt: str) -> str:
@@ -238,7 +230,7 @@ def _reasons(stats: Sequence[NameStats]) -> str:
         )
         for reason, ids in s.reasons:
             more = f" and {len(ids) - IDS_PER_REASON} more" if len(ids) > IDS_PER_REASON else ""
-            links = ", ".join(_feedback_link(sid) for sid in ids[:IDS_PER_REASON])
+            links = ", ".join(feedback_link(sid) for sid in ids[:IDS_PER_REASON])
             out.append(
                 f"<li><strong>{len(ids)}</strong> {'student' if len(ids) == 1 else 'students'}: "
                 f"{esc(_cut(reason))} <span class=ids>({links}{more})</span></li>"
@@ -259,7 +251,7 @@ def _problems(results: Sequence[StudentResult], folder_problems: Sequence[str]) 
         out.append("<table><tr><th>student</th><th>problems</th></tr>")
         for r in with_problems:
             items = "".join(f"<li>{esc(p)}</li>" for p in r.problems)
-            out.append(f"<tr><td>{_feedback_link(r.student_id)}</td><td><ul>{items}</ul></td></tr>")
+            out.append(f"<tr><td>{feedback_link(r.student_id)}</td><td><ul>{items}</ul></td></tr>")
         out.append("</table>")
     else:
         out.append("<p>None.</p>")
@@ -267,7 +259,7 @@ def _problems(results: Sequence[StudentResult], folder_problems: Sequence[str]) 
     if errors:
         out.append("<h3>Grader errors (please report)</h3><ul>")
         out.extend(
-            f"<li>{_feedback_link(sid)}: {esc(_cut(error.splitlines()[0] if error else ''))}</li>"
+            f"<li>{feedback_link(sid)}: {esc(_cut(error.splitlines()[0] if error else ''))}</li>"
             for sid, error in errors
         )
         out.append("</ul>")
@@ -305,7 +297,7 @@ def _students(
             cells.append(f'<td class="num {kind}" title="{esc(_cut(n.reason, 200))}">{fmt_points(n.score)}</td>')
         before = f"<td class=num>{fmt_points(r.score)}</td>" if final else ""
         out.append(
-            f"<tr><td>{_feedback_link(r.student_id)}</td>"
+            f"<tr><td>{feedback_link(r.student_id)}</td>"
             f"<td class=num><strong>{fmt_points(_total(r, final))}</strong></td>{before}{''.join(cells)}</tr>"
         )
     out.append("</table></div>")

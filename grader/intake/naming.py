@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .assignment import Assignment
+from grader.assignment import Assignment
 
 # "task1_123 (2).py", "task1_123(2).py", "task1_123 - Copy.py", "task1_123 - Copy (2).py"
 COPY = re.compile(r"^(?P<stem>.*?)(?:\s*-\s*copy)?(?:\s*\((?P<n>\d{1,4})\))?$", re.IGNORECASE)

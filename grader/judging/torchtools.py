@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .probing.nets import PARAMETRISED, group_of
+from grader.probing.nets import PARAMETRISED, group_of
 
 
 def structure_problems(student: list[dict], reference: list[dict]) -> list[str]:

@@ -20,14 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, kit, standins, wire
-from .assignment import HIDDEN_SEED, Assignment, Case, GradedName, TaskFile, configured
-from .discovery import Student, SubmittedFile
-from .interface import FileReport, inspect_file
-from .judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
-from .packs import probes_module
-from .results import NameResult, StudentResult
-from .sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
+from grader import __version__, wire
+from grader.assignment import HIDDEN_SEED, Assignment, Case, GradedName, TaskFile, configured
+from grader.grading import standins
+from grader.grading import visible_references as kit
+from grader.grading.judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
+from grader.intake.discovery import Student, SubmittedFile
+from grader.intake.interface import FileReport, inspect_file
+from grader.judging.results import NameResult, StudentResult
+from grader.packs import probes_module
+from grader.sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
 
 STARTUP_ALLOWANCE = 10.0  # seconds for a fresh child to start, on top of the import timeout
 MANY_STUDENTS = 8  # from this class size on, the forkserver moves onto huge pages (cheaper forks)
@@ -638,7 +640,7 @@ def _skipped_note(job: FileJob) -> str:
 
 
 def _import_failure(job: FileJob, error: dict) -> str:
-    from .judge import describe_error
+    from grader.grading.judge import describe_error
 
     origin = job.submitted.origin
     if error.get("kind") == "not_implemented":

@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from . import wire
-from .assignment import Assignment
-from .reference import SOLUTIONS
+from grader import wire
+from grader.assignment import Assignment
+from grader.judging.reference import SOLUTIONS
 
 FILENAME = "visible_references.bin"
 
 
 def kit_path(assignment: Assignment) -> Path:
-    from . import packs
+    from grader import packs
 
     return Path(packs.__file__).parent / assignment.name / FILENAME
 
@@ -86,7 +86,7 @@ def same(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
             if getattr(a, "dtype", None) == np.float32 and np.size(a):
                 # Deep float32 networks (ResNet) differ by a few 1e-5 of their output's scale from
                 # one CPU (or library build) to another; the checks judge with this same slack.
-                from .compare import NETWORK_SCALE_ATOL
+                from grader.judging.compare import NETWORK_SCALE_ATOL
 
                 atol = max(atol, NETWORK_SCALE_ATOL * float(np.max(np.abs(a))))
             return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))

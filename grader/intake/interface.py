@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .assignment import GradedName, TaskFile, params_of, parse_params
+from grader.assignment import GradedName, TaskFile, params_of, parse_params
 
 Params = tuple[tuple[str, "str | None"], ...]
 
