@@ -142,6 +142,7 @@ class SelfCheck:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        rows: str | list[str]  # the list items of a format check, or the table rows of a report
         if self.validate_only:
             rows = "".join(f"<li>{html.escape(_validity(name))}</li>" for name in self.names)
             verdict = "The file is valid." if self.valid else "The file is not valid yet."
@@ -296,6 +297,7 @@ def _read(path: Path, kind: str) -> bytes:
     if kind == "data":
         with open(path, "rb") as fh:
             return fh.read(MAX_FILE_BYTES + 1)
+    data: bytes | None  # None: the notebook could not be read
     data = path.read_bytes()
     if path.suffix.lower() == ".ipynb":
         data, problem = notebook_to_source(data)

@@ -25,6 +25,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import cast
 
 from grader.judging.reference import REPO
 
@@ -48,7 +49,12 @@ def requirements(pyproject: Path) -> list[str]:
     except ImportError:  # Python 3.10: read the one array by hand
         block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.S | re.M)
         deps = re.findall(r"[\"']([^\"']+)[\"']", block.group(1)) if block else []
-    return [d for d in deps if re.match(r"[A-Za-z0-9_.-]+", d).group(0).lower() not in NOT_FOR_GRADING]
+    # A dependency always starts with its name, so the match is never None.
+    return [
+        d
+        for d in deps
+        if cast("re.Match[str]", re.match(r"[A-Za-z0-9_.-]+", d)).group(0).lower() not in NOT_FOR_GRADING
+    ]
 
 
 def solution_dirs(repo: Path = REPO) -> list[Path]:

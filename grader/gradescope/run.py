@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,7 @@ class Settings:
         return self.root / "results"
 
 
-def settings_from_env(env: dict | None = None) -> Settings:
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from environment variables, so Gradescope needs no command-line arguments.
 
     AUTOGRADER_ROOT (default /autograder), GRADESCOPE_VISIBILITY (scored tests, default
@@ -72,7 +73,7 @@ def settings_from_env(env: dict | None = None) -> Settings:
     )
 
 
-def run(env: dict | None = None) -> int:
+def run(env: Mapping[str, str] | None = None) -> int:
     """Grade the submission and write results.json; 0 when graded, 1 when the grader failed."""
     started = time.monotonic()
     env = os.environ if env is None else env

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, TaskFile
 from grader.intake.discovery import JUNK
 
 FALLBACK_ID = "student"
@@ -52,6 +52,7 @@ def stage(upload: Path, dest: Path, assignment: Assignment) -> Staged:
     loose: list[_Candidate] = []
     zips: list[_Candidate] = []
     ignored: list[str] = []
+    task: str | TaskFile | None  # a file's task, then each task's name, then each TaskFile
     for path in sorted(upload.rglob("*")):
         relative = path.relative_to(upload).as_posix()
         if JUNK.search(relative) or any(part.startswith(".") for part in relative.split("/")):

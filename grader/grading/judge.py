@@ -143,6 +143,7 @@ def judge_name(
             verdicts = {p: describe_error(failure, memory) for p in case.parts}
             kinds.add(failure.get("kind", "harness"))
         elif not got.ok:
+            assert got.error is not None  # that is what not ok means
             verdicts = {p: describe_error(got.error, memory) for p in case.parts}
             kinds.add(got.error.get("kind", "exception"))
             if got.error.get("trace"):

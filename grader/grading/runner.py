@@ -14,9 +14,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -228,7 +228,7 @@ class Runner:
                     inspect_file(submitted.data, task, self.interface) if task.kind == "code" else FileReport()
                 )
                 progress.notes += [f"{submitted.origin}: {note}" for note in report.notes]
-                blocked = {n.key: report.problem_for(n) for n in names if report.problem_for(n)}
+                blocked = {n.key: cast(str, report.problem_for(n)) for n in names if report.problem_for(n)}
                 if blocked:
                     prefix = f"{submitted.origin}: "
                     blocked = {
@@ -281,7 +281,7 @@ class Runner:
     def _run_jobs(self, jobs: list[FileJob], judge_queue: queue.Queue) -> None:
         assert self.sandbox is not None
         pending = deque(jobs)
-        running: dict[object, tuple[ChildRun, FileJob, str]] = {}
+        running: dict[Connection, tuple[ChildRun, FileJob, str]] = {}
         free_slots = list(range(max(1, self.options.jobs)))
         while pending or running:
             while pending and free_slots:
@@ -295,7 +295,8 @@ class Runner:
                 running[child.conn] = (child, job, scratch)
             now = time.monotonic()
             nearest = min(c.deadline for c, _, _ in running.values())
-            ready = wait(list(running), timeout=max(0.0, min(nearest - now, 1.0)))
+            # wait() returns those of the connections it was given that are ready.
+            ready = cast("list[Connection]", wait(list(running), timeout=max(0.0, min(nearest - now, 1.0))))
             for conn in ready:
                 child, job, scratch = running[conn]
                 finished = self._drain(child, job)

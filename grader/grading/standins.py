@@ -52,6 +52,7 @@ def extract(path: Path, names: tuple[str, ...]) -> str:
     definitions: dict[str, ast.stmt] = {}
     imports: dict[str, tuple[ast.stmt, ast.alias]] = {}
     future: list[ast.stmt] = []
+    name: ast.AST | str  # a node of an assignment target below, a defined name further on
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[node.name] = node

@@ -36,6 +36,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import ModuleType
 
 from grader.assignment import Assignment
 from grader.intake.naming import NameMatch, exact_name, explain, parse
@@ -111,6 +112,7 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None, ro
     ``roster`` (:class:`grader.intake.roster.Roster`) ties an LMS download's own user ids to
     student ids.
     """
+    downloads: ModuleType | None  # None in the student kit
     try:
         from grader.intake import downloads
     except ImportError:  # the student kit: no LMS downloads to read, only the student's own files
@@ -131,6 +133,7 @@ def discover(folder: Path, assignment: Assignment, naming: str | None = None, ro
 
     found.layout = downloads.detect(folder) if downloads is not None else None
     if found.layout is not None:
+        assert downloads is not None  # a layout is only detected with it
         submissions, problems = downloads.read(folder, found.layout, roster, lambda names: _one_id(names, assignment))
         found.problems += problems
         for submission in submissions:
@@ -161,6 +164,7 @@ def _read_flat(folder: Path, assignment: Assignment, found: Discovery, add) -> N
         if match.kind == "zip":
             _read_zip(path, match, assignment, found, add)
             continue
+        assert match.task is not None  # only a zip has no task
         data, reason = _read_file(path)
         add(match.student, _Candidate(match.task, name, match, False, data, reason, match.faults))
 
@@ -188,6 +192,7 @@ def _read_submission(submission, assignment: Assignment, found: Discovery, add) 
         if match.student is not None and match.student != sid:
             faults.append(f"it names student {match.student}, not {sid}")
         match = NameMatch(match.kind, match.task, sid, max(match.copy, copy), tuple(faults))
+        assert match.task is not None  # parse gives a task for every file that is not a zip
         data, reason = _read_file(path)
         add(sid, _Candidate(match.task, origin, match, False, data, reason, match.faults))
     if ignored:
@@ -227,6 +232,7 @@ def _choose(student: Student, task: str, options: list[_Candidate], policy: str,
     if not usable:
         return
     chosen, *others = usable
+    assert chosen.data is not None  # a candidate without data is unusable
     student.files[task] = SubmittedFile(task, chosen.origin, chosen.data)
     if chosen.faults:
         student.problems.append(
@@ -270,6 +276,7 @@ def _read_zip(
     path: Path, match: NameMatch, assignment: Assignment, found: Discovery, add, origin: str | None = None
 ) -> None:
     sid = match.student
+    assert sid is not None  # a zip is always tied to a student
     student = found.student(sid)
     zip_name = origin or path.name
     if match.faults:
@@ -307,6 +314,7 @@ def _read_zip(
             if len(inner.parts) > 1:
                 faults.append(f"it is inside the folder {inner.parent}/ instead of at the zip's top level")
             origin = f"{zip_name}:{member.filename}"
+            assert inside.task is not None  # parse gives a task for every file that is not a zip
             data, reason = _read_member(archive, member)
             add(sid, _Candidate(inside.task, origin, inside, True, data, reason, tuple(faults)))
         if ignored:

@@ -118,7 +118,7 @@ def _bound_names(target: ast.expr) -> list[str]:
     return []
 
 
-def _class_member(cls: ast.ClassDef, member: str) -> ast.AST | None:
+def _class_member(cls: ast.ClassDef, member: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     found = None
     for node in cls.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == member:
@@ -155,7 +155,7 @@ def signature_of(node: ast.AST, path: str) -> tuple[Params | None, str | None]:
         init = _class_member(node, "__init__")
         if init is None:
             return None, f"class {path} defines no __init__"
-        return params_of(init), None  # type: ignore[arg-type]
+        return params_of(init), None
     return None, f"{path} is bound to an expression, not defined with def/class; its parameters cannot be checked"
 
 
@@ -202,6 +202,7 @@ def check_name(
         node, reason = resolve(path, definitions)
         if reason:
             return reason, notes
+        assert node is not None  # resolve gives a reason whenever it finds no node
         if sig_text is None:
             # A module-level value: no parameters to compare, but it must not be a def or class.
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -214,6 +215,7 @@ def check_name(
         found, reason = signature_of(node, path)
         if reason:
             return reason, notes
+        assert found is not None  # signature_of gives a reason whenever it has no parameters
         if expected[:1] == (("self", None),) and not isinstance(node, ast.ClassDef) and "." not in path:
             # The contract's class is a function here (a factory): calls never pass self.
             if interface == "strict":
@@ -295,10 +297,11 @@ def compatible_diff(expected: Params, found: Params) -> tuple[str | None, list[s
     """(what breaks a grader call, or None; what differs but was accepted) under "compatible"."""
     want, got = _shape(expected), _shape(found)
     by_position = [name for name, default, _ in want.positional if default is None]
-    by_keyword = {name: default for name, default, _ in want.positional if default is not None}
+    by_keyword: dict[str, str | None] = {name: default for name, default, _ in want.positional if default is not None}
     by_keyword.update(want.keyword_only)
     notes: list[str] = []
     used: set[str] = set()
+    theirs: str | None
 
     for index, name in enumerate(by_position):
         if index < len(got.positional):

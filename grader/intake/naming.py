@@ -170,7 +170,8 @@ def explain(name: str, assignment: Assignment) -> str:
     if kind is None:
         data = "".join(f", {t.suffix} files" for t in assignment.files if t.kind == "data")
         return f"not a file of this assignment (expected .py files{data}, a notebook or a zip)"
-    tokens = [t for t in SEPARATORS.split(COPY.match(stem).group("stem") if COPY.match(stem) else stem) if t]
+    copy_match = COPY.match(stem)
+    tokens = [t for t in SEPARATORS.split(copy_match.group("stem") if copy_match else stem) if t]
     tasks = {t.task.lower() for t in assignment.files}
     found = [t for t in tokens if t.lower() in tasks]
     if kind == "zip":

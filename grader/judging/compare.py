@@ -81,6 +81,7 @@ def compare_arrays(
     array, problem = as_array(got, what, allow_tensor)
     if problem:
         return problem
+    assert array is not None  # as_array gives a problem whenever it has no array
     expected = np.asarray(expected)
     if array.shape != expected.shape:
         hint = ""
@@ -120,8 +121,7 @@ def compare_arrays(
         return None
     excess = np.where(bad, error - allowed, -np.inf)
     excess = np.nan_to_num(excess, nan=np.inf, posinf=np.inf)
-    index = np.unravel_index(int(np.argmax(excess)), a.shape)
-    index = tuple(int(i) for i in index)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), a.shape))
     max_abs = float(np.nanmax(np.where(finite_expected, error, 0)))
     scale = float(np.max(np.abs(e[finite_expected]))) if finite_expected.any() else 0.0
     rel = max_abs / scale if scale > 0 else float("inf")
@@ -154,6 +154,7 @@ def as_floats(items: Any, what: str) -> tuple[list[float] | None, str | None]:
         value, problem = as_float(item, f"each entry of {what}")
         if problem:
             return None, problem
+        assert value is not None  # as_float gives a problem whenever it has no value
         values.append(value)
     return values, None
 
@@ -162,6 +163,7 @@ def compare_float(got: Any, expected: float, what: str, rtol: float = 1e-7, atol
     value, problem = as_float(got, what)
     if problem:
         return problem
+    assert value is not None  # as_float gives a problem whenever it has no value
     if not np.isfinite(value) and np.isfinite(expected):
         return f"{what} is {value}, expected {fmt(expected)} (numerically unstable?)"
     if abs(value - expected) > atol + rtol * abs(expected):

@@ -31,8 +31,9 @@ _lock = threading.Lock()
 def _load(path: str) -> ModuleType:
     name = "solutions_" + Path(path).stem
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None  # a .py file always has both
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    spec.loader.exec_module(module)
     return module
 
 
@@ -46,7 +47,7 @@ def isolated(filename: str, names: tuple[str, ...], folder: Path = SOLUTIONS) ->
     """Only the imports and the named top-level definitions of a solution file."""
     path = folder / filename
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    keep = [
+    keep: list[ast.stmt] = [
         node
         for node in tree.body
         if isinstance(node, (ast.Import, ast.ImportFrom))

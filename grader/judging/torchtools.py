@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -90,7 +90,7 @@ class Replayer:
     def __init__(
         self,
         factory: Callable[[], nn.Module],
-        data: dict[str, tuple[np.ndarray, ...]],
+        data: Mapping[str, tuple[np.ndarray, ...]],
         batch_size: int,
         loss: Callable[..., torch.Tensor] = nn.functional.cross_entropy,
     ) -> None:
@@ -139,7 +139,8 @@ class Replayer:
             *inputs, y = self.batch(loader, index)
             loss = self.loss(self.model(*inputs), y)
             loss.backward()
-            grad = torch.cat([p.grad.reshape(-1) for p in self.params]).numpy().copy()
+            # (The reference model uses every parameter, so each has a gradient now.)
+            grad = torch.cat([cast(torch.Tensor, p.grad).reshape(-1) for p in self.params]).numpy().copy()
             cached = self._remember(key, (loss.item(), grad))
         return cached
 
@@ -234,16 +235,18 @@ def analyse_training(
 
     # Epochs as the student ran them: consecutive steps drawn from one pass over a loader.
     # (A loader's pass counter also counts evaluation passes, so it is not the epoch number.)
+    # Every step in epochs_run has a source: the casts below only say so to the type checker.
     epochs_run: list[list[Step]] = []
     for step in steps:
         if step.source is None:
             continue
-        if not epochs_run or epochs_run[-1][-1].source[:2] != step.source[:2]:
+        if not epochs_run or cast(tuple, epochs_run[-1][-1].source)[:2] != step.source[:2]:
             epochs_run.append([])
         epochs_run[-1].append(step)
     result.step_problem = _check_sources(steps, epochs_run, epochs, batches, train_loader)
     if result.step_problem is None:
         for number, step in enumerate(steps):
+            assert step.source is not None  # _check_sources found no step without one
             theta, after = snapshots[step.before], snapshots[step.after]
             loss, grad = replay.loss_and_grad(theta, train_loader, step.source[2])
             problem = rule.check(number, step, theta, after, grad)
@@ -253,7 +256,11 @@ def analyse_training(
                 break
     # Losses at the student's own parameters on the batches they used, whatever their updates did.
     result.batch_losses = [
-        [replay.loss_and_grad(snapshots[s.before], s.source[0], s.source[2])[0] for s in epoch] for epoch in epochs_run
+        [
+            replay.loss_and_grad(snapshots[s.before], cast(tuple, s.source)[0], cast(tuple, s.source)[2])[0]
+            for s in epoch
+        ]
+        for epoch in epochs_run
     ]
     result.epoch_losses = [float(np.mean(losses)) for losses in result.batch_losses]
 
@@ -275,7 +282,8 @@ def _check_sources(
     unknown = sum(1 for s in steps if s.source is None)
     if unknown:
         return f"{unknown} update(s) came from inputs that were not batches of train_loader"
-    wrong = [s.source for s in steps if s.source[0] != train_loader]
+    # No step lacks a source from here on; the casts only say so to the type checker.
+    wrong = [cast(tuple, s.source) for s in steps if cast(tuple, s.source)[0] != train_loader]
     if wrong:
         return f"{len(wrong)} update(s) used batches from {wrong[0][0]}_loader; train only on train_loader"
     if len(epochs_run) != epochs or len(steps) != epochs * batches:
@@ -284,7 +292,7 @@ def _check_sources(
             f"{epochs * batches}: one per batch, num_epochs={epochs} passes"
         )
     for number, epoch in enumerate(epochs_run, start=1):
-        order = [s.source[2] for s in epoch]
+        order = [cast(tuple, s.source)[2] for s in epoch]
         if order != list(range(batches)):
             return (
                 f"epoch {number} updated on batches {[i + 1 for i in order]}; expected each batch of "

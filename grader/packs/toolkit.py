@@ -24,6 +24,7 @@ def case_rng(visible_seed: int, key: str, visible: bool) -> np.random.Generator:
         # A student's kit has no hidden seed: it draws throw-away inputs (self-check never runs them).
         return np.random.default_rng()
     base = visible_seed if visible else HIDDEN_SEED
+    assert base is not None  # returned above when a hidden case has no seed
     return np.random.default_rng([base, zlib.crc32(key.encode())])
 
 
@@ -36,6 +37,7 @@ def compare_losses(got: Any, expected: list[float], batch_losses: list[list[floa
     values, problem = as_floats(got, what)
     if problem:
         return problem
+    assert values is not None  # as_floats gives a problem whenever it has no values
     if len(values) != len(expected):
         return f"{what} has {len(values)} entries, expected {len(expected)} (one per epoch)"
     for epoch, (value, want, losses) in enumerate(zip(values, expected, batch_losses), start=1):

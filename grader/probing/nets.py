@@ -165,7 +165,8 @@ def materialize(net: nn.Module) -> nn.Module:
         for store in (module._parameters, module._buffers):
             for name, tensor in store.items():
                 if tensor is not None:
-                    store[name] = real(tensor)
+                    # real() keeps a Parameter a Parameter; mypy cannot tie a value's type to its store's.
+                    store[name] = real(tensor)  # type: ignore[assignment]
     return net
 
 
@@ -251,7 +252,9 @@ def portable_dropout() -> Iterator[None]:
         return x.mul_(mask(x, p)) if train and p > 0 else x
 
     owners = {_VF: ("dropout", "dropout_"), torch: ("dropout", "dropout_")}
-    saved = {(owner, name): owner.__dict__.get(name) for owner, names in owners.items() for name in names}
+    saved: dict[tuple[Any, str], Any] = {
+        (owner, name): owner.__dict__.get(name) for owner, names in owners.items() for name in names
+    }
     for owner, names in owners.items():
         for name, value in zip(names, (dropout, dropout_)):
             setattr(owner, name, value)

@@ -10,7 +10,7 @@ process replays each step (:mod:`grader.judging.torchtools`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ class TrainingLog:
             where = self._by_content.get(_content_key(x))
         return where
 
-    def snapshot(self, params: list[torch.Tensor]) -> int:
+    def snapshot(self, params: Sequence[torch.Tensor]) -> int:
         flat = torch.cat([p.detach().reshape(-1).to(torch.float32).cpu() for p in params]).numpy().copy()
         if self.snapshots and np.array_equal(self.snapshots[-1], flat):
             return len(self.snapshots) - 1

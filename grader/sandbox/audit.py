@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FrameType
 from typing import Any
 
 
@@ -125,7 +126,8 @@ class AuditPolicy:
                     if event == "os.chdir":
                         continue
                     if not real.startswith(self.scratch):
-                        self._deny(f"{event.split('.')[-1]} on {path} (outside the scratch folder)")
+                        # (!s: a bytes path is shown as b'...', as it always was.)
+                        self._deny(f"{event.split('.')[-1]} on {path!s} (outside the scratch folder)")
         elif event == "import":
             module = args[0]
             if isinstance(module, str) and not self.import_allowed(module) and self._from_student():
@@ -143,7 +145,7 @@ class AuditPolicy:
 
     def _from_student(self) -> bool:
         """True when the nearest frame outside the grader and the import machinery is the student's."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             filename = frame.f_code.co_filename
             if filename == self.student_file:

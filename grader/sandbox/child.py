@@ -92,7 +92,7 @@ class _BoundedText(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         room = self.limit - self._kept
@@ -304,12 +304,13 @@ def _import_student(job: JobSpec, skipped: list[tuple[int, str]]) -> tuple[Any, 
 
     try:
         spec = importlib.util.spec_from_file_location(job.task, job.module_path)
+        assert spec is not None and spec.loader is not None  # a .py file always has both
         module = importlib.util.module_from_spec(spec)
         sys.modules[job.task] = module
         if job.skip_failing_statements:
             _run_statements(module, job, skipped)
         else:
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            spec.loader.exec_module(module)
         return module, None, None
     except BaseException as exc:  # noqa: BLE001
         return None, describe_exception(exc, job), exc
@@ -413,7 +414,7 @@ def _capture_output(capture: _BoundedText) -> None:
     _ORIGINAL_STREAMS.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
     sys.stdin = io.StringIO("")
     sys.stdout = sys.stderr = capture
-    sys.__stdout__ = sys.__stderr__ = capture  # type: ignore[misc]
+    sys.__stdout__ = sys.__stderr__ = capture  # type: ignore[misc, assignment]  # replacing Final stdlib streams
 
 
 def _note_kernel_refusal(exc: BaseException | None, error: dict | None, violations: list[str]) -> None:

@@ -169,6 +169,8 @@ def _wrapper_code() -> types.CodeType | None:
 
 
 def _closed_over(function: types.FunctionType, variable: str):
+    if function.__closure__ is None:  # no closure: nothing closed over
+        return None
     try:
         return function.__closure__[function.__code__.co_freevars.index(variable)].cell_contents
     except (TypeError, ValueError, IndexError):

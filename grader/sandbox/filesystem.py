@@ -19,9 +19,11 @@ import os
 import sys
 import sysconfig
 from pathlib import Path
+from types import ModuleType
 
 from grader.sandbox.native import IS_LINUX
 
+landlockpy: ModuleType | None  # None where this layer is missing
 try:  # Linux only; elsewhere this layer is simply missing
     import landlockpy
     from landlockpy import AccessFS, AccessNet, Ruleset

@@ -27,7 +27,7 @@ HUGE_PAGE = 2 << 20
 
 def private_anonymous_ranges() -> list[tuple[int, int]]:
     """The huge-page-aligned parts of this process's writable private heap and anonymous maps."""
-    ranges = []
+    ranges: list[tuple[int, int]] = []
     try:
         with open("/proc/self/maps") as fh:
             lines = fh.read().splitlines()

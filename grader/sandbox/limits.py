@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import signal
 from dataclasses import dataclass
+from types import ModuleType
 
 from grader.sandbox.native import PLATFORM, PR_SET_PDEATHSIG, prctl
 
+resource: ModuleType | None  # None where the platform has no resource limits
 try:
     import resource
 except ImportError:  # Windows
@@ -73,6 +75,7 @@ def apply(limits: Limits, cpu_seconds: int, isolated_uid: bool) -> str:
 
 def _limit(which: int, value: int) -> None:
     """Set soft and hard limit to ``value`` (never above an existing hard limit)."""
+    assert resource is not None  # apply() returns before calling this without it
     soft, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)

@@ -330,7 +330,8 @@ class Sandbox:
         if inbox:
             inbox_reader, inbox_writer = self.ctx.Pipe(duplex=False)
             ends.append(inbox_reader)
-        process = self.ctx.Process(target=target, args=(*ends, *args), daemon=True)
+        # Every concrete context has Process; typeshed's BaseContext (what get_context(str) returns) does not.
+        process = self.ctx.Process(target=target, args=(*ends, *args), daemon=True)  # type: ignore[attr-defined]
         with main_module_hidden(), server_environment():  # a spawned child reads them too
             process.start()
         for end in ends:

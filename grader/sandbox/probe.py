@@ -59,7 +59,7 @@ def _attempt(action: Callable[[], Any]) -> str:
     try:
         action()
     except OSError as exc:
-        return f"{REFUSED} ({errno.errorcode.get(exc.errno, exc.errno)})"
+        return f"{REFUSED} ({errno.errorcode.get(exc.errno, exc.errno) if exc.errno is not None else None})"
     except Exception as exc:  # noqa: BLE001
         return f"{REFUSED} ({type(exc).__name__})"
     return ALLOWED
@@ -72,7 +72,7 @@ def _seccomp_attempt(action: Callable[[], Any]) -> str:
     except OSError as exc:
         if exc.errno == errno.EPERM or exc.errno == errno.ENOSYS:
             return f"{REFUSED} ({errno.errorcode.get(exc.errno)})"
-        return f"{ALLOWED} (failed for another reason: {errno.errorcode.get(exc.errno, exc.errno)})"
+        return f"{ALLOWED} (failed for another reason: {errno.errorcode.get(exc.errno, exc.errno) if exc.errno is not None else None})"
     return ALLOWED
 
 
@@ -242,6 +242,7 @@ def probe_main(conn: Any, spec: ProbeSpec) -> None:
         if attacks:
             results[stage] = {what: run() for what, run in attacks.items()}
 
+    message: tuple[Any, ...]  # ("probe", ...) or ("probe-failed", ...)
     try:
         report = enter(spec.scratch, {conn.fileno()}, spec.protected, spec.uid, Limits(), 60, checkpoint)
         message = ("probe", report.to_dict(), results, _ordinary_work())

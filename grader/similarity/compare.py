@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from grader.assignment import Assignment
 from grader.intake.discovery import Discovery, discover
@@ -56,7 +57,7 @@ def _prints(
     files = []
     for sid in sorted(found.students):
         student = found.students[sid]
-        label = past_label(folder, sid) if past else sid
+        label = past_label(cast(Path, folder), sid) if past else sid  # past prints always come with a folder
         for task in sorted(student.files):
             code = decode(student.files[task].data)
             files.append((code, label, task, *cut_template(code, lines.get(task, frozenset()))))

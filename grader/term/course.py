@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from grader.assignment import Assignment
 from grader.intake.roster import read_roster
@@ -98,7 +99,7 @@ class TermOptions:
 
     def describe(self) -> dict:
         """Plain data for run.json: every option, and each file's content hash (shards must agree)."""
-        out = {}
+        out: dict[str, Any] = {}
         for spec in fields(self):
             value = getattr(self, spec.name)
             if value is None:
@@ -112,7 +113,9 @@ class TermOptions:
 
     @classmethod
     def from_description(cls, data: dict) -> TermOptions:
-        values = {spec.name: data.get(spec.name) for spec in fields(cls) if data.get(spec.name) is not None}
+        values: dict[str, Any] = {
+            spec.name: data.get(spec.name) for spec in fields(cls) if data.get(spec.name) is not None
+        }
         for name in PATH_OPTIONS:
             if name in values:
                 path = Path(values[name])

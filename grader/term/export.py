@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Literal
 
 from grader.intake.roster import Roster, RosterEntry
 
@@ -89,7 +90,7 @@ def _field(entry: RosterEntry | None, *names: str) -> str:
     return ""
 
 
-def _text(rows: list[list[str]], quoting: int = csv.QUOTE_MINIMAL) -> str:
+def _text(rows: list[list[str]], quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=quoting)
     writer.writerows(rows)

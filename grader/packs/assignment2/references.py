@@ -83,6 +83,7 @@ def conv_outputs(inputs: dict) -> dict:
     b = torch.tensor(inputs["b"], requires_grad=True)
     y = F.conv1d(x, W, b, stride=stride)
     y.backward(torch.from_numpy(inputs["delta"]))
+    assert x.grad is not None and W.grad is not None and b.grad is not None  # backward() filled them
     return {"y": y.detach().numpy(), "dx": x.grad.numpy(), "dW": W.grad.numpy(), "db": b.grad.numpy()}
 
 

@@ -14,7 +14,7 @@ the wrong sign, no momentum, ...) is told which.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -105,12 +105,15 @@ class Answer(Check):
         if problem:
             kind = describe_type(output)
             return None, f"{name} is {'' if kind.startswith('a ') else 'a '}{kind}, not a single number"
+        assert value is not None  # as_float gives a problem whenever it has no value
         if not np.isfinite(value):
             return None, f"{name} is {value}, not a finite number"
         dtype = getattr(output, "dtype", None)
         if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
             # A float32 -7.554 is -7.55399990... as a float64; take the digits it is written with.
-            value = float(np.format_float_positional(np.asarray(output).reshape(())[()], unique=True))
+            # (Indexing a 0-d array with () gives the numpy scalar, whose own precision sets the digits.)
+            scalar = cast("np.floating[Any]", np.asarray(output).reshape(())[()])
+            value = float(np.format_float_positional(scalar, unique=True))
         return value, None
 
     def _shortening_slips(self, number: float, true: float) -> list[str]:

@@ -226,7 +226,7 @@ def _checked(output: Any) -> dict[str, Any] | None:
         return None
     if output.get("fatal") is not None:
         return output if isinstance(output["fatal"], str) else None
-    columns = [output.get(k) for k in ("ids", "labels", "lines")]
+    columns: list[Any] = [output.get(k) for k in ("ids", "labels", "lines")]
     if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) != 1:
         return None
     if (

@@ -156,6 +156,7 @@ def backward_matrix(W: np.ndarray, in_width: int, stride: int = 1) -> np.ndarray
     X = torch.zeros(size, cin, in_width, dtype=weight.dtype, requires_grad=True)
     Y = F.conv1d(X, weight, stride=stride)
     Y.backward(torch.eye(size, dtype=weight.dtype).reshape(Y.shape))
+    assert X.grad is not None  # backward() filled it
     return X.grad.reshape(size, -1).T.numpy().copy()
 
 

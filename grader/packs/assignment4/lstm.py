@@ -264,6 +264,7 @@ def losses_problem(got: Any, expected: list[float], sizes: list[int]) -> str | N
     values, problem = as_floats(got, what)
     if problem:
         return problem
+    assert values is not None  # as_floats gives a problem whenever it has no values
     if len(values) != len(sizes):
         return f"{what} has {len(values)} entries, expected {len(sizes)} (one per batch)"
     if len(expected) != len(sizes):

@@ -205,7 +205,7 @@ def charlstm_weights(seed: int, hidden: int, classes: int) -> dict[str, torch.Te
     }
 
 
-def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, nn.Module | None, nn.Module | None]:
+def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, nn.Module | None, nn.Linear | None]:
     """(structure problem, recurrent layer, linear layer) of a student's CharLSTM.
 
     The values can be checked when one recurrent layer (an ``nn.LSTM`` or, off the
@@ -216,6 +216,7 @@ def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, 
     cells = [m for m in net.modules() if isinstance(m, nn.LSTMCell)]
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     want_lstm = f"nn.LSTM(128, {hidden}, batch_first=True)"
+    recurrent: nn.Module | None  # an nn.LSTM or nn.LSTMCell
     recurrent, problem = None, None
     if len(lstms) == 1:
         lstm = lstms[0]
@@ -246,7 +247,7 @@ def find_layers(net: nn.Module, hidden: int, classes: int) -> tuple[str | None, 
     return problem, recurrent, linear
 
 
-def load_weights(recurrent: nn.Module, linear: nn.Module, weights: dict[str, torch.Tensor]) -> None:
+def load_weights(recurrent: nn.Module, linear: nn.Linear, weights: dict[str, torch.Tensor]) -> None:
     suffix = "_l0" if isinstance(recurrent, nn.LSTM) else ""
     with torch.no_grad():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):

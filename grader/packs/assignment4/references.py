@@ -56,6 +56,7 @@ def receptive_field(layers: list[tuple[int, int]]) -> int:
             length *= 2
             continue
         y[0, 0, 0].backward()
+        assert x.grad is not None  # backward() filled it
         used = torch.nonzero(x.grad[0, 0]).flatten()
         return int(used.max() - used.min() + 1)
 
@@ -138,6 +139,7 @@ def stat_shape(shape: tuple[int, ...], layout: str) -> tuple[int, ...] | None:
     norm.train()
     with torch.no_grad():
         norm(x)
+    assert norm.running_mean is not None  # batch norm tracks running statistics by default
     return tuple(int(s) for s in norm.running_mean.shape)
 
 

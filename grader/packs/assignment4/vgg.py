@@ -240,6 +240,7 @@ def accuracy_problem(result: dict, snapshots: list[np.ndarray], replay: Replayer
             value, problem = as_float(got, f"{key}[{epoch}]")
             if problem:
                 return problem
+            assert value is not None  # as_float gives a problem whenever it has no value
             expected = replay.accuracy(flat, loader)
             if abs(value - expected) <= 1e-6:
                 continue
@@ -257,6 +258,7 @@ def test_loss_problem(got: Any, snapshots: list[np.ndarray], replay: Replayer) -
         value, problem = as_float(item, f"test_loss[{epoch}]")
         if problem:
             return problem
+        assert value is not None  # as_float gives a problem whenever it has no value
         expected = replay.mean_loss(flat, "test")
         if abs(value - expected) <= 1e-5 + 1e-4 * abs(expected):
             continue
