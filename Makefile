@@ -54,15 +54,15 @@ $(STAMP): pyproject.toml
 	$(PY) -c "import torch, torchvision, numpy, nbformat, nbconvert, xdist, grader; print('installed: torch', torch.__version__, '| numpy', numpy.__version__)"
 	@touch $(STAMP)
 
-# Two workers (these machines have 2 cores); each test module stays on one worker, so the
-# class a module grades once is graded once.
+# Two workers (these machines have 2 cores). tests/conftest.py groups the tests: a module stays
+# on one worker, and the tests that read a pack's graded class share the worker of that pack.
 TEST_WORKERS ?= 2
 test: install lint docs
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The checks' discrimination tests: wrong implementations fail, right ones in other styles pass.
 test-fast: install
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m fast
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m fast
 
 lint: install
 	$(VENV)/bin/ruff check grader

@@ -11,10 +11,6 @@ from grader.grading.runner import Options, Runner
 PACK = load_pack("assignment2")
 
 
-def test_shipped_references_match_the_solutions():
-    assert not kit.refresh(PACK, check_only=True), "run `make templates` to refresh visible_references.bin"
-
-
 def test_same_tolerates_float_noise_but_not_real_differences():
     import numpy as np
     a = {"x": np.array([1.0, 2.0]), "n": 3, "parts": [np.float64(0.5), "ok"]}

@@ -15,18 +15,12 @@ CODE_NAMES = [(pack, graded) for pack in PACKS for graded in load_pack(pack).nam
               if load_pack(pack).file(graded.task).kind == "code"]
 
 
-@pytest.mark.parametrize("pack,graded", CODE_NAMES, ids=[g.key for _, g in CODE_NAMES])
-def test_every_part_has_a_visible_input(pack, graded):
-    visible = {part for case in graded.check.cases() if case.visible for part in case.parts}
-    missing = set(graded.check.parts) - visible - graded.check.graded_only
-    assert not missing, f"{graded.key}: no visible input exercises {sorted(missing)}"
-
-
 def test_only_numeric_answers_are_judged_only_when_graded():
     declared = {(graded.key, part) for _, graded in CODE_NAMES for part in graded.check.graded_only}
     assert declared == {("answers.Q1", "w(167) to 3 decimals"), ("answers.Q2", "w(167) to 3 decimals")}
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("pack", PACKS)
 def test_no_wrong_fixture_passes_a_part_visibly_and_loses_it_when_graded(pack):
     results = graded_class(pack)
@@ -46,6 +40,7 @@ def test_no_wrong_fixture_passes_a_part_visibly_and_loses_it_when_graded(pack):
     assert not taken_back, "\n".join(taken_back)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("pack", PACKS)
 def test_every_wrong_fixture_fails_some_visible_input(pack):
     """The other half of "predicts": a fixture that loses points in grading does not pass
