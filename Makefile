@@ -91,9 +91,7 @@ demo: install
 
 # --- notebooks (issue 4) ---
 notebooks: install
-	$(PY) notebooks/build.py
-	$(PY) notebooks/build_assignment3.py
-	$(PY) notebooks/build_assignment4.py
+	for builder in notebooks/build*.py; do $(PY) $$builder; done
 
 # --- bench (issue 6) ---
 # Grading throughput, reference kernels against torch, self-check latency -> BENCHMARKS.md.

@@ -27,19 +27,21 @@ def run(copy: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_new_pack_scaffolds_a_working_pack(tmp_path):
     copy = tmp_path / "repo"
-    for folder in ("grader", "solutions", "templates", "data"):
-        shutil.copytree(REPO / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", "demo_*"))
+    for folder in ("grader", "solutions", "templates", "data", "tests", "notebooks"):
+        shutil.copytree(REPO / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", "demo_*", "*.ipynb"))
+    shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
 
     made = run(copy, "new-pack", "course7", "--task", "intro")
     assert made.returncode == 0, made.stderr
     pack = copy / "grader" / "packs" / "course7"
     for path in (pack / "__init__.py", pack / "pack.py", pack / "checks.py", pack / "references.py",
                  pack / "probes.py", pack / "ASSIGNMENT.md", pack / "visible_references.bin",
-                 copy / "solutions" / "intro.py", copy / "templates" / "intro_template.py"):
+                 copy / "solutions" / "intro.py", copy / "templates" / "intro_template.py",
+                 copy / "tests" / "fixtures" / "course7.py", copy / "notebooks" / "build_course7.py"):
         assert path.is_file(), path
     assert '"course7")' in (copy / "grader" / "packs" / "__init__.py").read_text()
     template = (copy / "templates" / "intro_template.py").read_text()
-    assert "NotImplementedError" in template
+    assert "NotImplementedError" in template and "reference solution" not in template
     assert template == make_template((copy / "solutions" / "intro.py").read_text())     # as `make templates` writes it
 
     folder = copy / "submissions"
@@ -52,6 +54,20 @@ def test_new_pack_scaffolds_a_working_pack(tmp_path):
     with open(tmp_path / "out" / "gradebook.csv", newline="") as fh:
         totals = {row["student_id"]: float(row["total"]) for row in csv.DictReader(fh)}
     assert totals == {"1": 2, "2": 0}
+
+    # The pack gets the tests every pack gets, with the fixtures the scaffold wrote.
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_packs.py",
+                            "-k", "course7"], cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)},
+                           capture_output=True, text=True, timeout=600)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "6 passed" in tests.stdout, tests.stdout[-500:]      # 4 per-pack tests and 2 fixtures
+    # Its notebook builder writes a self-check notebook on the shared frame.
+    built = subprocess.run([sys.executable, str(copy / "notebooks" / "build_course7.py")], cwd=copy,
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    notebook = (copy / "notebooks" / "intro_run.ipynb").read_text()
+    assert 'check(\\"intro.scale\\", STUDENT_FILE, assignment=\\"course7\\")' in notebook
+    assert 'hand_in(\\"intro\\"' in notebook
 
 
 def test_new_pack_refuses_bad_names_and_overwriting(tmp_path):

@@ -13,6 +13,10 @@ grow, laid out like the real packs (see ``grader/packs/AUTHORING.md``):
     solutions/TASK.py                 the reference solution, with solution markers
     templates/TASK_template.py        generated from it (markers stripped)
     grader/packs/NAME/visible_references.bin   generated: self-check's stored references
+    tests/fixtures/NAME.py            wrong and right implementations the checks must tell
+                                      apart (tests/test_packs.py runs them, with the other
+                                      tests every pack gets)
+    notebooks/build_NAME.py           the self-check notebook's source (make notebooks)
 
 and NAME is added to ``ALL_PACKS`` in ``grader/packs/__init__.py``. Nothing is overwritten:
 the command stops if any of these already exists.
@@ -139,7 +143,7 @@ def scale(module, inputs):
 '''
 
 SOLUTION = '''\
-"""{title}: the reference solution of the task "{task}" (2 points).
+"""{title}: the task "{task}" (2 points).
 
 Graded names and points:
     scale  2
@@ -181,6 +185,73 @@ Imports: NumPy and the standard library.
 """
 
 
+FIXTURES = '''\
+"""Implementations of the pack "{name}" that its checks must tell apart (tests/test_packs.py).
+
+A fixture is the reference solution with definitions appended (the last one wins), graded
+as a student's file. WRONG ones are typical mistakes: ``expect`` gives the points each
+graded name must earn (the others of the file keep full marks), ``reasons`` words its
+explanation must contain. RIGHT ones are correct alternatives in other styles, which must
+keep full marks. Add one WRONG fixture per mistake a check is meant to catch.
+"""
+from __future__ import annotations
+
+from .students import Fixture
+
+WRONG = [
+    Fixture("ignoresfactor", "{task}", """
+def scale(x, factor=2.0):
+    return x * 2.0
+""", {{"{task}.scale": 1.0}}, {{"{task}.scale": "scale(x)"}}),
+]
+
+RIGHT = [
+    Fixture("entrywise", "{task}", """
+def scale(x, factor=2.0):
+    out = np.empty_like(x)
+    for index, value in np.ndenumerate(x):
+        out[index] = value * factor
+    return out
+"""),
+]
+'''
+
+NOTEBOOK_BUILDER = '''\
+"""Write the self-check notebook of the pack "{name}": ``notebooks/{task}_run.ipynb``.
+
+This script is its source: edit the text or code here, then run ``make notebooks``. The
+frame (setup cell, checks, the final cell that checks the whole file and says how to hand
+it in) comes from ``nbframe.py``, shared by every pack's notebooks.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from nbframe import notebook, write  # noqa: E402
+
+NOTEBOOK = notebook("{task}", "{title}: self-check", """
+    One function, `scale(x, factor=2.0)`: every entry of a NumPy array times a number.
+""", [
+    ("""
+    ## `scale(x, factor=2.0)` (2 points: the default factor 1, any factor 1)
+
+    Return a new array with the shape and dtype of `x`; leave `x` unchanged.
+    """, "{task}.scale", """
+    import numpy as np
+
+    with needs("scale"):
+        print(student().scale(np.arange(4.0), factor=-1.5))
+    """),
+], assignment="{name}")
+
+if __name__ == "__main__":
+    sys.exit(write({{"{task}_run.ipynb": NOTEBOOK}}, HERE))
+'''
+
+
 def validate(name: str, task: str, repo: Path) -> list[str]:
     problems = []
     for label, value in (("pack name", name), ("task name", task)):
@@ -200,7 +271,13 @@ def validate(name: str, task: str, repo: Path) -> list[str]:
 
 def targets(name: str, task: str, repo: Path) -> list[Path]:
     pack = repo / "grader" / "packs" / name
-    return [pack, repo / "solutions" / f"{task}.py", repo / "templates" / f"{task}_template.py"]
+    return [
+        pack,
+        repo / "solutions" / f"{task}.py",
+        repo / "templates" / f"{task}_template.py",
+        repo / "tests" / "fixtures" / f"{name}.py",
+        repo / "notebooks" / f"build_{name}.py",
+    ]
 
 
 def register(name: str, repo: Path) -> None:
@@ -234,6 +311,13 @@ def new_pack(name: str, task: str | None = None, repo: Path = REPO) -> list[Path
         pack / "ASSIGNMENT.md": CONTRACT.format(**fields),
         repo / "solutions" / f"{task}.py": SOLUTION.format(**fields),
     }
+    # The test fixtures and the notebook's source, where the checkout has those folders.
+    for folder, filename, source in (
+        (repo / "tests" / "fixtures", f"{name}.py", FIXTURES),
+        (repo / "notebooks", f"build_{name}.py", NOTEBOOK_BUILDER),
+    ):
+        if folder.is_dir():
+            written[folder / filename] = source.format(**fields)
     for path, text in written.items():
         path.write_text(text, encoding="utf-8")
     register(name, repo)

@@ -133,6 +133,12 @@ the same kind of sandbox as grading; on Mac and Windows it says that it does not
 
 `check` also takes the zip you will upload, or with `--all` a folder: it says which
 student and which task the grader will read each file as, and checks every one.
+
+## More
+
+The grader's documentation has a page for students, "Checking your work before you hand
+it in" (`docs/students/self-check.md` in the course's grader): every option of `check`,
+how the notebooks find your file, and what self-check can and cannot promise.
 """
 
 
