@@ -10,7 +10,7 @@ ASSIGNMENT ?= assignment2
 DEMO_assignment2 := data/demo_class
 DEMO_assignment3 := data/demo_class_assignment3
 DEMO_assignment4 := data/demo_assignment4
-SUBMISSIONS ?= $(DEMO_$(ASSIGNMENT))
+SUBMISSIONS ?= $(or $(DEMO_$(ASSIGNMENT)),data/demo_$(ASSIGNMENT))
 OUT ?= results
 JOBS ?= 2
 # Hidden contest labels (assignment3's predictions): the demo's go with the demo class only;
@@ -26,7 +26,7 @@ QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || tr
 help:
 	@echo "make install      create .venv with torch, numpy, jupyter and the grader (idempotent)"
 	@echo "make test         the linters, the layer contracts, the docs build and the whole test suite (installs first)"
-	@echo "make test-fast    the edit loop: the discrimination tests of the checks (under 90 s)"
+	@echo "make test-fast    the edit loop: every pack's generic tests and discrimination tests (under 90 s)"
 	@echo "make lint         ruff (lint and format), mypy and the import-linter contracts"
 	@echo "make docs         build the docs site (mkdocs, strict) into build/site"
 	@echo "make grade        grade SUBMISSIONS=$(SUBMISSIONS) into OUT=$(OUT) (JOBS=$(JOBS); ASSIGNMENT=$(ASSIGNMENT); LABELS=...; SIMILARITY=1 adds the similarity report)"
@@ -40,6 +40,7 @@ help:
 	@echo "make bench-similarity  time the similarity report on a generated class (SIM_STUDENTS=300)"
 	@echo "make gradescope   build dist/autograder.zip for ASSIGNMENT (assignment3 also needs LABELS=path; CUTOFFS=\"LOW HIGH\")"
 	@echo "make student-kit  build dist/student-kit-ASSIGNMENT.zip: templates, notebooks, self-check; no solutions (HAND_IN=\"where to upload\")"
+	@echo "make clean        remove results/, build/ and dist/"
 	@echo "make kit-matrix   self-check from the kit on Python 3.10-3.13 with the oldest and newest torch/NumPy it accepts (downloads GBs)"
 
 # Byte-compiled once here: where PYTHONDONTWRITEBYTECODE is set (this CI, many containers) no

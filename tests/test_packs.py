@@ -31,6 +31,7 @@ def code_names(pack):
     return [n for f in pack.files if f.kind == "code" for n in f.names]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("pack_name", PACKS)
 def test_points_add_up_and_every_part_has_a_visible_and_a_hidden_input(pack_name):
     pack = load_pack(pack_name)
@@ -44,6 +45,7 @@ def test_points_add_up_and_every_part_has_a_visible_and_a_hidden_input(pack_name
             assert any(part in c.parts for c in cases if not c.visible), f"{graded.key}: no hidden input for {part}"
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("pack_name", PACKS)
 def test_templates_and_visible_references_are_in_sync_with_the_solutions(pack_name):
     pack = load_pack(pack_name)
@@ -65,6 +67,7 @@ def test_solutions_earn_full_marks_and_templates_zero(pack_name):
     assert {n.status for n in graded["template"].names if kinds[n.key] != "value"} == {"not_implemented"}
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("pack_name", PACKS)
 def test_every_graded_name_has_a_wrong_fixture(pack_name):
     wrong, _ = fixtures_of(pack_name)
