@@ -58,8 +58,15 @@ $(STAMP): pyproject.toml
 # Two workers (these machines have 2 cores). tests/conftest.py groups the tests: a module stays
 # on one worker, and the tests that read a pack's graded class share the worker of that pack.
 TEST_WORKERS ?= 2
-test: install lint docs
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+# The linters and the docs build run beside the tests (they need one core for ~25 s, while
+# the tests leave some idle); their output comes after the tests', and either failing fails.
+test: install
+	@mkdir -p build
+	@( $(MAKE) --no-print-directory lint docs > build/lint.log 2>&1; echo $$? > build/lint.status ) & \
+	tests=0; $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup || tests=$$?; \
+	wait; cat build/lint.log; linted=$$(cat build/lint.status); \
+	if [ "$$linted" != 0 ]; then echo "make test: make lint or make docs failed (above)"; fi; \
+	[ "$$tests" = 0 ] && [ "$$linted" = 0 ]
 
 # The checks' discrimination tests: wrong implementations fail, right ones in other styles pass.
 test-fast: install

@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.packs import PACKS, load_pack  # noqa: E402
 from grader.authoring.student_kit import OLDEST, build  # noqa: E402
+from grader.packs import PACKS, load_pack  # noqa: E402
 
 WORK = Path("/tmp/kit-matrix")
 STUDENT = "3180100111"

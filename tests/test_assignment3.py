@@ -21,24 +21,22 @@ import dataclasses
 import importlib.util
 import io
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from fixtures.assignment3 import RIGHT, WRONG
+from fixtures.classes import graded_class
+from fixtures.cli import run_grader
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
 
 from grader import selfcheck
-
+from grader.authoring.templates import generate, make_template
 from grader.grading import visible_references as kit
+from grader.grading.runner import Options, Runner
 from grader.intake.discovery import Student, SubmittedFile
 from grader.intake.interface import inspect_file
 from grader.packs import load_pack
-from grader.grading.runner import Options, Runner
-from grader.authoring.templates import generate, make_template
-
-from fixtures.assignment3 import RIGHT, WRONG
-from fixtures.classes import graded_class
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment3")
@@ -158,9 +156,9 @@ def test_wrong_shapes_are_explained(graded):
 # --- the command line, as a TA runs it -------------------------------------------------------------------
 
 def run_grade(folder: Path, out: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet",
-               "--assignment", "assignment3", "--labels", str(DEMO_LABELS)]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    """``python -m grader grade``'s code, run in this process (tests/fixtures/cli.py)."""
+    return run_grader("grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet",
+                      "--assignment", "assignment3", "--labels", str(DEMO_LABELS), cwd=REPO)
 
 
 def test_grade_command(tmp_path):

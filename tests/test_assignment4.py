@@ -27,15 +27,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from grader.grading import visible_references as kit
-from grader.outputs.batch import grade_folder
-from grader.intake.discovery import Student, SubmittedFile
-from grader.packs import load_pack
-from grader.grading.runner import Options, Runner
-from grader.authoring.templates import generate
-
 from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
+
+from grader.authoring.templates import generate
+from grader.grading import visible_references as kit
+from grader.grading.runner import Options, Runner
+from grader.intake.discovery import Student, SubmittedFile
+from grader.outputs.batch import grade_folder
+from grader.packs import load_pack
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment4")
@@ -89,8 +88,14 @@ def test_receptive_fields_from_autograd_agree_with_the_formula(layers, formula):
 
 
 def test_cnn_references_come_from_pytorch_and_match_the_handouts_numbers():
-    from grader.packs.assignment4.references import (conv_params, count, output_size, residual_block, same_padding,
-                                                     stat_shape)
+    from grader.packs.assignment4.references import (
+        conv_params,
+        count,
+        output_size,
+        residual_block,
+        same_padding,
+        stat_shape,
+    )
     assert [output_size(256, 3), output_size(254, 5, 3), output_size(4, 5)] == [254, 84, None]
     assert [same_padding(k) for k in (1, 3, 5, 4)] == [0, 1, 2, None]
     assert conv_params(3, 100, 3) == 2800 and conv_params(100, 50, (5, 3), bias=False) == 75000

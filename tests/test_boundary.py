@@ -26,14 +26,14 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from fixtures.answer_thieves import THIEVES
-from grader.grading import standins
+
 from grader.assignment import check_points
-from grader.outputs.batch import grade_folder
-from grader.intake.discovery import Student, SubmittedFile
-from grader.packs import load_pack
+from grader.grading import standins
 from grader.grading.runner import Options, Runner
+from grader.intake.discovery import Student, SubmittedFile
+from grader.outputs.batch import grade_folder
+from grader.packs import load_pack
 from grader.selfcheck import runner_options
 
 REPO = Path(__file__).resolve().parents[1]

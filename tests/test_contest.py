@@ -27,20 +27,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.notebooks import cell_text, execute, load_builder
 
 from grader import selfcheck
-
-from grader.grading import visible_references as kit
 from grader.assignment import SettingError
-from grader.outputs.batch import grade_folder, hidden_folders
+from grader.grading import visible_references as kit
+from grader.grading.runner import Options
 from grader.intake.discovery import discover
+from grader.judging.results import StudentResult
+from grader.outputs.batch import grade_folder, hidden_folders
 from grader.outputs.leaderboard import Entry, html_section, leaderboard_csv, ranked, write_leaderboard
 from grader.packs import load_pack
 from grader.packs.assignment3.contest import MAX_BYTES, parse, public_mask
-from grader.judging.results import StudentResult
-from grader.grading.runner import Options
-
-from fixtures.notebooks import cell_text, execute, load_builder
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment3")

@@ -15,8 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
+from fixtures.cli import run_grader
 from fixtures.procs import alive, descendants
+
 from grader.packs import load_pack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,8 +37,14 @@ def template(task: str) -> bytes:
     return (REPO / "templates" / f"{task}_template.py").read_bytes()
 
 
-def grade(folder: Path, out: Path, *extra: str, background: bool = False):
-    command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet", *extra]
+def grade(folder: Path, out: Path, *extra: str, background: bool = False, fresh_process: bool = True):
+    """``python -m grader grade``: in a new process (in the background if asked), or with
+    ``fresh_process=False`` its code in this one (tests/fixtures/cli.py), which skips a torch
+    import and a forkserver start."""
+    args = ["grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet", *extra]
+    if not fresh_process:
+        return run_grader(*args, cwd=REPO)
+    command = [sys.executable, "-m", "grader", *args]
     if background:
         return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
@@ -46,8 +53,8 @@ def grade(folder: Path, out: Path, *extra: str, background: bool = False):
 def grade_here(folder: Path, out: Path, resume: bool = True):
     """The same grading in this process (its warm server is shared by the tests); the command
     line itself is tested by the fixture below and the kill test."""
-    from grader.outputs.batch import grade_folder
     from grader.grading.runner import Options
+    from grader.outputs.batch import grade_folder
 
     return grade_folder(folder, out, PACK, Options(jobs=2), resume=resume, progress=False)
 
@@ -154,7 +161,7 @@ def test_killed_mid_batch_then_rerun_finishes_with_the_same_gradebook(klass):
     finished_before = len(list(out.glob("*/results.json")))
     assert 1 <= finished_before < 6, "the kill came too late to interrupt the batch"
     assert not (out / "gradebook.csv").exists()
-    rerun = grade(klass["folder"], out)
+    rerun = grade(klass["folder"], out, fresh_process=False)
     assert rerun.returncode == 0, rerun.stderr
     assert f"reused {finished_before}" in rerun.stdout, rerun.stdout
     assert (out / "gradebook.csv").read_bytes() == (klass["out"] / "gradebook.csv").read_bytes()

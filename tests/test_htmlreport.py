@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.grading.runner import Options
+from grader.judging.results import NameResult, StudentResult
 from grader.outputs.batch import grade_folder
 from grader.outputs.htmlreport import name_stats, render, shared_reason, write_report
 from grader.packs import load_pack
-from grader.judging.results import NameResult, StudentResult
-from grader.grading.runner import Options
 
 PACK = load_pack("assignment2")
 KEYS = [n.key for n in PACK.names]

@@ -1,12 +1,11 @@
 """Self-check works from the shipped references when students do not have solutions/."""
 import dataclasses
 
-
 from grader.grading import visible_references as kit
-from grader.intake.discovery import Student, SubmittedFile
-from grader.packs import load_pack
-from grader.judging.reference import REPO
 from grader.grading.runner import Options, Runner
+from grader.intake.discovery import Student, SubmittedFile
+from grader.judging.reference import REPO
+from grader.packs import load_pack
 
 PACK = load_pack("assignment2")
 

@@ -1,8 +1,9 @@
 """The layout's contracts cover every pack: a pack module that is not its probes is named in
 the import contracts of pyproject.toml, so the child side can never import it unnoticed."""
 import fnmatch
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from grader.packs import ALL_PACKS
 

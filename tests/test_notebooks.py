@@ -21,15 +21,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, kernel_manager, load_builder
+from fixtures.students import RIGHT, WRONG, graded_by_the_grader
 
 from grader import selfcheck
+from grader.grading.runner import Options, Runner
 from grader.intake.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.grading.runner import Options, Runner
-
-from fixtures.notebooks import (assert_committed_as_built, cell_text, execute_series, kernel_manager,
-                                load_builder)
-from fixtures.students import RIGHT, WRONG, graded_by_the_grader
 
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment2")

@@ -14,8 +14,8 @@ test modules.
 from __future__ import annotations
 
 import pytest
-
 from fixtures.classes import fixtures_of, graded_class
+
 from grader.authoring.templates import generate
 from grader.grading import visible_references
 from grader.packs import PACKS, load_pack

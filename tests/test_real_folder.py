@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading.runner import Options
 from grader.outputs.batch import grade_folder
 from grader.packs import load_pack
-from grader.grading.runner import Options
 
 REPO = Path(__file__).resolve().parents[1]
 PACK = load_pack("assignment2")

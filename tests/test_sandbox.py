@@ -18,10 +18,10 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from fixtures.native_attacks import Bait, attackers, build_class
-from grader.packs import load_pack
+
 from grader.grading.runner import Options
+from grader.packs import load_pack
 from grader.sandbox import LayerReport, Sandbox, SandboxError
 from grader.sandbox.probe import REFUSED, judge_probe
 
@@ -335,9 +335,9 @@ def relu(x):
 
 
 def test_children_inherit_no_descriptors_and_no_environment(tmp_path):
-    from grader.selfcheck import runner_options
-    from grader.intake.discovery import Student, SubmittedFile
     from grader.grading.runner import Runner
+    from grader.intake.discovery import Student, SubmittedFile
+    from grader.selfcheck import runner_options
 
     pack = load_pack("assignment2")
     student = Student("peek", {"task1": SubmittedFile("task1", "task1_peek.py", PEEK.encode())})

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from fixtures import similarity_class as sc
+
 from grader.cli import main as cli_main
 from grader.packs import load_pack
 from grader.similarity.compare import PAST_PREFIX, compare_folder
@@ -415,8 +415,8 @@ def test_html_renders_in_a_browser(cli_out, tmp_path):
 # --- grade --similarity -------------------------------------------------------------------
 
 def test_grade_with_similarity_lists_the_top_pairs(tmp_path, klass):
-    from grader.outputs.batch import grade_folder
     from grader.grading.runner import Options
+    from grader.outputs.batch import grade_folder
 
     source = {(m.task, m.id): m.source for m in klass.members}
     folder, out = tmp_path / "in", tmp_path / "out"

@@ -19,8 +19,8 @@ from packaging.tags import compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
-from grader.packs import PACKS, load_pack
 from grader.authoring.student_kit import INTEL_MAC, NOT_INTEL_MAC, OLDEST, REQUIREMENTS, STAFF_ONLY, build
+from grader.packs import PACKS, load_pack
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION = (REPO / "solutions" / "task1.py").read_text()

@@ -15,14 +15,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from fixtures.cli import run_grader
 
+from grader.grading.runner import Options
+from grader.intake.roster import RosterError, read_roster
 from grader.outputs.batch import grade_folder
 from grader.packs import load_pack
-from grader.grading.runner import Options
 from grader.term.course import TermOptions
 from grader.term.export import export
 from grader.term.late import LatePolicy, parse_time
-from grader.intake.roster import RosterError, read_roster
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -39,7 +40,8 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
 
 
 def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "grader", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    """The command line, in this process (tests/fixtures/cli.py)."""
+    return run_grader(*args, cwd=cwd)
 
 
 def grade(folder: Path, out: Path, term_options: TermOptions | None = None, **kwargs):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading.runner import Options, Runner
 from grader.intake.discovery import Student, SubmittedFile
 from grader.packs import load_pack
-from grader.grading.runner import Options, Runner
 from grader.selfcheck import runner_options
 
 REPO = Path(__file__).resolve().parents[1]

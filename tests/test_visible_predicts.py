@@ -6,10 +6,9 @@ holding the answer), and no wrong fixture (the packs' typical wrong implementati
 tests/fixtures) passes a part on its visible inputs and then loses that part in grading.
 """
 import pytest
+from fixtures.classes import fixtures_of, graded_class
 
 from grader.packs import PACKS, load_pack
-
-from fixtures.classes import fixtures_of, graded_class
 
 CODE_NAMES = [(pack, graded) for pack in PACKS for graded in load_pack(pack).names
               if load_pack(pack).file(graded.task).kind == "code"]
