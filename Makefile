@@ -56,7 +56,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Two workers (these machines have 2 cores). tests/conftest.py groups the tests: a module stays
-# on one worker, and the tests that read a pack's graded class share the worker of that pack.
+# on one worker, and the two modules that read every pack's graded class share one.
 TEST_WORKERS ?= 2
 # The linters and the docs build run beside the tests (they need one core for ~25 s, while
 # the tests leave some idle); their output comes after the tests', and either failing fails.
