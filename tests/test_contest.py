@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.cli import run_grader
 from fixtures.notebooks import cell_text, execute, load_builder
 
 from grader import selfcheck
@@ -361,10 +362,9 @@ def test_a_full_mark_still_shows_the_accuracy_in_the_feedback(klass):
 # --- the command line ---------------------------------------------------------------------------------------
 
 def run_grade(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    """``python -m grader grade`` as a TA runs it, in a fresh process."""
-    command = [sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet",
-               "--assignment", "assignment3", *extra]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    """``python -m grader grade``'s code as a TA runs it, in this process (tests/fixtures/cli.py)."""
+    return run_grader("grade", str(folder), "--out", str(out), "--jobs", "2", "--quiet",
+                      "--assignment", "assignment3", *extra, cwd=REPO)
 
 
 @pytest.fixture
