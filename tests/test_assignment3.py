@@ -28,7 +28,7 @@ import pytest
 from fixtures.assignment3 import RIGHT, WRONG
 from fixtures.classes import graded_class
 from fixtures.cli import run_grader
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_in_lanes, load_builder
 
 from grader import selfcheck
 from grader.authoring.templates import generate, make_template
@@ -320,22 +320,15 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
         assert f"templates/{PACK.file(task).template}" in sources[1]
 
 
-async def _execute(task: str, slots: asyncio.Semaphore) -> dict:
-    """The notebook of ``task`` against the solution, then (same kernel, reset) the template."""
-    async with slots:
-        files = [REPO / "solutions" / PACK.file(task).solution, REPO / "templates" / PACK.file(task).template]
-        (solved, _), (blank, _) = await execute_series(f"{task}_run.ipynb", files)
-        return {(task, "solutions"): solved, (task, "templates"): blank}
-
-
 @pytest.fixture(scope="module")
 def notebook_runs():
-    async def run_all():
-        slots = asyncio.Semaphore(2)
-        done = await asyncio.gather(*(_execute(task, slots) for task in TASKS))
-        return {key: nb for runs in done for key, nb in runs.items()}
-
-    return asyncio.run(run_all())
+    """Each notebook against the solution and then the template, two kernels at a time, each
+    kernel reset between runs (``execute_in_lanes``)."""
+    keys = [(task, folder) for task in TASKS for folder in ("solutions", "templates")]
+    runs = [(f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
+                                                   else PACK.file(task).template)) for task, folder in keys]
+    done = asyncio.run(execute_in_lanes(runs, lanes=2))
+    return {key: nb for key, (nb, _) in zip(keys, done)}
 
 
 def _texts(nb) -> list[str]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_in_lanes, load_builder
 
 from grader.authoring.templates import generate
 from grader.grading import visible_references as kit
@@ -208,19 +208,12 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
 
 @pytest.fixture(scope="module")
 def notebook_runs():
-    """Each notebook against the solution, then (same kernel, reset: ``execute_series``) the template."""
-    async def run_all():
-        slots = asyncio.Semaphore(2)
-
-        async def one(task):
-            async with slots:
-                files = [REPO / "solutions" / PACK.file(task).solution, REPO / "templates" / PACK.file(task).template]
-                solved, blank = await execute_series(f"{task}_run.ipynb", files)
-                return {(task, "solutions"): solved, (task, "templates"): blank}
-        done = await asyncio.gather(*(one(task) for task in TASKS))
-        return {key: run for runs in done for key, run in runs.items()}
-
-    return asyncio.run(run_all())
+    """Each notebook against the solution and then the template, two kernels at a time, each
+    kernel reset between runs (``execute_in_lanes``)."""
+    keys = [(task, folder) for task in TASKS for folder in ("solutions", "templates")]
+    runs = [(f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
+                                                   else PACK.file(task).template)) for task, folder in keys]
+    return dict(zip(keys, asyncio.run(execute_in_lanes(runs, lanes=2))))
 
 
 def _texts(nb: nbformat.NotebookNode) -> list[str]:

@@ -57,7 +57,7 @@ def test_new_pack_scaffolds_a_working_pack(tmp_path):
 
     # The pack gets the tests every pack gets, with the fixtures the scaffold wrote.
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_packs.py",
-                            "-k", "course7"], cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)},
+                            "-k", "course7"], cwd=copy, env={**os.environ, "PYTHONPATH": str(copy), "PYTEST_ADDOPTS": ""},
                            capture_output=True, text=True, timeout=600)
     assert tests.returncode == 0, tests.stdout[-3000:]
     assert "6 passed" in tests.stdout, tests.stdout[-500:]      # 4 per-pack tests and 2 fixtures

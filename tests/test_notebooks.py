@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_series, kernel_manager, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, execute_in_lanes, kernel_manager, load_builder
 from fixtures.students import RIGHT, WRONG, graded_by_the_grader
 
 from grader import selfcheck
@@ -114,17 +114,9 @@ class Run:
         return lines[0]
 
 
-async def _execute(runs: list[Run], slots: asyncio.Semaphore) -> None:
-    """The runs of one notebook, one kernel (see ``execute_series``)."""
-    async with slots:
-        done = await execute_series(runs[0].notebook, [run.student_file for run in runs])
-        for run, (nb, seconds) in zip(runs, done):
-            run.nb, run.seconds = nb, seconds
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Every execution the tests look at, run up front, two kernels at a time."""
+    """Every execution the tests look at, run up front, two kernels at a time (``execute_in_lanes``)."""
     tmp = tmp_path_factory.mktemp("students")
     plan = {}
     for task in TASKS:
@@ -132,15 +124,11 @@ def runs(tmp_path_factory):
         plan[task, "template"] = Run(f"{task}_run.ipynb", REPO / "templates" / PACK.file(task).template)
     plan["task1", "relu only"] = Run("task1_run.ipynb", relu_only(tmp))
 
-    async def execute_all():
-        slots = asyncio.Semaphore(CONCURRENT_KERNELS)
-        by_notebook: dict[str, list[Run]] = {}
-        for run in plan.values():
-            by_notebook.setdefault(run.notebook, []).append(run)
-        await asyncio.gather(*(_execute(runs, slots) for runs in by_notebook.values()))
-
     started = time.monotonic()
-    asyncio.run(execute_all())
+    order = list(plan.values())
+    for run, (nb, seconds) in zip(order, asyncio.run(execute_in_lanes([(r.notebook, r.student_file) for r in order],
+                                                                       lanes=CONCURRENT_KERNELS))):
+        run.nb, run.seconds = nb, seconds
     print(f"\nnotebook executions ({CONCURRENT_KERNELS} at a time, {time.monotonic() - started:.1f} s in all):")
     for (task, variant), run in plan.items():
         print(f"  {run.notebook:<18} {variant:<10} {run.seconds:5.1f} s")
