@@ -15,7 +15,6 @@ visible references in sync) is in tests/test_packs.py; here what is particular t
 """
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import importlib.util
@@ -28,7 +27,7 @@ import pytest
 from fixtures.assignment3 import RIGHT, WRONG
 from fixtures.classes import graded_class
 from fixtures.cli import run_grader
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_in_lanes, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, load_builder, solutions_and_templates
 
 from grader import selfcheck
 from grader.authoring.templates import generate, make_template
@@ -322,13 +321,9 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
 
 @pytest.fixture(scope="module")
 def notebook_runs():
-    """Each notebook against the solution and then the template, two kernels at a time, each
-    kernel reset between runs (``execute_in_lanes``)."""
-    keys = [(task, folder) for task in TASKS for folder in ("solutions", "templates")]
-    runs = [(f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
-                                                   else PACK.file(task).template)) for task, folder in keys]
-    done = asyncio.run(execute_in_lanes(runs, lanes=2))
-    return {key: nb for key, (nb, _) in zip(keys, done)}
+    """Each notebook against the solution, then (same kernel, reset) the template."""
+    runs = solutions_and_templates(PACK, TASKS, REPO)
+    return {key: nb for key, (nb, _) in runs.items()}
 
 
 def _texts(nb) -> list[str]:

@@ -15,7 +15,6 @@ visible references in sync) is in tests/test_packs.py; here what is particular t
 """
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import hashlib
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_in_lanes, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, load_builder, solutions_and_templates
 
 from grader.authoring.templates import generate
 from grader.grading import visible_references as kit
@@ -208,12 +207,8 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
 
 @pytest.fixture(scope="module")
 def notebook_runs():
-    """Each notebook against the solution and then the template, two kernels at a time, each
-    kernel reset between runs (``execute_in_lanes``)."""
-    keys = [(task, folder) for task in TASKS for folder in ("solutions", "templates")]
-    runs = [(f"{task}_run.ipynb", REPO / folder / (PACK.file(task).solution if folder == "solutions"
-                                                   else PACK.file(task).template)) for task, folder in keys]
-    return dict(zip(keys, asyncio.run(execute_in_lanes(runs, lanes=2))))
+    """Each notebook against the solution, then (same kernel, reset) the template: (notebook, seconds)."""
+    return solutions_and_templates(PACK, TASKS, REPO)
 
 
 def _texts(nb: nbformat.NotebookNode) -> list[str]:
