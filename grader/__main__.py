@@ -8,7 +8,7 @@ import sys
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from grader.cli import main  # noqa: E402
+from grader.cli import exit_code  # noqa: E402
 
 
 def _exit_now(code: int) -> None:
@@ -24,10 +24,4 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-try:
-    _code = main()
-except SystemExit as _stop:  # argparse and friends: their usual codes and messages
-    _code = _stop.code if isinstance(_stop.code, int) else (0 if _stop.code is None else 1)
-    if _stop.code is not None and not isinstance(_stop.code, int):
-        print(_stop.code, file=sys.stderr)
-_exit_now(_code or 0)
+_exit_now(exit_code())

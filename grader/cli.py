@@ -84,6 +84,18 @@ def _add_check(commands, kit: dict | None = None) -> None:
     _add_common(check)
 
 
+def exit_code(argv: list[str] | None = None) -> int:
+    """Run a command as ``python -m grader`` does and return its exit status: :func:`main`'s, or
+    for a ``SystemExit`` (argparse's usage errors, ``--help``) its code, its message on stderr."""
+    try:
+        return main(argv) or 0
+    except SystemExit as stop:
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        print(stop.code, file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     kit = kit_settings()
     if kit:  # a student kit: check is its only command

@@ -1,15 +1,16 @@
 """The warm server leaves torch's compiler unloaded (grader/sandbox/dynamo_deferral.py).
 
-Each test runs in a fresh interpreter: the deferral changes ``sys.modules``, and whether
-the compiler is loaded is exactly what is being measured.
+Each script runs in an interpreter of its own, as after ``python -c "import torch; ..."``
+(fixtures/after_torch.py: forks of one process that imported torch): the deferral changes
+``sys.modules``, and whether the compiler is loaded is exactly what is being measured.
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
+from fixtures.after_torch import run_each
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,24 +31,37 @@ compiler_loaded = any(name.startswith("torch._dynamo.") for name in sys.modules)
 """
 
 
-def run(code: str, **env: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, **env}, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+REPORT = "print(json.dumps({'deferred': deferred, 'digest': digest, 'loaded': compiler_loaded}))"
+SCRIPTS: dict[str, tuple[str, dict[str, str]]] = {}      # name -> (code, environment changes)
 
 
-def test_training_gives_the_same_weights_without_loading_the_compiler():
-    report = "print(json.dumps({'deferred': deferred, 'digest': digest, 'loaded': compiler_loaded}))"
-    deferred = run(TRAIN + report)
-    plain = run(TRAIN + report, GRADER_DEFER_DYNAMO="0")
+def script(name: str, code: str, **env: str) -> None:
+    SCRIPTS[name] = (code, env)
+
+
+@pytest.fixture(scope="module")
+def ran() -> dict[str, dict]:
+    """Every script's last line of output, as JSON, each run in its own process."""
+    outcomes = run_each(list(SCRIPTS.values()), cwd=REPO)
+    results = {}
+    for name, (status, output) in zip(SCRIPTS, outcomes):
+        assert status == 0, f"{name}:\n{output[-3000:]}"
+        results[name] = json.loads(output.strip().splitlines()[-1])
+    return results
+
+
+script("deferred", TRAIN + REPORT)
+script("plain", TRAIN + REPORT, GRADER_DEFER_DYNAMO="0")
+
+
+def test_training_gives_the_same_weights_without_loading_the_compiler(ran):
+    deferred, plain = ran["deferred"], ran["plain"]
     assert deferred["deferred"] and not deferred["loaded"]
     assert not plain["deferred"] and plain["loaded"]          # what the deferral saves: torch loads it
     assert deferred["digest"] == plain["digest"]
 
 
-def test_compiling_loads_the_real_compiler_and_torchs_own_wrappers():
-    result = run(TRAIN + """
+script("compiling", TRAIN + """
 compiled = torch.compile(lambda x: x * 2 + 1, backend="eager")
 value = compiled(torch.ones(2)).tolist()
 import torch._dynamo
@@ -58,13 +72,15 @@ print(json.dumps({"value": value, "still_deferred": dynamo_deferral.is_deferred(
                   "real": type(torch._dynamo).__name__ == "module" and hasattr(torch._dynamo, "optimize"),
                   "cache_is_plain": cache is zero_grad}))
 """)
-    assert result == {"value": [3.0, 3.0], "still_deferred": False, "real": True, "cache_is_plain": False}
 
 
-def test_a_submodule_import_loads_the_compiler_and_runs_each_module_once():
-    # The compiler's own modules import its config; a second run of config.py would leave
-    # them reading one object and the importer another.
-    result = run(TRAIN + """
+def test_compiling_loads_the_real_compiler_and_torchs_own_wrappers(ran):
+    assert ran["compiling"] == {"value": [3.0, 3.0], "still_deferred": False, "real": True, "cache_is_plain": False}
+
+
+# The compiler's own modules import its config; a second run of config.py would leave
+# them reading one object and the importer another.
+script("submodule", TRAIN + """
 import torch._dynamo.config as config
 import torch._dynamo.eval_frame as eval_frame
 from torch._dynamo.backends.registry import lookup_backend
@@ -72,11 +88,13 @@ print(json.dumps({"one_config": config is eval_frame.config is torch._dynamo.con
                   "eager": lookup_backend("eager").__name__,
                   "config_spec": type(config.__spec__.loader).__name__}))
 """)
-    assert result == {"one_config": True, "eager": "eager", "config_spec": "SourceFileLoader"}
 
 
-def test_an_unexpected_torch_wrapper_turns_the_deferral_off():
-    result = run("""
+def test_a_submodule_import_loads_the_compiler_and_runs_each_module_once(ran):
+    assert ran["submodule"] == {"one_config": True, "eager": "eager", "config_spec": "SourceFileLoader"}
+
+
+script("unexpected wrapper", """
 import json, sys
 import torch, torch._compile
 def _disable_dynamo(fn=None, recursive=True):     # a torch whose wrapper caches elsewhere
@@ -85,18 +103,23 @@ torch._compile._disable_dynamo = _disable_dynamo
 from grader.sandbox import dynamo_deferral
 print(json.dumps({"deferred": dynamo_deferral.defer(), "in_modules": "torch._dynamo" in sys.modules}))
 """)
-    assert result == {"deferred": False, "in_modules": False}
 
 
-def test_the_warm_server_preload_leaves_the_compiler_unloaded():
-    result = run("""
+def test_an_unexpected_torch_wrapper_turns_the_deferral_off(ran):
+    assert ran["unexpected wrapper"] == {"deferred": False, "in_modules": False}
+
+
+script("preload", """
 import json, sys
 import grader.sandbox.preload
 from grader.sandbox import dynamo_deferral
 print(json.dumps({"deferred": dynamo_deferral.is_deferred(),
                   "loaded": sorted(n for n in sys.modules if n.startswith("torch._dynamo."))[:5]}))
 """)
-    assert result == {"deferred": True, "loaded": []}
+
+
+def test_the_warm_server_preload_leaves_the_compiler_unloaded(ran):
+    assert ran["preload"] == {"deferred": True, "loaded": []}
 
 
 def test_a_student_file_that_imports_the_compiler_is_graded_as_before(tmp_path):

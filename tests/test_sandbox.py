@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from fixtures.cli import run_grader_series
 from fixtures.native_attacks import Bait, attackers, build_class
 
 from grader.grading.runner import Options
@@ -260,36 +261,39 @@ def test_release_does_not_follow_a_link_planted_in_scratch(tmp_path):
 
 # --- degrading on machines without a layer --------------------------------------------------
 
-# Makes this process (and the grader it becomes) look like an older kernel or a locked-down
+# Makes this process (and the grader it runs) look like an older kernel or a locked-down
 # container: Landlock's system calls do not exist and user namespaces are refused. The
 # filter is installed before the grader starts, so every child inherits it.
 OLDER_KERNEL = '''
-import errno, runpy, sys
+import errno
 import pyseccomp as s
 rules = s.SyscallFilter(s.ALLOW)
 for name in ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"):
     rules.add_rule(s.ERRNO(errno.ENOSYS), name)
 rules.add_rule(s.ERRNO(errno.EPERM), "unshare")
 rules.load()
-sys.argv = ["grader"] + sys.argv[1:]
-runpy.run_module("grader", run_name="__main__", alter_sys=True)
 '''
 
 
-def _older_kernel_grade(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
-    folder, out = tmp_path / "class", tmp_path / "out"
+@pytest.fixture(scope="module")
+def older_kernel(tmp_path_factory, machine_layers):
+    """One interpreter behind the filter above runs the three commands below in turn
+    (fixtures/cli.py): ``grade`` in best mode, ``check``, and ``grade --sandbox require``."""
+    need(machine_layers, "syscalls")     # the simulation itself needs seccomp
+    root = tmp_path_factory.mktemp("older-kernel")
+    folder = root / "class"
     folder.mkdir()
     (folder / "task1_7.py").write_text((REPO / "solutions" / "task1.py").read_text())
-    script = tmp_path / "older_kernel.py"
-    script.write_text(OLDER_KERNEL)
-    run = subprocess.run([PYTHON, str(script), "grade", str(folder), "--out", str(out), "--quiet", *extra],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
-    return run, out
+    best, check, require = run_grader_series(
+        [["grade", str(folder), "--out", str(root / "best"), "--quiet"],
+         ["check", "solutions/task1.py", "--name", "task1.relu"],
+         ["grade", str(folder), "--out", str(root / "require"), "--quiet", "--sandbox", "require"]],
+        cwd=REPO, prelude=OLDER_KERNEL)
+    return {"best": (best, root / "best"), "check": check, "require": (require, root / "require")}
 
 
-def test_best_mode_grades_with_the_layers_that_exist_and_says_which_are_missing(tmp_path, machine_layers):
-    need(machine_layers, "syscalls")     # the simulation itself needs seccomp
-    run, out = _older_kernel_grade(tmp_path)
+def test_best_mode_grades_with_the_layers_that_exist_and_says_which_are_missing(older_kernel):
+    run, out = older_kernel["best"]
     assert run.returncode == 0, run.stderr[-2000:]
     first = run.stdout.splitlines()[0]
     assert first.startswith("sandbox: MISSING filesystem") and "network" in first and "system calls (" in first
@@ -300,12 +304,8 @@ def test_best_mode_grades_with_the_layers_that_exist_and_says_which_are_missing(
     assert data["extra_data"]["result"]["names"][0]["score"] == 3      # still graded: relu 3/3
 
 
-def test_self_check_on_a_machine_with_missing_layers_says_so_under_its_title(tmp_path, machine_layers):
-    need(machine_layers, "syscalls")     # the simulation itself needs seccomp
-    script = tmp_path / "older_kernel.py"
-    script.write_text(OLDER_KERNEL)
-    run = subprocess.run([PYTHON, str(script), "check", "solutions/task1.py", "--name", "task1.relu"],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
+def test_self_check_on_a_machine_with_missing_layers_says_so_under_its_title(older_kernel):
+    run = older_kernel["check"]
     assert run.returncode == 0, run.stderr[-2000:]
     lines = run.stdout.splitlines()
     notes = [line for line in lines if "sandbox:" in line]
@@ -314,9 +314,8 @@ def test_self_check_on_a_machine_with_missing_layers_says_so_under_its_title(tmp
     assert any("task1.relu" in line and "3/3" in line for line in lines)
 
 
-def test_require_mode_refuses_to_grade_without_every_layer(tmp_path, machine_layers):
-    need(machine_layers, "syscalls")
-    run, out = _older_kernel_grade(tmp_path, "--sandbox", "require")
+def test_require_mode_refuses_to_grade_without_every_layer(older_kernel):
+    run, out = older_kernel["require"]
     assert run.returncode == 2
     assert "--sandbox require: this machine lacks filesystem" in run.stderr
     assert "Traceback" not in run.stderr

@@ -19,6 +19,8 @@ from packaging.tags import compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
+from fixtures.cli import run_grader_series
+
 from grader.authoring.student_kit import INTEL_MAC, NOT_INTEL_MAC, OLDEST, REQUIREMENTS, STAFF_ONLY, build
 from grader.packs import PACKS, load_pack
 
@@ -114,18 +116,25 @@ def test_the_same_source_gives_the_same_bytes(kit, tmp_path):
 
 
 def _grader(folder: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m grader ARGS`` run in the kit's folder: the kit's own copy of the grader."""
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=folder, capture_output=True, text=True,
                           timeout=300, env=env)
+
+
+def _series(folder: Path, *commands: list[str], env: dict | None = None) -> list[subprocess.CompletedProcess]:
+    """The same commands, run in turn by one interpreter in the kit's folder (fixtures/cli.py)."""
+    return run_grader_series([list(c) for c in commands], cwd=folder, env=env)
 
 
 def test_the_kits_command_line_offers_the_student_commands_only(kit):
     _, _, folder = kit
     shown = _grader(folder, "--help")
     assert shown.returncode == 0 and "{check}" in shown.stdout and " grade " not in shown.stdout
-    for staff in ("grade", "templates", "new-pack", "similarity", "export"):
-        done = _grader(folder, staff)
-        assert done.returncode == 2 and "invalid choice" in done.stderr and "Traceback" not in done.stderr, staff
-    assert "--assignment" not in _grader(folder, "check", "--help").stdout       # one pack: nothing to choose
+    staff = ("grade", "templates", "new-pack", "similarity", "export")
+    *refused, check_help = _series(folder, *([command] for command in staff), ["check", "--help"])
+    for command, done in zip(staff, refused):
+        assert done.returncode == 2 and "invalid choice" in done.stderr and "Traceback" not in done.stderr, command
+    assert check_help.returncode == 0 and "--assignment" not in check_help.stdout   # one pack: nothing to choose
 
 
 def test_self_check_works_from_the_kit_and_its_exit_code_says_whether_all_passed(kit):
@@ -147,31 +156,29 @@ def test_check_reads_the_zip_a_student_will_upload_as_the_grader_does(kit, tmp_p
     with zipfile.ZipFile(upload, "w") as archive:
         archive.writestr("task1.py", SOLUTION)                       # no id: graded, and the name is flagged
         archive.writestr("task2_3180100111.py", (REPO / "templates" / "task2_template.py").read_text())
-    done = _grader(folder, "check", str(upload))
+    misnamed = tmp_path / "Task1_3180100111 (1).py"
+    misnamed.write_text(SOLUTION)
+    anonymous = tmp_path / "task1.py"
+    anonymous.write_text(SOLUTION)
+    notebook = tmp_path / "task1_3180100111.ipynb"          # a notebook is graded from its code cells
+    notebook.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": SOLUTION}]}))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "task1_3180100111.py").write_text(SOLUTION)
+    done, named, lost, cells, every = _series(folder, ["check", str(upload)], ["check", str(misnamed)],
+                                              ["check", str(anonymous)], ["check", str(notebook)],
+                                              ["check", "--all", str(mine)])
     assert done.returncode == 1, done.stderr[-2000:]                # task2 is not written yet
     out = done.stdout
     assert "the files of student 3180100111:" in out and "task1: 3180100111_assignment2.zip:task1.py" in out
     assert "the name should be task1_3180100111.py" in out
     assert "Visible checks: 20/20 points" in out and "Visible checks: 0/10 points" in out
     assert "no file for task3, task4, layers (45 points)" in out
-    misnamed = tmp_path / "Task1_3180100111 (1).py"
-    misnamed.write_text(SOLUTION)
-    named = _grader(folder, "check", str(misnamed))
     assert named.returncode == 0 and "graded as your task1 file, but the name should be task1_3180100111.py" in named.stdout
-    anonymous = tmp_path / "task1.py"
-    anonymous.write_text(SOLUTION)
-    lost = _grader(folder, "check", str(anonymous))
     assert "the grader will not find it: the name holds no student id" in lost.stdout and lost.returncode == 0
-    notebook = tmp_path / "task1_3180100111.ipynb"          # a notebook is graded from its code cells
-    notebook.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": SOLUTION}]}))
-    cells = _grader(folder, "check", str(notebook))
     assert cells.returncode == 0 and "Visible checks: 20/20 points" in cells.stdout, cells.stdout + cells.stderr
     assert "it is a notebook (its code cells were graded" in cells.stdout
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    (mine / "task1_3180100111.py").write_text(SOLUTION)
-    every = _grader(folder, "check", "--all", str(mine))
     assert every.returncode == 1 and "no file for task2, task3, task4, layers" in every.stdout
 
 
@@ -193,15 +200,18 @@ def test_check_shows_prints_names_the_writable_folder_and_says_each_cause_once(k
     _, _, folder = kit
     path = tmp_path / "task1_3180100111.py"
     path.write_text(STUDENT)
-    out = _grader(folder, "check", str(path)).stdout
+    importing = tmp_path / "importing" / "task1_3180100111.py"
+    importing.parent.mkdir()
+    importing.write_text("import numpy as np\nimport torch\n" + STUDENT)
+    shown, refused = _series(folder, ["check", str(path)], ["check", str(importing)])
+    out = shown.stdout
     relu = out.split("task1.relu", 1)[1].split("task1.prelu", 1)[0]
     assert "what your code printed:" in relu and "relu sees (5,)" in relu
     prelu = out.split("task1.prelu", 1)[1].split("task1.DNNforward", 1)[0]
     assert "graded code may write only in its working folder, a temporary folder deleted afterwards" in prelu
     assert sum("/tmp/prelu_debug.npy" in line for line in prelu.splitlines()) == 1, prelu   # one line, not one per part
     assert "scalar slope; array slope (broadcast):" in prelu
-    path.write_text("import numpy as np\nimport torch\n" + STUDENT)
-    blocked = _grader(folder, "check", str(path)).stdout
+    blocked = refused.stdout
     assert blocked.count("import torch") == 1 and "interface:" not in blocked
     assert "disallowed import (this file may import only numpy and the Python standard library)" in blocked
 
@@ -226,12 +236,12 @@ def test_the_fallback_of_a_mac_or_windows_laptop_self_checks_and_says_once_it_is
     _, _, folder = kit
     (folder / "task1_3180100113.py").write_text(SOLUTION)
     env = {**os.environ, "GRADER_SIMULATE_PLATFORM": platform}
-    done = _grader(folder, "check", "task1_3180100113.py", env=env)
+    done, slow = _series(folder, ["check", "task1_3180100113.py"],
+                         ["check", "templates/task1_template.py", "--name", "task1.relu"], env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Visible checks: 20/20 points" in done.stdout
     assert done.stdout.count("This is not the grading sandbox") == 1
     assert f"none of the kernel layers exist on this platform ({platform})" in done.stdout
-    slow = _grader(folder, "check", "templates/task1_template.py", "--name", "task1.relu", env=env)
     assert slow.returncode == 1 and "not implemented yet" in slow.stdout
 
 
