@@ -22,6 +22,18 @@ def _load_solution(name: str) -> ModuleType:
 
 
 @pytest.fixture(scope="session")
+def notebook_pool(request, tmp_path_factory):
+    """The notebook runs of every collected module that declares ``notebook_plan`` (see
+    fixtures/notebooks.py: NotebookPool); a module's fixture asks ``notebook_pool.runs(module)``."""
+    from fixtures.notebooks import NotebookPool
+
+    modules = list({item.module.__name__: item.module for item in request.session.items
+                    if callable(getattr(item.module, "notebook_plan", None))}.values())
+    together = not hasattr(request.config, "workerinput")          # not a pytest-xdist worker
+    return NotebookPool(modules, tmp_path_factory.mktemp("notebooks"), together)
+
+
+@pytest.fixture(scope="session")
 def load_solution():
     """``load_solution("task1")`` returns the reference module ``solutions/task1.py``."""
     return _load_solution

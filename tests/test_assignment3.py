@@ -20,6 +20,7 @@ import dataclasses
 import importlib.util
 import io
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -319,11 +320,15 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
         assert f"templates/{PACK.file(task).template}" in sources[1]
 
 
+def notebook_plan(tmp: Path) -> dict:
+    """Each notebook against the solution and against the template (fixtures/notebooks.py)."""
+    return solutions_and_templates(PACK, TASKS, REPO)
+
+
 @pytest.fixture(scope="module")
-def notebook_runs():
-    """Each notebook against the solution, then (same kernel, reset) the template."""
-    runs = solutions_and_templates(PACK, TASKS, REPO)
-    return {key: nb for key, (nb, _) in runs.items()}
+def notebook_runs(notebook_pool):
+    """The executed notebooks of ``notebook_plan`` (two kernels shared with the other modules)."""
+    return {key: nb for key, (nb, _) in notebook_pool.runs(sys.modules[__name__]).items()}
 
 
 def _texts(nb) -> list[str]:

@@ -205,10 +205,16 @@ def test_every_graded_name_has_an_explanation_with_its_points_and_a_check_cell()
         assert any(f'check_all("{task}", STUDENT_FILE, assignment="assignment4")' in s for s in sources)
 
 
-@pytest.fixture(scope="module")
-def notebook_runs():
-    """Each notebook against the solution, then (same kernel, reset) the template: (notebook, seconds)."""
+def notebook_plan(tmp: Path) -> dict:
+    """Each notebook against the solution and against the template (fixtures/notebooks.py)."""
     return solutions_and_templates(PACK, TASKS, REPO)
+
+
+@pytest.fixture(scope="module")
+def notebook_runs(notebook_pool):
+    """(executed notebook, seconds) of each run of ``notebook_plan`` (two kernels shared with the
+    other modules)."""
+    return notebook_pool.runs(sys.modules[__name__])
 
 
 def _texts(nb: nbformat.NotebookNode) -> list[str]:

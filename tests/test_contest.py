@@ -15,7 +15,6 @@
 """
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fixtures.cli import run_grader
-from fixtures.notebooks import cell_text, execute, load_builder
+from fixtures.notebooks import cell_text, load_builder
 
 from grader import selfcheck
 from grader.assignment import SettingError
@@ -518,14 +517,19 @@ def test_the_demo_is_what_its_script_builds_and_shows_the_leaderboard(tmp_path):
 
 # --- the student notebook --------------------------------------------------------------------------------------
 
-def test_contest_notebook_trains_a_baseline_writes_a_valid_file_and_self_checks_it(tmp_path):
+def notebook_plan(tmp: Path) -> dict:
+    """The contest notebook, writing its predictions into ``tmp`` (fixtures/notebooks.py)."""
+    return {"contest": ("contest_run.ipynb", tmp / "predictions_nb.csv")}
+
+
+def test_contest_notebook_trains_a_baseline_writes_a_valid_file_and_self_checks_it(notebook_pool):
     build = load_builder("build_assignment3.py")
     sources = "\n".join(c.source for c in build.NOTEBOOKS["contest_run.ipynb"].cells)
     assert "contest_digits()" in sources and 'check_all("predictions", STUDENT_FILE, assignment="assignment3")' in sources
     assert "load_digits(\"test\")" not in sources and "labels.csv" not in sources
 
-    target = tmp_path / "predictions_nb.csv"
-    nb, seconds = asyncio.run(execute("contest_run.ipynb", target))
+    nb, seconds = notebook_pool.runs(sys.modules[__name__])["contest"]
+    target = notebook_pool.plan(sys.modules[__name__])["contest"][1]
     texts = [cell_text(cell) for cell in nb.cells if cell.cell_type == "code"]
     assert not any("ERROR" in t or "Traceback" in t for t in texts), texts
     assert "The file is valid." in texts[-1] and "File valid: True" in texts[-1]

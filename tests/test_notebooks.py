@@ -4,24 +4,22 @@
 * Every notebook runs end to end, in a kernel of this very interpreter, against the
   reference solutions (full marks), against the blank templates (0, "not implemented"
   per name, no tracebacks), and task1 against a template with only ``relu`` written (3).
-  The runs share one event loop, two kernels at a time; their durations are printed
-  (``pytest -s``) and bounded.
+  The runs share two kernels with the other packs' notebooks (fixtures/notebooks.py:
+  NotebookPool); their durations are printed (``pytest -s``) and bounded.
 * Self-check never passes a graded name whose visible inputs fail when graded: all
   fixtures of ``tests/fixtures/students.py`` are graded once as the grader does and once
   with the options of :func:`grader.selfcheck.check_file`.
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from fixtures.notebooks import assert_committed_as_built, cell_text, execute_in_lanes, kernel_manager, load_builder
+from fixtures.notebooks import assert_committed_as_built, cell_text, kernel_manager, load_builder
 from fixtures.students import RIGHT, WRONG, graded_by_the_grader
 
 from grader import selfcheck
@@ -32,7 +30,6 @@ from grader.packs import load_pack
 REPO = Path(__file__).resolve().parent.parent
 PACK = load_pack("assignment2")
 TASKS = [f.task for f in PACK.files]
-CONCURRENT_KERNELS = 2
 SECONDS_PER_RUN = 90       # generous for a loaded 2-core machine; alone each run takes a few seconds
 NOT_YET = "first, then run this cell again"     # what an experiment prints when code is missing
 
@@ -86,9 +83,8 @@ def relu_only(tmp: Path) -> Path:
 @dataclasses.dataclass
 class Run:
     notebook: str
-    student_file: Path
-    nb: nbformat.NotebookNode | None = None
-    seconds: float = 0.0
+    nb: nbformat.NotebookNode
+    seconds: float
 
     @property
     def code_cells(self):
@@ -114,25 +110,26 @@ class Run:
         return lines[0]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Every execution the tests look at, run up front, two kernels at a time (``execute_in_lanes``)."""
-    tmp = tmp_path_factory.mktemp("students")
+def notebook_plan(tmp: Path) -> dict:
+    """Every execution the tests below look at: each notebook against the solution and against
+    the blank template, and task1's against a template with relu only (fixtures/notebooks.py)."""
     plan = {}
     for task in TASKS:
-        plan[task, "solution"] = Run(f"{task}_run.ipynb", REPO / "solutions" / f"{task}.py")
-        plan[task, "template"] = Run(f"{task}_run.ipynb", REPO / "templates" / PACK.file(task).template)
-    plan["task1", "relu only"] = Run("task1_run.ipynb", relu_only(tmp))
-
-    started = time.monotonic()
-    order = list(plan.values())
-    for run, (nb, seconds) in zip(order, asyncio.run(execute_in_lanes([(r.notebook, r.student_file) for r in order],
-                                                                       lanes=CONCURRENT_KERNELS))):
-        run.nb, run.seconds = nb, seconds
-    print(f"\nnotebook executions ({CONCURRENT_KERNELS} at a time, {time.monotonic() - started:.1f} s in all):")
-    for (task, variant), run in plan.items():
-        print(f"  {run.notebook:<18} {variant:<10} {run.seconds:5.1f} s")
+        plan[task, "solution"] = (f"{task}_run.ipynb", REPO / "solutions" / f"{task}.py")
+        plan[task, "template"] = (f"{task}_run.ipynb", REPO / "templates" / PACK.file(task).template)
+    plan["task1", "relu only"] = ("task1_run.ipynb", relu_only(tmp))
     return plan
+
+
+@pytest.fixture(scope="module")
+def runs(notebook_pool):
+    """The executions of ``notebook_plan``, run with the other modules' in two shared kernels."""
+    done = notebook_pool.runs(sys.modules[__name__])
+    plan = {key: f"{key[0]}_run.ipynb" for key in done}
+    print(f"\nnotebook executions of {__name__}:")
+    for (task, variant), (_, seconds) in done.items():
+        print(f"  {plan[task, variant]:<18} {variant:<10} {seconds:5.1f} s")
+    return {key: Run(plan[key], nb, seconds) for key, (nb, seconds) in done.items()}
 
 
 @pytest.mark.parametrize("task", TASKS)
