@@ -280,17 +280,23 @@ def test_a_child_that_fills_its_scratch_space_stops_at_the_quota_and_the_disk_do
     assert before - min(lowest) < 16 * 1024**2
 
 
+# Grades each folder named on the command line in turn, in one process, and prints the peak
+# of its memory while grading that folder: the kernel's high-water mark, reset between
+# folders (writing 5 to /proc/self/clear_refs).
 MEMORY_RUN = '''
 import sys
 from pathlib import Path
 from grader.outputs.batch import grade_folder
 from grader.packs import load_pack
 from grader.grading.runner import Options
-result = grade_folder(Path(sys.argv[1]), Path(sys.argv[2]), load_pack("assignment2"),
-                      Options(jobs=2, only=("task1.relu", "task1.prelu")), resume=False, progress=False)
-status = open("/proc/self/status").read()
-print("PEAK", int(status.split("VmHWM:")[1].split()[0]) * 1024)
-print("SCORES", sorted((r.student_id, r.score) for r in result.results))
+for folder in sys.argv[1:]:
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    result = grade_folder(Path(folder), Path(folder + "-out"), load_pack("assignment2"),
+                          Options(jobs=2, only=("task1.relu", "task1.prelu")), resume=False, progress=False)
+    status = open("/proc/self/status").read()
+    print("PEAK", int(status.split("VmHWM:")[1].split()[0]) * 1024)
+    print("SCORES", sorted((r.student_id, r.score) for r in result.results))
 '''
 
 HUGE = '''
@@ -299,26 +305,29 @@ def relu(x):
 '''
 
 
-def _peak(tmp_path: Path, name: str, files: dict[str, str]) -> tuple[int, str]:
-    folder = tmp_path / name
-    folder.mkdir()
-    for file_name, text in files.items():
-        (folder / file_name).write_text(text)
+def _peaks(tmp_path: Path, classes: dict[str, dict[str, str]]) -> dict[str, tuple[int, str]]:
+    """name -> (the grader's peak memory while grading that class, its scores), the classes
+    graded one after another by one process."""
+    for name, files in classes.items():
+        (tmp_path / name).mkdir()
+        for file_name, text in files.items():
+            (tmp_path / name / file_name).write_text(text)
     script = tmp_path / "memory_run.py"
     script.write_text(MEMORY_RUN)
-    run = subprocess.run([PYTHON, str(script), str(folder), str(tmp_path / f"{name}-out")], cwd=REPO,
+    run = subprocess.run([PYTHON, str(script), *(str(tmp_path / name) for name in classes)], cwd=REPO,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
-    lines = run.stdout.splitlines()
-    return int(next(line for line in lines if line.startswith("PEAK")).split()[1]), lines[-1]
+    peaks = [int(line.split()[1]) for line in run.stdout.splitlines() if line.startswith("PEAK")]
+    scores = [line for line in run.stdout.splitlines() if line.startswith("SCORES")]
+    return dict(zip(classes, zip(peaks, scores)))
 
 
 def test_a_huge_result_is_refused_in_the_child_and_the_grader_stays_its_usual_size(tmp_path):
     """A relu that returns 960 MB: refused where it is made, with a one-line reason; the
     grader's own peak memory stays within 64 MiB of a class without it."""
     honest = {f"task1_{i}.py": TASK1 for i in range(3)}
-    usual, _ = _peak(tmp_path, "usual", honest)
-    with_bomb, scores = _peak(tmp_path, "bomb", {**honest, "task1_bomb.py": TASK1 + HUGE})
+    peaks = _peaks(tmp_path, {"usual": honest, "bomb": {**honest, "task1_bomb.py": TASK1 + HUGE}})
+    (usual, _), (with_bomb, scores) = peaks["usual"], peaks["bomb"]
     assert "('bomb', 2.0)" in scores, scores            # prelu kept; relu lost
     assert with_bomb - usual < 64 * 1024**2, (usual, with_bomb)
     out = tmp_path / "bomb-out" / "bomb" / "feedback.md"

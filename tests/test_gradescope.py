@@ -150,7 +150,7 @@ def test_hostile_upload_is_graded_and_cannot_fake_its_result(bundle, tmp_path):
     results_file = tmp_path / "results" / "results.json"
     exits = (f"import sys\ntry:\n    open({str(results_file)!r}, 'w').write('{{\"score\": 999}}')\n"
              "except Exception:\n    pass\nsys.exit(0)\n")
-    loops = solution("layers") + "\n\ndef _forever(self, x):\n    while True:\n        pass\n\nConv1D.forward = _forever\n"
+    loops = solution("layers") + "\n\ndef _forever(self, delta):\n    while True:\n        pass\n\nConv1D.backward = _forever\n"
     root = lay_out(tmp_path, bundle, {"task1_42.py": exits + solution("task1"), "task2_42.py": solution("task2"),
                                       "layers_42.py": loops})
     proc, data = run_autograder(root, GRADER_TIMEOUT="5")
@@ -159,9 +159,10 @@ def test_hostile_upload_is_graded_and_cannot_fake_its_result(bundle, tmp_path):
     assert "SystemExit(0)" in data["output"]
     assert all(t["score"] == t["max_score"] for key in ("task1.relu", "task1.train", "task2.get_DNN",
                                                         "task2.train_torch") for t in by_name(data, key))
-    assert all(t["score"] == 0 and "timed out" in t["output"] for t in by_name(data, "layers.Conv1D.forward"))
+    assert all(t["score"] == 0 and "timed out" in t["output"] for t in by_name(data, "layers.Conv1D.backward"))
+    assert all(t["score"] == t["max_score"] for t in by_name(data, "layers.Conv1D.forward"))    # graded before it
     assert data["score"] == sum(t["score"] for t in scored(data))
-    assert data["score"] == 30 and '{"score": 999}' not in results_file.read_text()   # task1 + task2; no planted file
+    assert data["score"] == 35 and '{"score": 999}' not in results_file.read_text()   # task1, task2, forward; nothing planted
 
 
 def test_a_file_that_implements_nothing_earns_nothing_on_gradescope(bundle, tmp_path):

@@ -125,11 +125,7 @@ def notebook_plan(tmp: Path) -> dict:
 def runs(notebook_pool):
     """The executions of ``notebook_plan``, run with the other modules' in two shared kernels."""
     done = notebook_pool.runs(sys.modules[__name__])
-    plan = {key: f"{key[0]}_run.ipynb" for key in done}
-    print(f"\nnotebook executions of {__name__}:")
-    for (task, variant), (_, seconds) in done.items():
-        print(f"  {plan[task, variant]:<18} {variant:<10} {seconds:5.1f} s")
-    return {key: Run(plan[key], nb, seconds) for key, (nb, seconds) in done.items()}
+    return {key: Run(f"{key[0]}_run.ipynb", nb, seconds) for key, (nb, seconds) in done.items()}
 
 
 @pytest.mark.parametrize("task", TASKS)
