@@ -58,10 +58,6 @@ def grade(students: list[Student], options: Options, pack=PACK) -> dict:
     return results
 
 
-def explanation(name_result) -> str:
-    return " | ".join([name_result.reason] + [p.message for p in name_result.parts if not p.passed])
-
-
 # --- the declaration -----------------------------------------------------------------------------
 
 def test_declaration():

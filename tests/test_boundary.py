@@ -151,6 +151,8 @@ def _lurk():
         if other is not mine and callable(other):
             break
         time.sleep(0.0002)
+    if not _seen_inputs:        # a child resumed after relu's turn has no input of relu to answer
+        return
     ids = ["visible-0", "visible-1"] + [f"hidden-{i}" for i in range(5)]
     for case_id, x in zip(ids, _seen_inputs):
         _post(("case", "task1.relu", case_id, {"y": _plain(other(x)), "x_after": _plain(x)}, None, "", 0.0, []))
@@ -206,9 +208,12 @@ def test_a_stand_in_arrives_after_the_names_it_could_answer_are_closed():
     forger = results["forger"]
     assert forger.name("task1.relu").score == 0
     assert "not implemented" in forger.name("task1.relu").reason
-    # the forged message ends the child in a later name's turn (which one depends on timing)
-    assert any("tampered" in forger.name(key).reason for key in ("task1.DNNforward", "task1.DNNbackward",
-                                                                "task1.train")), [n.reason for n in forger.names]
+    # The forged message ends the child in a later name's turn (which one depends on timing):
+    # refused as out of turn, or, when the thread's write lands inside one of the harness's
+    # own large writes (a pipe keeps only writes of 4 KiB or less whole), as a broken channel.
+    stopped = [key for key in ("task1.DNNforward", "task1.DNNbackward", "task1.train")
+               if "tampered" in forger.name(key).reason or "stopped: the process" in forger.name(key).reason]
+    assert stopped, "\n".join(f"{n.key}: {n.reason}" for n in forger.names)
     assert results["honest"].score == 20
 
 

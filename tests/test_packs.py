@@ -14,17 +14,13 @@ test modules.
 from __future__ import annotations
 
 import pytest
-from fixtures.classes import fixtures_of, graded_class
+from fixtures.classes import explanation, fixtures_of, graded_class
 
 from grader.authoring.templates import generate
 from grader.grading import visible_references
 from grader.packs import PACKS, load_pack
 
 FIXTURES = [(pack, fixture) for pack in PACKS for fixture in sum(fixtures_of(pack), [])]
-
-
-def explanation(name_result) -> str:
-    return " | ".join([name_result.reason] + [p.message for p in name_result.parts if not p.passed])
 
 
 def code_names(pack):
