@@ -254,22 +254,23 @@ from grader.sandbox import parent
 from grader.selfcheck import check_all, warm_up
 warm_up(assignment="assignment2")
 preload = parent._running_preload
-result = check_all(sys.argv[2], path=sys.argv[1])
-print(preload == parent.PRELOAD, parent._running_preload == preload, f"{result.score:g}/{result.max_score:g}")
+for task in sys.argv[1:]:
+    result = check_all(task, path=f"solutions/{task}.py")
+    print(task, preload == parent.PRELOAD, parent._running_preload == preload, f"{result.score:g}/{result.max_score:g}")
 '''
 
 
-@pytest.mark.parametrize("task", ["task2", "layers"])
-def test_warm_up_starts_the_server_and_the_first_check_uses_it(task):
-    """The notebooks' setup cell starts the checking process early; the check then finds it
-    running (one server for every task, those that train networks too) and keeps it."""
+def test_warm_up_starts_the_server_and_the_checks_use_it():
+    """The notebooks' setup cell starts the checking process early; the checks then find it
+    running (one server for every task, those that train networks too) and keep it."""
     import subprocess
 
-    path = REPO / "solutions" / f"{task}.py"
-    done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, str(path), task], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    tasks = ["task2", "layers"]
+    done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, *tasks], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["True", "True", f"{points(task)}/{points(task)}"]
+    assert [line.split() for line in done.stdout.splitlines()] == \
+        [[task, "True", "True", f"{points(task)}/{points(task)}"] for task in tasks]
 
 
 def test_check_file_reads_a_notebook(tmp_path):

@@ -1,8 +1,10 @@
 """Grade students: static checks, isolated runs in parallel, judging, one result per student.
 
-The main thread schedules children (at most ``jobs`` at once) and enforces deadlines; a
-judging thread turns finished runs into scores, so a slow reference computation never
-holds up reading a child's pipe (which would eat into that child's time limit).
+The main thread plans a job per student file, schedules children (at most ``jobs`` at
+once), talks to each over its channel (:mod:`.protocol`: what the grader accepts from a
+child) and enforces deadlines. A judging thread (:mod:`.scoring`) turns finished runs into
+scores, so a slow reference computation never holds up reading a child's pipe (which would
+eat into that child's time limit). :mod:`.jobs` holds what the two sides share.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from typing import Any, cast
 import numpy as np
 
 from grader import __version__, wire
-from grader.assignment import HIDDEN_SEED, Assignment, Case, GradedName, TaskFile, configured
+from grader.assignment import HIDDEN_SEED, Assignment, Case, configured
 from grader.grading import standins
 from grader.grading import visible_references as kit
-from grader.grading.judge import CaseOutcome, NameOutcome, ReferenceCache, judge_name
-from grader.intake.discovery import Student, SubmittedFile
-from grader.intake.interface import FileReport, inspect_file
-from grader.judging.results import NameResult, StudentResult
+from grader.grading.jobs import FileJob, plan_jobs
+from grader.grading.judge import CaseOutcome, ReferenceCache
+from grader.grading.protocol import out_of_turn
+from grader.grading.scoring import Scorer
+from grader.intake.discovery import Student
+from grader.judging.results import StudentResult
 from grader.packs import probes_module
 from grader.sandbox import ChildRun, JobSpec, LayerReport, Limits, Sandbox
 
@@ -69,51 +73,6 @@ def versions() -> dict[str, str]:
     }
 
 
-@dataclass
-class FileJob:
-    """The graded names of one student's file, run in one child (or more after a failure)."""
-
-    student: str
-    task: TaskFile
-    submitted: SubmittedFile
-    keys: list[str]
-    outcomes: dict[str, NameOutcome] = field(default_factory=dict)
-    file_failure: str | None = None  # stops every name of the file
-    violations: list[str] = field(default_factory=list)
-    import_output: str = ""
-    native_output: str = ""
-    remaining: list[str] = field(default_factory=list)
-    current: str | None = None
-    attempts: int = 0
-    blocked: dict[str, str] = field(default_factory=dict)  # names stopped by static checks
-    progress: Any = None  # the student's _StudentProgress
-    fatal: str | None = None  # the child harness itself failed
-    skipped: dict[int, str] = field(default_factory=dict)  # top-level statements skipped (raised, or ran too
-    # long): first line -> description
-    # The running child's protocol: the names it may still start, in order, and what it sent.
-    order: list[str] = field(default_factory=list)  # names whose turn has not come
-    started: set[str] = field(default_factory=set)  # names the child asked for with "start"
-    imported: bool = False
-    received_bytes: int = 0
-    tampered: str | None = None
-
-    def __post_init__(self) -> None:
-        self.remaining = list(self.keys)
-        self.outcomes = {k: NameOutcome(k) for k in self.keys}
-
-
-class _StudentProgress:
-    def __init__(self, student: Student, expected: int) -> None:
-        self.student = student
-        self.expected = expected
-        self.names: dict[str, NameResult] = {}
-        self.started = time.monotonic()
-        self.internal: list[str] = []
-        self.refused: list[str] = []  # what the sandbox stopped the student's code from doing
-        self.notes: list[str] = []  # interface differences that were accepted
-        self.files_done = 0
-
-
 class Runner:
     def __init__(self, assignment: Assignment, options: Options | None = None) -> None:
         self.options = options or Options()
@@ -121,9 +80,9 @@ class Runner:
             assignment = configured(assignment, self.options.settings, self.options.only, self.options.unconfigured)
         self.assignment = assignment
         if kit.solutions_available(assignment):
-            self.refs = ReferenceCache()
+            refs = ReferenceCache()
         elif self.options.visible_only:
-            self.refs = ReferenceCache(kit.load(assignment))
+            refs = ReferenceCache(kit.load(assignment))
         else:
             raise FileNotFoundError(
                 f"grading needs the reference solutions in {assignment.solutions_dir} (self-check works without them)"
@@ -153,9 +112,16 @@ class Runner:
         self._turns: dict[str, bytes] = {}
         self.sandbox: Sandbox | None = None
         self.on_layers: Callable[[LayerReport], None] | None = None  # told the run's layers after the self-test
-        self.memory_text = f"{self.options.memory_mb / 1024:g} GiB"
         self.interface = self.options.interface or assignment.interface
-        self.versions = versions()
+        self.scorer = Scorer(
+            assignment,
+            self.cases,
+            refs,
+            self.stand_ins,
+            memory_text=f"{self.options.memory_mb / 1024:g} GiB",
+            versions=versions(),
+            layers=lambda: self.sandbox.layers.to_dict() if self.sandbox and self.sandbox.layers else {},
+        )
 
     # --- public ---------------------------------------------------------------------------
 
@@ -180,7 +146,7 @@ class Runner:
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, 0.0005))
         judge_queue: queue.Queue = queue.Queue()
-        worker = threading.Thread(target=self._judge_loop, args=(judge_queue, on_result, internal), daemon=True)
+        worker = threading.Thread(target=self.scorer.run, args=(judge_queue, on_result, internal), daemon=True)
         worker.start()  # it computes the references first, while the forkserver loads
         if self.options.self_test:
             try:
@@ -194,7 +160,7 @@ class Runner:
             if self.on_layers:
                 self.on_layers(layers)
         try:
-            jobs = self._plan(students, judge_queue)
+            jobs = plan_jobs(students, self.assignment, self.scorer.graded_names, self.interface, judge_queue)
             self._run_jobs(jobs, judge_queue)
         finally:
             judge_queue.put(None)
@@ -202,44 +168,6 @@ class Runner:
             self.sandbox.close()
             sys.setswitchinterval(switch)
         return internal
-
-    # --- planning -------------------------------------------------------------------------
-
-    def _graded_names(self, task: TaskFile) -> list[GradedName]:
-        return [n for n in task.names if n.key in self.cases]
-
-    def _plan(self, students: list[Student], judge_queue: queue.Queue) -> list[FileJob]:
-        jobs: list[FileJob] = []
-        for student in students:
-            tasks = [t for t in self.assignment.files if self._graded_names(t)]
-            progress = _StudentProgress(student, len(tasks))
-            for task in tasks:
-                names = self._graded_names(task)
-                submitted = student.files.get(task.task)
-                if submitted is None:
-                    reason = student.blocked.get(task.task) or (
-                        f"no file for {task.task}: expected {task.task}_{student.id}{task.suffix}, on its own "
-                        f"or inside {student.id}_{self.assignment.name}.zip"
-                    )
-                    judge_queue.put((progress, task, None, {n.key: reason for n in names}))
-                    continue
-                # A data file is never imported: its checks parse its bytes in the child.
-                report: FileReport = (
-                    inspect_file(submitted.data, task, self.interface) if task.kind == "code" else FileReport()
-                )
-                progress.notes += [f"{submitted.origin}: {note}" for note in report.notes]
-                blocked = {n.key: cast(str, report.problem_for(n)) for n in names if report.problem_for(n)}
-                if blocked:
-                    prefix = f"{submitted.origin}: "
-                    blocked = {
-                        k: (prefix + v if (report.fatal or report.import_problems) else v) for k, v in blocked.items()
-                    }
-                runnable = [n.key for n in names if n.key not in blocked]
-                if not runnable:
-                    judge_queue.put((progress, task, None, blocked))
-                    continue
-                jobs.append(FileJob(student.id, task, submitted, runnable, blocked=blocked, progress=progress))
-        return jobs
 
     # --- running --------------------------------------------------------------------------
 
@@ -323,7 +251,7 @@ class Runner:
             message = child.receive()
             if message is None:
                 return "eof"
-            problem = _out_of_turn(job, message, self.cases)
+            problem = out_of_turn(job, message, self.cases)
             if problem:
                 job.tampered = problem
                 return "eof"
@@ -452,192 +380,6 @@ class Runner:
             pending.appendleft(job)  # resume with the names after the one that failed
         else:
             judge_queue.put((job.progress, job.task, job, job.blocked))
-
-    # --- judging --------------------------------------------------------------------------
-
-    def _judge_loop(
-        self, judge_queue: queue.Queue, on_result: Callable[[StudentResult], None], internal: list[str]
-    ) -> None:
-        self._compute_references()
-        while True:
-            item = judge_queue.get()
-            if item is None:
-                return
-            progress, task, job, blocked = item
-            try:
-                self._judge_file(progress, task, job, blocked)
-            except Exception as exc:  # noqa: BLE001 - keep grading the others
-                import traceback
-
-                progress.internal.append(f"judging {task.task}: {exc}\n{traceback.format_exc(limit=5)}")
-                for graded in self._graded_names(task):
-                    progress.names.setdefault(
-                        graded.key,
-                        NameResult(
-                            graded.key,
-                            graded.points,
-                            0.0,
-                            "error",
-                            "the grader hit an internal error on this file; staff have been told",
-                        ),
-                    )
-            progress.files_done += 1
-            if progress.files_done == progress.expected:
-                result = self._student_result(progress)
-                internal.extend(f"{progress.student.id}: {e}" for e in progress.internal)
-                try:
-                    on_result(result)
-                except Exception as exc:  # noqa: BLE001
-                    internal.append(f"{progress.student.id}: writing results failed: {exc}")
-
-    def _compute_references(self) -> None:
-        """Compute every case's reference before the first judging.
-
-        Done on the judging thread as soon as grading starts: the forkserver then still has
-        seconds of imports ahead, during which this process would otherwise wait. A
-        reference that fails is left for the judging of its name, which reports it.
-        """
-        if self.refs.kit is not None:
-            return  # looked up, not computed
-        for key, cases in self.cases.items():
-            graded = self.assignment.graded(key)
-            for case in cases:
-                try:
-                    self.refs.get(graded, case)
-                except Exception:  # noqa: BLE001 - reported where the name is judged
-                    pass
-
-    def _judge_file(
-        self, progress: _StudentProgress, task: TaskFile, job: FileJob | None, blocked: dict[str, str]
-    ) -> None:
-        runtime_block = None
-        if job is not None:
-            imports = [v for v in job.violations if v.startswith("import of ")]
-            if imports:
-                runtime_block = f"{job.submitted.origin}: disallowed import at run time: " + ", ".join(
-                    sorted(set(imports))
-                )
-            elif job.file_failure:
-                runtime_block = job.file_failure
-            others = sorted(set(v for v in job.violations if not v.startswith("import of ")))
-            if others:
-                progress.refused.append(f"{job.submitted.origin}: refused while grading: " + "; ".join(others[:5]))
-            if job.skipped:
-                progress.notes.append(_skipped_note(job))
-        for graded in self._graded_names(task):
-            reason = blocked.get(graded.key) or runtime_block
-            outcome = job.outcomes.get(graded.key) if job else None
-            result = judge_name(
-                graded, self.cases[graded.key], outcome, self.refs, reason, self.memory_text, progress.internal
-            )
-            if job is not None and graded.key == (job.keys[0] if job.keys else None):
-                extra = (job.import_output + job.native_output).strip()
-                if extra:
-                    result.output = (extra + "\n" + result.output)[:4096]
-            if self.stand_ins.get(graded.key) is None and reason is None:
-                _note_own_versions(result, graded)
-            progress.names[graded.key] = result
-
-    def _student_result(self, progress: _StudentProgress) -> StudentResult:
-        student = progress.student
-        order = [n.key for n in self.assignment.names if n.key in self.cases]
-        for key in order:
-            _note_failed_first(progress.names, self.assignment.graded(key))
-        return StudentResult(
-            student_id=student.id,
-            assignment=self.assignment.name,
-            names=[progress.names[k] for k in order],
-            problems=list(student.problems) + progress.notes + progress.refused,
-            files={t: f.origin for t, f in sorted(student.files.items())},
-            fingerprint=student.fingerprint(),
-            versions=self.versions,
-            seconds=round(time.monotonic() - progress.started, 3),
-            grader_errors=list(progress.internal),
-            sandbox=self.sandbox.layers.to_dict() if self.sandbox and self.sandbox.layers else {},
-        )
-
-
-def _out_of_turn(job: FileJob, message: Any, cases: dict[str, list[Case]]) -> str | None:
-    """Why ``message`` breaks the child's protocol, or None.
-
-    Student code can write to the result channel too. What the parent accepts keeps the
-    answers useless to it: names start in their order, each once; a case is accepted only
-    for the name whose turn it is, once. So once a name's turn has ended, and a stand-in
-    that could answer it may have reached the child, nothing about it is accepted any more.
-    """
-    if not isinstance(message, tuple) or not message or not isinstance(message[0], str):
-        return "a message the grader does not know"
-    kind = message[0]
-    if kind == "imported":
-        if job.imported or job.current is not None or len(message) != 5:
-            return "a second report of the file's import"
-        job.imported = True
-        return None
-    if kind == "start":
-        key = message[1] if len(message) == 2 else None
-        given = key == job.current and key not in job.started  # its turn was given before it asked
-        if not job.imported or not (given or (job.order and key == job.order[0])):
-            return "a name started out of turn"
-        return None
-    if kind == "case":
-        if len(message) != 8 or message[1] != job.current or job.current not in job.outcomes:
-            return "a result for a name whose turn it is not"
-        if message[2] not in {c.id for c in cases[job.current]}:
-            return "a result for an input the grader did not give"
-        if message[2] in job.outcomes[job.current].cases:
-            return "a second result for the same input"
-        return None
-    if kind in ("sandbox", "refused"):  # sent before any student code runs
-        return "a sandbox report after the file was loaded" if job.imported else None
-    if kind in ("end", "fatal"):
-        return None
-    return "a message the grader does not know"
-
-
-def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None:
-    """Say so when a name lost points after a name it cannot run without had failed first."""
-    result = names.get(graded.key)
-    if result is None or result.score >= result.points or result.status in ("missing", "interface"):
-        return
-    failed = [key for key in graded.after if key in names and names[key].score < names[key].points]
-    if failed:
-        words = ", ".join(key.split(".", 1)[1] for key in failed)
-        note = (
-            f" (note: {graded.path} runs after your {words}, which failed its own checks first; "
-            "fix that first, this may then pass too)"
-        )
-        result.reason += note
-        for part in result.parts:
-            if not part.passed:
-                part.message += note
-                break
-
-
-def _note_own_versions(result: NameResult, graded: GradedName) -> None:
-    """Self-check without the pack's references (the student kit): a name that grading runs with
-    stand-ins ran with the student's own versions. Say so where it lost points."""
-    if result.score >= result.points:
-        return
-    names = ", ".join(graded.check.stand_ins)
-    note = (
-        f" (self-check ran {graded.path} with your own {names}; grading runs it with reference versions, "
-        "so a mistake there costs only that name)"
-    )
-    result.reason += note
-    for part in result.parts:
-        if not part.passed:
-            part.message += note
-            break
-
-
-def _skipped_note(job: FileJob) -> str:
-    texts = [job.skipped[line] for line in sorted(job.skipped)]
-    shown = "; ".join(texts[:3]) + (f"; and {len(texts) - 3} more" if len(texts) > 3 else "")
-    return (
-        f"{job.submitted.origin}: code outside your functions failed or ran too long when the file was "
-        f"loaded, so the grader skipped it and graded the rest: {shown}. Code at the top level runs "
-        'whenever the file is imported; put it under `if __name__ == "__main__":`'
-    )
 
 
 def _import_failure(job: FileJob, error: dict) -> str:
