@@ -59,10 +59,12 @@ $(STAMP): pyproject.toml
 	$(PY) -c "import torch, torchvision, numpy, nbformat, nbconvert, xdist, grader; print('installed: torch', torch.__version__, '| numpy', numpy.__version__)"
 	@touch $(STAMP)
 
-# One process by default: on these 2-core machines the tests already keep 1.5 cores busy
-# (each grading run has its children and forkserver), and two pytest workers measured slower
-# (9:21 against 8:55), partly because one process grades each pack's class once for all
-# the modules that read it. TEST_WORKERS=2 spreads the modules over two workers (pytest-xdist).
+# One process by default: on these 2-core machines the tests already keep 1.4 cores busy
+# (each grading run has its children and forkserver), and two pytest workers measured no
+# faster (5:13 against 5:28, 2026-12-07; 9:21 against 8:55 before the suite was cut down),
+# partly because one process grades each pack's class once for all the modules that read it
+# and runs every notebook in one pool of kernels. TEST_WORKERS=2 spreads the modules over
+# two workers (pytest-xdist).
 TEST_WORKERS ?= 0
 # The linters and the docs build run beside the tests (they need one core for ~25 s, while
 # the tests leave some idle); their output comes after the tests', and either failing fails.
