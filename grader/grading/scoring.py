@@ -153,15 +153,11 @@ def _note_failed_first(names: dict[str, NameResult], graded: GradedName) -> None
     failed = [key for key in graded.after if key in names and names[key].score < names[key].points]
     if failed:
         words = ", ".join(key.split(".", 1)[1] for key in failed)
-        note = (
+        _append_note(
+            result,
             f" (note: {graded.path} runs after your {words}, which failed its own checks first; "
-            "fix that first, this may then pass too)"
+            "fix that first, this may then pass too)",
         )
-        result.reason += note
-        for part in result.parts:
-            if not part.passed:
-                part.message += note
-                break
 
 
 def _note_own_versions(result: NameResult, graded: GradedName) -> None:
@@ -170,10 +166,15 @@ def _note_own_versions(result: NameResult, graded: GradedName) -> None:
     if result.score >= result.points:
         return
     names = ", ".join(graded.check.stand_ins)
-    note = (
+    _append_note(
+        result,
         f" (self-check ran {graded.path} with your own {names}; grading runs it with reference versions, "
-        "so a mistake there costs only that name)"
+        "so a mistake there costs only that name)",
     )
+
+
+def _append_note(result: NameResult, note: str) -> None:
+    """Add ``note`` to the name's reason and to the message of its first failed part."""
     result.reason += note
     for part in result.parts:
         if not part.passed:
